@@ -1,0 +1,170 @@
+#include "app/config.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <charconv>
+#include <limits>
+#include <optional>
+#include <toml++/toml.h>
+
+namespace tern::app {
+
+namespace {
+
+// Knows where it is in the file so that every error names file, line and key.
+class reader {
+ public:
+  explicit reader(std::string file) : file_(std::move(file)) {}
+
+  [[noreturn]] void fail(const toml::node& node, std::string_view key, std::string_view why) const {
+    const auto line = node.source().begin.line;
+    throw config_error(fmt::format("{}:{}: {}: {}", file_, line, key, why));
+  }
+
+  void reject_unknown(const toml::table& table, std::string_view prefix,
+                      std::initializer_list<std::string_view> known) const {
+    for (const auto& [key, value] : table) {
+      bool found = false;
+      for (auto k : known) found = found || key.str() == k;
+      if (!found) fail(value, fmt::format("{}{}", prefix, key.str()), "unknown setting");
+    }
+  }
+
+  template <typename Int>
+  std::optional<Int> integer(const toml::table& table, std::string_view key, std::string_view path,
+                             std::int64_t min, std::int64_t max) const {
+    const auto* node = table.get(key);
+    if (node == nullptr) return std::nullopt;
+    const auto value = node->value<std::int64_t>();
+    if (!node->is_integer() || !value) fail(*node, path, "expected an integer");
+    if (*value < min || *value > max) {
+      fail(*node, path, fmt::format("must be between {} and {}", min, max));
+    }
+    return static_cast<Int>(*value);
+  }
+
+  std::optional<std::string> string(const toml::table& table, std::string_view key,
+                                    std::string_view path) const {
+    const auto* node = table.get(key);
+    if (node == nullptr) return std::nullopt;
+    if (!node->is_string()) fail(*node, path, "expected a string");
+    return node->value<std::string>();
+  }
+
+  // An integer number of seconds, or a string such as "500ms", "10s", "2m".
+  std::optional<std::chrono::milliseconds> duration(const toml::table& table, std::string_view key,
+                                                    std::string_view path) const {
+    const auto* node = table.get(key);
+    if (node == nullptr) return std::nullopt;
+    if (node->is_integer()) {
+      const auto seconds = *node->value<std::int64_t>();
+      if (seconds < 0 || seconds > 86'400) fail(*node, path, "must be between 0 and 86400 seconds");
+      return std::chrono::seconds(seconds);
+    }
+    if (!node->is_string()) fail(*node, path, "expected seconds or a duration like \"500ms\"");
+    const auto text = *node->value<std::string>();
+    std::int64_t number = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+    const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+    std::int64_t factor = 0;
+    if (unit == "ms") factor = 1;
+    if (unit == "s") factor = 1000;
+    if (unit == "m") factor = 60'000;
+    if (ec != std::errc{} || factor == 0 || number < 0 || number > 86'400'000 / factor) {
+      fail(*node, path, fmt::format("'{}' is not a duration (use ms, s or m, up to 24 h)", text));
+    }
+    return std::chrono::milliseconds(number * factor);
+  }
+
+  const toml::table* table(const toml::table& parent, std::string_view key) const {
+    const auto* node = parent.get(key);
+    if (node == nullptr) return nullptr;
+    if (!node->is_table()) fail(*node, key, "expected a table");
+    return node->as_table();
+  }
+
+ private:
+  std::string file_;
+};
+
+void read_log(const reader& r, const toml::table& t, config& c) {
+  r.reject_unknown(t, "log.", {"level"});
+  if (auto level = r.string(t, "level", "log.level")) {
+    static constexpr std::array<std::string_view, 7> k_levels{"trace", "debug", "info", "warn",
+                                                              "error", "critical", "off"};
+    bool known = false;
+    for (auto l : k_levels) known = known || *level == l;
+    if (!known) {
+      r.fail(*t.get("level"), "log.level",
+             "must be one of trace, debug, info, warn, error, critical, off");
+    }
+    c.log_level = *level;
+  }
+}
+
+void read_limits(const reader& r, const toml::table& t, config& c) {
+  r.reject_unknown(t, "limits.", {"max_packet_size", "connect_timeout", "max_keep_alive"});
+  auto& s = c.session;
+  if (auto v = r.integer<std::uint32_t>(t, "max_packet_size", "limits.max_packet_size", 64,
+                                        codec::k_max_packet_size)) {
+    s.max_packet_size = *v;
+  }
+  if (auto v = r.duration(t, "connect_timeout", "limits.connect_timeout")) {
+    if (v->count() == 0) r.fail(*t.get("connect_timeout"), "limits.connect_timeout", "must be > 0");
+    s.connect_timeout = *v;
+  }
+  if (auto v = r.integer<std::uint16_t>(t, "max_keep_alive", "limits.max_keep_alive", 1, 65'535)) {
+    s.max_keep_alive = *v;
+  }
+}
+
+void read_listeners(const reader& r, const toml::node& node, config& c) {
+  const auto* array = node.as_array();
+  if (array == nullptr) r.fail(node, "listeners", "expected [[listeners]] tables");
+  std::vector<listener_config> listeners;
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const auto& item = *array->get(i);
+    const auto path = fmt::format("listeners[{}]", i);
+    const auto* t = item.as_table();
+    if (t == nullptr) r.fail(item, path, "expected a table");
+    r.reject_unknown(*t, path + ".", {"address", "port", "protocol"});
+    listener_config l;
+    l.address = r.string(*t, "address", path + ".address").value_or("127.0.0.1");
+    l.port = r.integer<std::uint16_t>(*t, "port", path + ".port", 0, 65'535).value_or(1883);
+    if (auto protocol = r.string(*t, "protocol", path + ".protocol"); protocol && *protocol != "mqtt") {
+      r.fail(*t->get("protocol"), path + ".protocol",
+             fmt::format("'{}' is not supported; use \"mqtt\"", *protocol));
+    }
+    listeners.push_back(std::move(l));
+  }
+  c.listeners = std::move(listeners);
+}
+
+}  // namespace
+
+std::vector<listener_config> default_listeners() {
+  return {{"127.0.0.1", 1883, false}, {"::1", 1883, true}};
+}
+
+void load_config_file(const std::filesystem::path& file, config& into) {
+  toml::table root;
+  try {
+    root = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    if (e.source().begin.line == 0) {
+      throw config_error(fmt::format("{}: cannot read: {}", file.string(), e.description()));
+    }
+    throw config_error(fmt::format("{}:{}: {}", file.string(), e.source().begin.line,
+                                   e.description()));
+  }
+  const reader r(file.string());
+  r.reject_unknown(root, "", {"shards", "data_dir", "log", "limits", "listeners"});
+  if (auto v = r.integer<std::size_t>(root, "shards", "shards", 0, 256)) into.shards = *v;
+  if (auto v = r.string(root, "data_dir", "data_dir")) into.data_dir = *v;
+  if (const auto* t = r.table(root, "log")) read_log(r, *t, into);
+  if (const auto* t = r.table(root, "limits")) read_limits(r, *t, into);
+  if (const auto* node = root.get("listeners")) read_listeners(r, *node, into);
+}
+
+}  // namespace tern::app

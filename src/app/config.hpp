@@ -1,0 +1,41 @@
+#pragma once
+// Broker configuration: built-in defaults, overridden by a TOML file, overridden by the command
+// line. Every value is checked when loaded; an error names the file, line and key.
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "protocol/settings.hpp"
+
+namespace tern::app {
+
+struct listener_config {
+  std::string address;
+  std::uint16_t port = 1883;
+  bool optional = false;  // a built-in default that may be unavailable (IPv6 loopback)
+};
+
+struct config {
+  std::size_t shards = 0;  // 0 = one per core
+  std::filesystem::path data_dir = "data";
+  std::string log_level = "info";
+  std::vector<listener_config> listeners;  // empty until defaults are applied
+  protocol::session_settings session;
+};
+
+class config_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Reads a TOML file over the defaults in `into`. Throws config_error.
+void load_config_file(const std::filesystem::path& file, config& into);
+
+// Listeners used when the configuration names none: loopback only, IPv4 and IPv6.
+std::vector<listener_config> default_listeners();
+
+}  // namespace tern::app

@@ -1,0 +1,95 @@
+// tern: wiring only. Reads the command line and configuration, sets up logging, starts the
+// network server and waits for SIGINT/SIGTERM to stop it gracefully.
+
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <thread>
+
+#include "app/cli.hpp"
+#include "app/config.hpp"
+#include "app/version.hpp"
+#include "net/server.hpp"
+
+namespace {
+
+using namespace tern;
+
+app::config build_config(const app::cli_options& options) {
+  app::config c;
+  if (options.config_file) app::load_config_file(*options.config_file, c);
+  if (c.listeners.empty()) c.listeners = app::default_listeners();
+  if (options.port) {
+    for (auto& l : c.listeners) l.port = *options.port;
+  }
+  if (options.data_dir) c.data_dir = *options.data_dir;
+  if (options.verbosity == 1) c.log_level = "debug";
+  if (options.verbosity >= 2) c.log_level = "trace";
+  if (c.shards == 0) c.shards = std::max(1u, std::thread::hardware_concurrency());
+  return c;
+}
+
+std::vector<net::listen_endpoint> endpoints_of(const app::config& c) {
+  std::vector<net::listen_endpoint> out;
+  for (const auto& l : c.listeners) {
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(l.address, ec);
+    if (ec) throw app::config_error(fmt::format("listener address '{}' is not an IP address", l.address));
+    out.push_back({{address, l.port}, l.optional});
+  }
+  return out;
+}
+
+void setup_logging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("tern");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
+  logger->set_level(spdlog::level::from_str(level));
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const auto parsed = app::parse_cli(argc, argv);
+  if (!parsed.options) return parsed.exit_code;
+
+  app::config config;
+  std::vector<net::listen_endpoint> endpoints;
+  try {
+    config = build_config(*parsed.options);
+    endpoints = endpoints_of(config);
+  } catch (const app::config_error& e) {
+    fmt::print(stderr, "tern: error: {}\n", e.what());
+    return 2;
+  }
+  setup_logging(config.log_level);
+  spdlog::info("tern {} starting: {} shard(s), max packet size {} bytes", app::k_version,
+               config.shards, config.session.max_packet_size);
+
+  boost::asio::io_context control{1};
+  net::server server(control, config.shards, config.session);
+  try {
+    server.start(endpoints);
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot start: {}", e.what());
+    return 1;
+  }
+
+  boost::asio::signal_set signals(control, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code ec, int signal) {
+    if (ec) return;
+    spdlog::info("received {}, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    server.stop();
+  });
+  std::signal(SIGPIPE, SIG_IGN);
+  control.run();
+  server.join();
+  spdlog::info("stopped");
+  return 0;
+}

@@ -1,0 +1,179 @@
+#include "net/connection.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/write.hpp>
+#include <chrono>
+
+#include "net/shard.hpp"
+
+namespace tern::net {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+// Reads handled per wake-up before other connections get their turn.
+constexpr int k_reads_per_wakeup = 16;
+// How long a closing connection may take to flush its last packets.
+constexpr auto k_close_linger = std::chrono::seconds(2);
+
+std::string describe_peer(const asio::ip::tcp::socket& socket) {
+  error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return "unknown";
+  const auto address = endpoint.address();
+  if (address.is_v6()) return fmt::format("[{}]:{}", address.to_string(), endpoint.port());
+  return fmt::format("{}:{}", address.to_string(), endpoint.port());
+}
+
+bool is_clean_close(const protocol::close_info& info) {
+  return info.by_client || info.reason == codec::reason_code::success ||
+         info.reason == codec::reason_code::server_shutting_down;
+}
+
+}  // namespace
+
+connection::connection(shard& owner, asio::ip::tcp::socket socket)
+    : shard_(owner),
+      socket_(std::move(socket)),
+      timer_(socket_.get_executor()),
+      session_(owner.settings(), protocol::clock::now()),
+      peer_(describe_peer(socket_)) {}
+
+void connection::start() {
+  error_code ec;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  socket_.non_blocking(true, ec);
+  spdlog::debug("connection from {} on shard {}", peer_, shard_.index());
+  wait_readable();
+  update_timer();
+}
+
+void connection::wait_readable() {
+  if (read_in_flight_ || session_.wants_close()) return;
+  read_in_flight_ = true;
+  socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                     [self = shared_from_this()](error_code ec) {
+                       self->read_in_flight_ = false;
+                       if (self->finished_) return;
+                       if (ec) {
+                         if (ec != asio::error::operation_aborted) {
+                           self->session_.on_transport_closed(ec.message());
+                         }
+                         return self->after_event();
+                       }
+                       self->on_readable();
+                     });
+}
+
+void connection::on_readable() {
+  const auto scratch = shard_.scratch();
+  for (int i = 0; i < k_reads_per_wakeup && !session_.wants_close(); ++i) {
+    error_code ec;
+    const std::size_t n = socket_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+    if (ec) {
+      session_.on_transport_closed(ec == asio::error::eof ? "connection closed by client"
+                                                          : ec.message());
+      break;
+    }
+    feed(scratch.first(n));
+  }
+  after_event();
+  wait_readable();
+}
+
+void connection::feed(std::span<const std::uint8_t> bytes) {
+  const auto now = protocol::clock::now();
+  if (partial_.empty()) {
+    const std::size_t used = session_.on_bytes(bytes, now);
+    if (!session_.wants_close() && used < bytes.size()) {
+      partial_.assign(bytes.begin() + static_cast<std::ptrdiff_t>(used), bytes.end());
+    }
+    return;
+  }
+  partial_.insert(partial_.end(), bytes.begin(), bytes.end());
+  const std::size_t used = session_.on_bytes(partial_, now);
+  partial_.erase(partial_.begin(), partial_.begin() + static_cast<std::ptrdiff_t>(used));
+  if (partial_.empty()) partial_.shrink_to_fit();  // idle connections hold no buffer
+}
+
+void connection::after_event() {
+  log_state_change();
+  flush();
+  if (session_.wants_close() && !write_in_flight_) return finish();
+  update_timer();
+}
+
+void connection::flush() {
+  if (write_in_flight_ || !session_.has_output() || finished_) return;
+  writing_ = session_.take_output();
+  write_in_flight_ = true;
+  asio::async_write(socket_, asio::buffer(writing_),
+                    [self = shared_from_this()](error_code ec, std::size_t) {
+                      self->write_in_flight_ = false;
+                      if (self->finished_) return;
+                      self->session_.recycle_output(std::move(self->writing_));
+                      if (ec) self->session_.on_transport_closed(ec.message());
+                      self->after_event();
+                    });
+}
+
+void connection::update_timer() {
+  auto deadline = session_.deadline();
+  if (session_.wants_close()) deadline = protocol::clock::now() + k_close_linger;
+  if (!deadline) return;
+  if (armed_deadline_ && *armed_deadline_ <= *deadline) return;  // fires early, re-arms then
+  armed_deadline_ = deadline;
+  timer_.expires_at(*deadline);
+  timer_.async_wait([self = shared_from_this()](error_code ec) {
+    if (ec || self->finished_) return;
+    self->armed_deadline_.reset();
+    self->on_timer();
+  });
+}
+
+void connection::on_timer() {
+  if (session_.wants_close()) return finish();  // the client stopped reading: give up
+  session_.on_timer(protocol::clock::now());
+  after_event();
+}
+
+void connection::shut_down() {
+  if (finished_) return;
+  session_.on_server_shutdown();
+  after_event();
+}
+
+void connection::log_state_change() {
+  const auto state = session_.state();
+  if (state == logged_state_) return;
+  if (state == protocol::session_state::connected) {
+    spdlog::info("client connected: id={} address={} protocol={} keep_alive={}s",
+                 session_.client_id(), peer_,
+                 codec::to_string(session_.version().value_or(codec::protocol_version::v3_1_1)),
+                 session_.keep_alive());
+  } else if (state == protocol::session_state::closed) {
+    const auto& info = session_.close_reason();
+    const auto level = is_clean_close(info) ? spdlog::level::info : spdlog::level::warn;
+    spdlog::log(level, "client disconnected: id={} address={} reason=0x{:02x} ({}): {}",
+                session_.client_id().empty() ? "<none>" : session_.client_id(), peer_,
+                static_cast<unsigned>(info.reason), codec::to_string(info.reason), info.detail);
+  }
+  logged_state_ = state;
+}
+
+void connection::finish() {
+  if (finished_) return;
+  finished_ = true;
+  auto self = shared_from_this();
+  error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  timer_.cancel();
+  shard_.forget(this);
+}
+
+}  // namespace tern::net

@@ -1,0 +1,61 @@
+#pragma once
+// One client connection: a TCP socket, its Sans-I/O protocol session, one timer and a write pump.
+//
+// Reads are readiness-based: the connection waits until the socket is readable, then drains it
+// into the shard's scratch buffer and feeds the session. Only the tail of a packet that is not
+// complete yet is copied into the connection's own buffer, so idle connections hold no read
+// buffer at all. Writes: at most one write in flight; everything the session produced meanwhile
+// goes out in the next single write, issued after a batch of reads has been handled.
+//
+// Thread: created, used and destroyed on its shard's thread only.
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocol/session.hpp"
+
+namespace tern::net {
+
+class shard;
+
+class connection : public std::enable_shared_from_this<connection> {
+ public:
+  connection(shard& owner, boost::asio::ip::tcp::socket socket);
+
+  void start();
+  // The broker is stopping: say goodbye to the client and close.
+  void shut_down();
+
+  const std::string& peer() const noexcept { return peer_; }
+
+ private:
+  void wait_readable();
+  void on_readable();
+  void feed(std::span<const std::uint8_t> bytes);
+  void after_event();
+  void flush();
+  void update_timer();
+  void on_timer();
+  void finish();
+  void log_state_change();
+
+  shard& shard_;
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer timer_;
+  std::optional<protocol::time_point> armed_deadline_;
+  protocol::session session_;
+  protocol::session_state logged_state_ = protocol::session_state::awaiting_connect;
+  std::vector<std::uint8_t> partial_;  // an incomplete packet carried between reads
+  std::vector<std::uint8_t> writing_;  // the buffer of the write in flight
+  bool write_in_flight_ = false;
+  bool read_in_flight_ = false;
+  bool finished_ = false;
+  std::string peer_;
+};
+
+}  // namespace tern::net

@@ -1,0 +1,62 @@
+#include "net/listener.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <chrono>
+
+#include "net/shard.hpp"
+
+namespace tern::net {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+listener::listener(asio::io_context& control, const tcp::endpoint& endpoint,
+                   std::vector<std::unique_ptr<shard>>& shards)
+    : acceptor_(control), backoff_(control), shards_(shards) {
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(tcp::acceptor::reuse_address(true));
+  if (endpoint.address().is_v6()) acceptor_.set_option(asio::ip::v6_only(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+}
+
+tcp::endpoint listener::local_endpoint() const {
+  error_code ec;
+  return acceptor_.local_endpoint(ec);
+}
+
+void listener::start() { accept_next(); }
+
+void listener::stop() {
+  error_code ec;
+  acceptor_.close(ec);
+  backoff_.cancel();
+}
+
+void listener::accept_next() {
+  if (!acceptor_.is_open()) return;
+  shard& target = *shards_[next_shard_];
+  next_shard_ = (next_shard_ + 1) % shards_.size();
+  acceptor_.async_accept(target.context(), [this, &target](error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted) return;
+    if (ec) {
+      // Out of file descriptors or memory: pause instead of spinning on the error.
+      spdlog::warn("accept on {} failed: {}; retrying in 100 ms", local_endpoint().port(),
+                   ec.message());
+      backoff_.expires_after(std::chrono::milliseconds(100));
+      backoff_.async_wait([this](error_code wait_ec) {
+        if (!wait_ec) accept_next();
+      });
+      return;
+    }
+    asio::post(target.context(),
+               [&target, s = std::move(socket)]() mutable { target.adopt(std::move(s)); });
+    accept_next();
+  });
+}
+
+}  // namespace tern::net

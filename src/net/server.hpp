@@ -1,0 +1,44 @@
+#pragma once
+// The network side of the broker: the shards and the listeners that feed them.
+//
+// Thread: constructed, started and stopped from the main thread, whose io_context (the control
+// context) runs the listeners and signal handling.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+#include <vector>
+
+#include "net/listener.hpp"
+#include "net/shard.hpp"
+#include "protocol/settings.hpp"
+
+namespace tern::net {
+
+struct listen_endpoint {
+  boost::asio::ip::tcp::endpoint endpoint;
+  bool optional = false;  // a default endpoint that may be missing (e.g. no IPv6 on the host)
+};
+
+class server {
+ public:
+  server(boost::asio::io_context& control, std::size_t shard_count,
+         const protocol::session_settings& settings);
+  ~server();
+
+  // Binds every endpoint (throws if a required one fails), then starts the shards.
+  void start(const std::vector<listen_endpoint>& endpoints);
+  // Stops accepting and closes every connection gracefully. Callable once, from the main thread.
+  void stop();
+  // Waits for the shard threads to end.
+  void join();
+
+  std::vector<boost::asio::ip::tcp::endpoint> local_endpoints() const;
+
+ private:
+  boost::asio::io_context& control_;
+  std::vector<std::unique_ptr<shard>> shards_;
+  std::vector<std::unique_ptr<listener>> listeners_;
+};
+
+}  // namespace tern::net
