@@ -2,11 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <toml++/toml.h>
 #include <array>
 #include <charconv>
 #include <limits>
 #include <optional>
-#include <toml++/toml.h>
 
 namespace tern::app {
 
@@ -91,7 +91,7 @@ class reader {
 void read_log(const reader& r, const toml::table& t, config& c) {
   r.reject_unknown(t, "log.", {"level"});
   if (auto level = r.string(t, "level", "log.level")) {
-    static constexpr std::array<std::string_view, 7> k_levels{"trace", "debug", "info", "warn",
+    static constexpr std::array<std::string_view, 7> k_levels{"trace", "debug",    "info", "warn",
                                                               "error", "critical", "off"};
     bool known = false;
     for (auto l : k_levels) known = known || *level == l;
@@ -132,7 +132,8 @@ void read_listeners(const reader& r, const toml::node& node, config& c) {
     listener_config l;
     l.address = r.string(*t, "address", path + ".address").value_or("127.0.0.1");
     l.port = r.integer<std::uint16_t>(*t, "port", path + ".port", 0, 65'535).value_or(1883);
-    if (auto protocol = r.string(*t, "protocol", path + ".protocol"); protocol && *protocol != "mqtt") {
+    if (auto protocol = r.string(*t, "protocol", path + ".protocol");
+        protocol && *protocol != "mqtt") {
       r.fail(*t->get("protocol"), path + ".protocol",
              fmt::format("'{}' is not supported; use \"mqtt\"", *protocol));
     }
@@ -155,8 +156,8 @@ void load_config_file(const std::filesystem::path& file, config& into) {
     if (e.source().begin.line == 0) {
       throw config_error(fmt::format("{}: cannot read: {}", file.string(), e.description()));
     }
-    throw config_error(fmt::format("{}:{}: {}", file.string(), e.source().begin.line,
-                                   e.description()));
+    throw config_error(
+        fmt::format("{}:{}: {}", file.string(), e.source().begin.line, e.description()));
   }
   const reader r(file.string());
   r.reject_unknown(root, "", {"shards", "data_dir", "log", "limits", "listeners"});

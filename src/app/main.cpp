@@ -39,7 +39,8 @@ std::vector<net::listen_endpoint> endpoints_of(const app::config& c) {
   for (const auto& l : c.listeners) {
     boost::system::error_code ec;
     const auto address = boost::asio::ip::make_address(l.address, ec);
-    if (ec) throw app::config_error(fmt::format("listener address '{}' is not an IP address", l.address));
+    if (ec)
+      throw app::config_error(fmt::format("listener address '{}' is not an IP address", l.address));
     out.push_back({{address, l.port}, l.optional});
   }
   return out;

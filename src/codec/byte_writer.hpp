@@ -20,10 +20,13 @@ class byte_writer {
     out_.push_back(static_cast<std::uint8_t>(value));
   }
   void u32(std::uint32_t value) {
-    for (int shift = 24; shift >= 0; shift -= 8) out_.push_back(static_cast<std::uint8_t>(value >> shift));
+    for (int shift = 24; shift >= 0; shift -= 8)
+      out_.push_back(static_cast<std::uint8_t>(value >> shift));
   }
   void varint(std::uint32_t value) { encode_varint(value, out_); }
-  void raw(std::span<const std::uint8_t> bytes) { out_.insert(out_.end(), bytes.begin(), bytes.end()); }
+  void raw(std::span<const std::uint8_t> bytes) {
+    out_.insert(out_.end(), bytes.begin(), bytes.end());
+  }
   // Two-byte length prefix; callers guarantee size <= 65535.
   void prefixed(std::span<const std::uint8_t> bytes) {
     u16(static_cast<std::uint16_t>(bytes.size()));

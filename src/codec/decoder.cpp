@@ -23,13 +23,15 @@ struct body_context {
 
 bool valid_fixed_header_flags(packet_type type, std::uint8_t flags, protocol_version version) {
   switch (type) {
-    case packet_type::publish: return true;  // checked field by field
+    case packet_type::publish:
+      return true;  // checked field by field
     case packet_type::pubrel:
     case packet_type::subscribe:
     case packet_type::unsubscribe:
       // MQTT 3.1 clients in the wild send these with either 0 or QoS 1 in the flags.
       return flags == 0x02 || (version == protocol_version::v3_1 && flags == 0x00);
-    default: return flags == 0;
+    default:
+      return flags == 0;
   }
 }
 
@@ -258,23 +260,51 @@ void read_body(packet_type type, const body_context& ctx, std::span<const std::u
                decode_result& result) {
   byte_reader in(body);
   switch (type) {
-    case packet_type::connect: read_connect(in, result); break;
-    case packet_type::connack: read_connack(in, ctx, result); break;
-    case packet_type::publish: read_publish(in, ctx, result); break;
-    case packet_type::puback: read_ack<puback>(in, ctx, type, result); break;
-    case packet_type::pubrec: read_ack<pubrec>(in, ctx, type, result); break;
-    case packet_type::pubrel: read_ack<pubrel>(in, ctx, type, result); break;
-    case packet_type::pubcomp: read_ack<pubcomp>(in, ctx, type, result); break;
-    case packet_type::subscribe: read_subscribe(in, ctx, result); break;
-    case packet_type::suback: read_suback(in, ctx, result); break;
-    case packet_type::unsubscribe: read_unsubscribe(in, ctx, result); break;
-    case packet_type::unsuback: read_unsuback(in, ctx, result); break;
-    case packet_type::pingreq: read_empty<pingreq>(in, result); break;
-    case packet_type::pingresp: read_empty<pingresp>(in, result); break;
+    case packet_type::connect:
+      read_connect(in, result);
+      break;
+    case packet_type::connack:
+      read_connack(in, ctx, result);
+      break;
+    case packet_type::publish:
+      read_publish(in, ctx, result);
+      break;
+    case packet_type::puback:
+      read_ack<puback>(in, ctx, type, result);
+      break;
+    case packet_type::pubrec:
+      read_ack<pubrec>(in, ctx, type, result);
+      break;
+    case packet_type::pubrel:
+      read_ack<pubrel>(in, ctx, type, result);
+      break;
+    case packet_type::pubcomp:
+      read_ack<pubcomp>(in, ctx, type, result);
+      break;
+    case packet_type::subscribe:
+      read_subscribe(in, ctx, result);
+      break;
+    case packet_type::suback:
+      read_suback(in, ctx, result);
+      break;
+    case packet_type::unsubscribe:
+      read_unsubscribe(in, ctx, result);
+      break;
+    case packet_type::unsuback:
+      read_unsuback(in, ctx, result);
+      break;
+    case packet_type::pingreq:
+      read_empty<pingreq>(in, result);
+      break;
+    case packet_type::pingresp:
+      read_empty<pingresp>(in, result);
+      break;
     case packet_type::disconnect:
       read_reason_and_properties<disconnect>(in, ctx, type, result);
       break;
-    case packet_type::auth: read_reason_and_properties<auth>(in, ctx, type, result); break;
+    case packet_type::auth:
+      read_reason_and_properties<auth>(in, ctx, type, result);
+      break;
   }
   if (in.failed()) {
     result.status = decode_status::error;

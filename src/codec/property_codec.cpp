@@ -39,8 +39,7 @@ constexpr std::array<std::uint16_t, 0x2B> k_allowed = [] {
   set(property_id::request_response_information, bit(pc::connect));
   set(property_id::response_information, bit(pc::connack));
   set(property_id::server_reference, bit(pc::connack) | bit(pc::disconnect));
-  set(property_id::reason_string,
-      bit(pc::connack) | k_acks | bit(pc::disconnect) | bit(pc::auth));
+  set(property_id::reason_string, bit(pc::connack) | k_acks | bit(pc::disconnect) | bit(pc::auth));
   set(property_id::receive_maximum, bit(pc::connect) | bit(pc::connack));
   set(property_id::topic_alias_maximum, bit(pc::connect) | bit(pc::connack));
   set(property_id::topic_alias, bit(pc::publish));
@@ -75,7 +74,8 @@ void read_nonzero_u16(byte_reader& in, std::optional<std::uint16_t>& slot) {
 
 void read_one(byte_reader& in, property_id id, property_context context, properties& p) {
   switch (id) {
-    case property_id::payload_format_indicator: return read_flag(in, p.payload_format_indicator);
+    case property_id::payload_format_indicator:
+      return read_flag(in, p.payload_format_indicator);
     case property_id::message_expiry_interval:
       return read_once(in, p.message_expiry_interval, [&] { return in.u32(); });
     case property_id::content_type:
@@ -122,12 +122,16 @@ void read_one(byte_reader& in, property_id id, property_context context, propert
       return read_once(in, p.server_reference, [&] { return in.utf8_string(); });
     case property_id::reason_string:
       return read_once(in, p.reason_string, [&] { return in.utf8_string(); });
-    case property_id::receive_maximum: return read_nonzero_u16(in, p.receive_maximum);
+    case property_id::receive_maximum:
+      return read_nonzero_u16(in, p.receive_maximum);
     case property_id::topic_alias_maximum:
       return read_once(in, p.topic_alias_maximum, [&] { return in.u16(); });
-    case property_id::topic_alias: return read_once(in, p.topic_alias, [&] { return in.u16(); });
-    case property_id::maximum_qos: return read_flag(in, p.maximum_qos);
-    case property_id::retain_available: return read_flag(in, p.retain_available);
+    case property_id::topic_alias:
+      return read_once(in, p.topic_alias, [&] { return in.u16(); });
+    case property_id::maximum_qos:
+      return read_flag(in, p.maximum_qos);
+    case property_id::retain_available:
+      return read_flag(in, p.retain_available);
     case property_id::user_property: {
       auto key = in.utf8_string();
       auto value = in.utf8_string();
@@ -191,33 +195,69 @@ void for_each_property(const properties& p, Visit&& visit) {
   opt(property_id::shared_subscription_available, p.shared_subscription_available);
 }
 
-std::size_t value_size(std::uint8_t) noexcept { return 1; }
-std::size_t value_size(std::uint16_t) noexcept { return 2; }
-std::size_t value_size(std::uint32_t) noexcept { return 4; }
-std::size_t value_size(varint_value v) noexcept { return varint_size(v.value); }
-std::size_t value_size(const std::string& s) noexcept { return 2 + s.size(); }
-std::size_t value_size(const binary& b) noexcept { return 2 + b.size(); }
+std::size_t value_size(std::uint8_t) noexcept {
+  return 1;
+}
+std::size_t value_size(std::uint16_t) noexcept {
+  return 2;
+}
+std::size_t value_size(std::uint32_t) noexcept {
+  return 4;
+}
+std::size_t value_size(varint_value v) noexcept {
+  return varint_size(v.value);
+}
+std::size_t value_size(const std::string& s) noexcept {
+  return 2 + s.size();
+}
+std::size_t value_size(const binary& b) noexcept {
+  return 2 + b.size();
+}
 std::size_t value_size(const string_pair& p) noexcept {
   return 4 + p.first.size() + p.second.size();
 }
 
 constexpr std::size_t k_max_field = 65'535;
-bool value_fits(std::uint8_t) noexcept { return true; }
-bool value_fits(std::uint16_t) noexcept { return true; }
-bool value_fits(std::uint32_t) noexcept { return true; }
-bool value_fits(varint_value v) noexcept { return v.value <= k_max_varint; }
-bool value_fits(const std::string& s) noexcept { return s.size() <= k_max_field; }
-bool value_fits(const binary& b) noexcept { return b.size() <= k_max_field; }
+bool value_fits(std::uint8_t) noexcept {
+  return true;
+}
+bool value_fits(std::uint16_t) noexcept {
+  return true;
+}
+bool value_fits(std::uint32_t) noexcept {
+  return true;
+}
+bool value_fits(varint_value v) noexcept {
+  return v.value <= k_max_varint;
+}
+bool value_fits(const std::string& s) noexcept {
+  return s.size() <= k_max_field;
+}
+bool value_fits(const binary& b) noexcept {
+  return b.size() <= k_max_field;
+}
 bool value_fits(const string_pair& p) noexcept {
   return p.first.size() <= k_max_field && p.second.size() <= k_max_field;
 }
 
-void write_value(byte_writer& out, std::uint8_t v) { out.u8(v); }
-void write_value(byte_writer& out, std::uint16_t v) { out.u16(v); }
-void write_value(byte_writer& out, std::uint32_t v) { out.u32(v); }
-void write_value(byte_writer& out, varint_value v) { out.varint(v.value); }
-void write_value(byte_writer& out, const std::string& s) { out.prefixed(s); }
-void write_value(byte_writer& out, const binary& b) { out.prefixed(b); }
+void write_value(byte_writer& out, std::uint8_t v) {
+  out.u8(v);
+}
+void write_value(byte_writer& out, std::uint16_t v) {
+  out.u16(v);
+}
+void write_value(byte_writer& out, std::uint32_t v) {
+  out.u32(v);
+}
+void write_value(byte_writer& out, varint_value v) {
+  out.varint(v.value);
+}
+void write_value(byte_writer& out, const std::string& s) {
+  out.prefixed(s);
+}
+void write_value(byte_writer& out, const binary& b) {
+  out.prefixed(b);
+}
 void write_value(byte_writer& out, const string_pair& p) {
   out.prefixed(p.first);
   out.prefixed(p.second);
@@ -249,9 +289,8 @@ void read_properties(byte_reader& in, property_context context, properties& out)
 
 std::uint32_t properties_size(const properties& props) noexcept {
   std::size_t size = 0;
-  for_each_property(props, [&size](property_id, const auto& value) {
-    size += 1 + value_size(value);
-  });
+  for_each_property(props,
+                    [&size](property_id, const auto& value) { size += 1 + value_size(value); });
   return static_cast<std::uint32_t>(size);
 }
 

@@ -60,7 +60,9 @@ std::string_view to_string(reason_code code) noexcept;
 // True when the byte is a reason code the spec allows in the given packet type ([MQTT-2.4]).
 bool is_valid_reason_code(packet_type type, std::uint8_t value) noexcept;
 
-inline bool is_error(reason_code code) noexcept { return static_cast<std::uint8_t>(code) >= 0x80; }
+inline bool is_error(reason_code code) noexcept {
+  return static_cast<std::uint8_t>(code) >= 0x80;
+}
 
 // MQTT 3.1/3.1.1 CONNACK return codes <-> reason codes.
 std::uint8_t to_v3_connack_code(reason_code code) noexcept;

@@ -38,14 +38,22 @@ topic_error check_filter_wildcards(std::string_view filter) noexcept {
 
 std::string_view to_string(topic_error error) noexcept {
   switch (error) {
-    case topic_error::none: return "valid";
-    case topic_error::empty: return "empty topic";
-    case topic_error::too_long: return "topic too long";
-    case topic_error::too_many_levels: return "too many topic levels";
-    case topic_error::wildcard_in_name: return "wildcard in topic name";
-    case topic_error::misplaced_wildcard: return "wildcard not alone in its level or '#' not last";
-    case topic_error::invalid_utf8: return "topic is not valid UTF-8";
-    case topic_error::invalid_share_name: return "invalid shared subscription";
+    case topic_error::none:
+      return "valid";
+    case topic_error::empty:
+      return "empty topic";
+    case topic_error::too_long:
+      return "topic too long";
+    case topic_error::too_many_levels:
+      return "too many topic levels";
+    case topic_error::wildcard_in_name:
+      return "wildcard in topic name";
+    case topic_error::misplaced_wildcard:
+      return "wildcard not alone in its level or '#' not last";
+    case topic_error::invalid_utf8:
+      return "topic is not valid UTF-8";
+    case topic_error::invalid_share_name:
+      return "invalid shared subscription";
   }
   return "unknown topic error";
 }

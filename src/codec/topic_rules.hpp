@@ -15,7 +15,7 @@ struct topic_limits {
 
 enum class topic_error : std::uint8_t {
   none,
-  empty,               // [MQTT-4.7.3-1]
+  empty,  // [MQTT-4.7.3-1]
   too_long,
   too_many_levels,
   wildcard_in_name,    // [MQTT-3.3.2-2]

@@ -32,7 +32,7 @@ bool is_valid_mqtt_utf8(std::string_view text) noexcept {
       if ((b & 0xC0) != 0x80) return false;
       code = (code << 6) | (b & 0x3Fu);
     }
-    if (code < min) return false;                       // overlong
+    if (code < min) return false;                        // overlong
     if (code >= 0xD800 && code <= 0xDFFF) return false;  // surrogate [MQTT-1.5.4-1]
     if (code > 0x10FFFF) return false;
     p += length;

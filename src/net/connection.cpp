@@ -54,18 +54,17 @@ void connection::start() {
 void connection::wait_readable() {
   if (read_in_flight_ || session_.wants_close()) return;
   read_in_flight_ = true;
-  socket_.async_wait(asio::ip::tcp::socket::wait_read,
-                     [self = shared_from_this()](error_code ec) {
-                       self->read_in_flight_ = false;
-                       if (self->finished_) return;
-                       if (ec) {
-                         if (ec != asio::error::operation_aborted) {
-                           self->session_.on_transport_closed(ec.message());
-                         }
-                         return self->after_event();
-                       }
-                       self->on_readable();
-                     });
+  socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+    self->read_in_flight_ = false;
+    if (self->finished_) return;
+    if (ec) {
+      if (ec != asio::error::operation_aborted) {
+        self->session_.on_transport_closed(ec.message());
+      }
+      return self->after_event();
+    }
+    self->on_readable();
+  });
 }
 
 void connection::on_readable() {

@@ -29,7 +29,9 @@ tcp::endpoint listener::local_endpoint() const {
   return acceptor_.local_endpoint(ec);
 }
 
-void listener::start() { accept_next(); }
+void listener::start() {
+  accept_next();
+}
 
 void listener::stop() {
   error_code ec;

@@ -21,7 +21,9 @@ shard::shard(std::size_t index, const protocol::session_settings& settings)
       stop_deadline_(context_),
       scratch_(k_scratch_size) {}
 
-shard::~shard() { join(); }
+shard::~shard() {
+  join();
+}
 
 void shard::start() {
   thread_ = std::thread([this] {

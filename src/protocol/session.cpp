@@ -75,9 +75,12 @@ void session::handle(packet&& p, time_point now) {
     return handle_connect(std::get<connect>(std::move(p)));
   }
   switch (type) {
-    case packet_type::pingreq: return send(pingresp{});
-    case packet_type::disconnect: return handle_disconnect(std::get<disconnect>(p));
-    case packet_type::connect: return protocol_violation(reason_code::protocol_error, "second CONNECT");
+    case packet_type::pingreq:
+      return send(pingresp{});
+    case packet_type::disconnect:
+      return handle_disconnect(std::get<disconnect>(p));
+    case packet_type::connect:
+      return protocol_violation(reason_code::protocol_error, "second CONNECT");
     case packet_type::connack:
     case packet_type::suback:
     case packet_type::unsuback:
@@ -114,9 +117,9 @@ void session::handle_connect(connect&& c) {
   }
 
   if (v5 && c.props.authentication_method) {
-    return refuse_connect(c.version, reason_code::bad_authentication_method,
-                          fmt::format("authentication method '{}' is not supported",
-                                      *c.props.authentication_method));
+    return refuse_connect(
+        c.version, reason_code::bad_authentication_method,
+        fmt::format("authentication method '{}' is not supported", *c.props.authentication_method));
   }
 
   keep_alive_ = c.keep_alive;
@@ -124,8 +127,8 @@ void session::handle_connect(connect&& c) {
       (keep_alive_ == 0 || keep_alive_ > settings_.max_keep_alive)) {
     if (!v5) {
       return refuse_connect(c.version, reason_code::client_identifier_not_valid,
-                            fmt::format("keep-alive {} s is above the maximum of {} s",
-                                        keep_alive_, settings_.max_keep_alive));
+                            fmt::format("keep-alive {} s is above the maximum of {} s", keep_alive_,
+                                        settings_.max_keep_alive));
     }
     keep_alive_ = settings_.max_keep_alive;
   }
@@ -144,8 +147,8 @@ void session::handle_connect(connect&& c) {
 }
 
 void session::handle_disconnect(const disconnect& d) {
-  if (version_ == protocol_version::v5 && d.props.session_expiry_interval &&
-      session_expiry_ == 0 && *d.props.session_expiry_interval != 0) {
+  if (version_ == protocol_version::v5 && d.props.session_expiry_interval && session_expiry_ == 0 &&
+      *d.props.session_expiry_interval != 0) {
     // A session that was to end with the connection cannot be prolonged now [MQTT-3.14.2-2].
     return protocol_violation(reason_code::protocol_error,
                               "DISCONNECT raises a zero session expiry interval");
@@ -167,11 +170,13 @@ void session::on_timer(time_point now) {
 
 std::optional<time_point> session::deadline() const noexcept {
   switch (state_) {
-    case session_state::awaiting_connect: return connect_deadline_;
+    case session_state::awaiting_connect:
+      return connect_deadline_;
     case session_state::connected:
       if (keep_alive_ == 0) return std::nullopt;
       return last_packet_ + keep_alive_grace(keep_alive_);
-    case session_state::closed: return std::nullopt;
+    case session_state::closed:
+      return std::nullopt;
   }
   return std::nullopt;
 }

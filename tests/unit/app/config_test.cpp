@@ -1,0 +1,107 @@
+#include "app/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+namespace tern::app {
+namespace {
+
+class config_test : public ::testing::Test {
+ protected:
+  std::filesystem::path write(const std::string& text) {
+    path_ =
+        std::filesystem::temp_directory_path() /
+        ("tern-config-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+         "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".toml");
+    std::ofstream(path_) << text;
+    return path_;
+  }
+  void TearDown() override { std::filesystem::remove(path_); }
+
+  std::string error_of(const std::string& text) {
+    config c;
+    try {
+      load_config_file(write(text), c);
+    } catch (const config_error& e) {
+      return e.what();
+    }
+    return "";
+  }
+
+  std::filesystem::path path_;
+};
+
+TEST_F(config_test, reads_every_setting) {
+  config c;
+  load_config_file(write(R"(
+shards = 3
+data_dir = "/tmp/x"
+[log]
+level = "debug"
+[limits]
+max_packet_size = 4096
+connect_timeout = "750ms"
+max_keep_alive = 120
+[[listeners]]
+address = "0.0.0.0"
+port = 1884
+[[listeners]]
+address = "::"
+)"),
+                   c);
+  EXPECT_EQ(c.shards, 3u);
+  EXPECT_EQ(c.data_dir, "/tmp/x");
+  EXPECT_EQ(c.log_level, "debug");
+  EXPECT_EQ(c.session.max_packet_size, 4096u);
+  EXPECT_EQ(c.session.connect_timeout, std::chrono::milliseconds(750));
+  EXPECT_EQ(c.session.max_keep_alive, 120);
+  ASSERT_EQ(c.listeners.size(), 2u);
+  EXPECT_EQ(c.listeners[0].address, "0.0.0.0");
+  EXPECT_EQ(c.listeners[0].port, 1884);
+  EXPECT_EQ(c.listeners[1].port, 1883);
+}
+
+TEST_F(config_test, durations_accept_seconds_and_units) {
+  config c;
+  load_config_file(write("[limits]\nconnect_timeout = 5\n"), c);
+  EXPECT_EQ(c.session.connect_timeout, std::chrono::seconds(5));
+  load_config_file(write("[limits]\nconnect_timeout = \"2m\"\n"), c);
+  EXPECT_EQ(c.session.connect_timeout, std::chrono::minutes(2));
+}
+
+TEST_F(config_test, errors_name_file_line_and_key) {
+  const auto error = error_of("shards = 1\n[limits]\nmax_keep_alive = 0\n");
+  EXPECT_NE(error.find(":3: limits.max_keep_alive: must be between 1 and 65535"), std::string::npos)
+      << error;
+  EXPECT_NE(error.find(path_.string()), std::string::npos);
+}
+
+TEST_F(config_test, rejects_unknown_keys) {
+  EXPECT_NE(error_of("[limits]\nmax_packet = 5\n").find(":2: limits.max_packet: unknown setting"),
+            std::string::npos);
+  EXPECT_NE(error_of("colour = 1\n").find(":1: colour: unknown setting"), std::string::npos);
+}
+
+TEST_F(config_test, rejects_wrong_types_and_values) {
+  EXPECT_NE(error_of("shards = \"two\"\n").find("shards: expected an integer"), std::string::npos);
+  EXPECT_NE(error_of("[log]\nlevel = \"loud\"\n").find("log.level: must be one of"),
+            std::string::npos);
+  EXPECT_NE(error_of("[limits]\nconnect_timeout = \"5 parsecs\"\n").find("is not a duration"),
+            std::string::npos);
+  EXPECT_NE(error_of("[[listeners]]\nport = 70000\n").find("listeners[0].port"), std::string::npos);
+  EXPECT_NE(error_of("[[listeners]]\nprotocol = \"ws\"\n").find("listeners[0].protocol"),
+            std::string::npos);
+}
+
+TEST_F(config_test, syntax_errors_name_the_line) {
+  EXPECT_NE(error_of("shards = 1\nthis is not toml\n").find(":2:"), std::string::npos);
+}
+
+TEST_F(config_test, missing_file_is_an_error) {
+  config c;
+  EXPECT_THROW(load_config_file("/nonexistent/tern.toml", c), config_error);
+}
+
+}  // namespace
+}  // namespace tern::app

@@ -1,0 +1,267 @@
+// Component tests of the Sans-I/O session: scripted packets in, encoded packets out, manual clock.
+
+#include "protocol/session.hpp"
+
+#include <gtest/gtest.h>
+
+#include "codec/decoder.hpp"
+#include "codec/encoder.hpp"
+
+namespace tern::protocol {
+namespace {
+
+using namespace codec;
+using namespace std::chrono_literals;
+
+class session_test : public ::testing::Test {
+ protected:
+  time_point now_ = time_point{} + 1000s;
+  session_settings settings_;
+  std::optional<session> session_;
+
+  session& s() {
+    if (!session_) session_.emplace(settings_, now_);
+    return *session_;
+  }
+
+  void send(const packet& p, protocol_version v) {
+    std::vector<std::uint8_t> bytes;
+    ASSERT_GT(encode(p, v, bytes), 0u);
+    EXPECT_EQ(s().on_bytes(bytes, now_), bytes.size());
+  }
+
+  // Decodes everything the session wrote since the last call.
+  std::vector<packet> received(protocol_version v) {
+    auto out = s().take_output();
+    std::vector<packet> packets;
+    std::span<const std::uint8_t> rest(out);
+    decode_options options;
+    options.version = v;
+    while (!rest.empty()) {
+      auto r = decode(rest, options);
+      EXPECT_EQ(r.status, decode_status::complete) << to_string(r.error);
+      if (r.status != decode_status::complete) break;
+      packets.push_back(std::move(r.value));
+      rest = rest.subspan(r.consumed);
+    }
+    return packets;
+  }
+
+  connack connect_ok(connect c) {
+    const auto v = c.version;
+    send(c, v);
+    auto out = received(v);
+    EXPECT_EQ(out.size(), 1u);
+    EXPECT_EQ(s().state(), session_state::connected);
+    return std::get<connack>(out.at(0));
+  }
+
+  static connect make_connect(protocol_version v, std::string id, std::uint16_t keep_alive = 60) {
+    connect c;
+    c.version = v;
+    c.client_id = std::move(id);
+    c.keep_alive = keep_alive;
+    return c;
+  }
+};
+
+TEST_F(session_test, accepts_connect_at_every_level) {
+  for (auto v : {protocol_version::v3_1, protocol_version::v3_1_1, protocol_version::v5}) {
+    session_.reset();
+    const auto ack = connect_ok(make_connect(v, "client-1"));
+    EXPECT_EQ(ack.reason, reason_code::success);
+    EXPECT_FALSE(ack.session_present);
+    EXPECT_EQ(s().client_id(), "client-1");
+    EXPECT_EQ(s().version(), v);
+  }
+}
+
+TEST_F(session_test, first_packet_must_be_connect) {
+  send(pingreq{}, protocol_version::v3_1_1);
+  EXPECT_TRUE(s().wants_close());
+  EXPECT_FALSE(s().has_output());
+}
+
+TEST_F(session_test, unsupported_level_gets_v311_connack_code_1) {
+  // "MQTT", level 6
+  const std::vector<std::uint8_t> bytes{0x10, 0x0E, 0x00, 0x04, 'M',  'Q',  'T', 'T',
+                                        0x06, 0x02, 0x00, 0x3C, 0x00, 0x02, 'i', 'd'};
+  s().on_bytes(bytes, now_);
+  EXPECT_TRUE(s().wants_close());
+  EXPECT_EQ(s().take_output(), (std::vector<std::uint8_t>{0x20, 0x02, 0x00, 0x01}));
+}
+
+TEST_F(session_test, empty_client_id_rules) {
+  auto c = make_connect(protocol_version::v3_1_1, "");
+  c.clean_start = false;
+  send(c, c.version);
+  auto out = received(c.version);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(std::get<connack>(out[0]).reason, reason_code::client_identifier_not_valid);
+  EXPECT_TRUE(s().wants_close());
+
+  session_.reset();
+  const auto ack = connect_ok(make_connect(protocol_version::v5, ""));
+  ASSERT_TRUE(ack.props.assigned_client_identifier);
+  EXPECT_TRUE(ack.props.assigned_client_identifier->starts_with("auto-"));
+  EXPECT_EQ(s().client_id(), *ack.props.assigned_client_identifier);
+
+  session_.reset();
+  send(make_connect(protocol_version::v3_1, ""), protocol_version::v3_1);
+  EXPECT_EQ(std::get<connack>(received(protocol_version::v3_1).at(0)).reason,
+            reason_code::client_identifier_not_valid);
+}
+
+TEST_F(session_test, v31_client_id_longer_than_23_is_refused) {
+  send(make_connect(protocol_version::v3_1, std::string(24, 'x')), protocol_version::v3_1);
+  EXPECT_EQ(std::get<connack>(received(protocol_version::v3_1).at(0)).reason,
+            reason_code::client_identifier_not_valid);
+}
+
+TEST_F(session_test, enhanced_auth_method_is_refused) {
+  auto c = make_connect(protocol_version::v5, "a");
+  c.props.authentication_method = "SCRAM-SHA-1";
+  send(c, c.version);
+  EXPECT_EQ(std::get<connack>(received(c.version).at(0)).reason,
+            reason_code::bad_authentication_method);
+  EXPECT_TRUE(s().wants_close());
+}
+
+TEST_F(session_test, pingreq_gets_pingresp) {
+  connect_ok(make_connect(protocol_version::v3_1_1, "a"));
+  send(pingreq{}, protocol_version::v3_1_1);
+  send(pingreq{}, protocol_version::v3_1_1);
+  const auto out = received(protocol_version::v3_1_1);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_TRUE(std::holds_alternative<pingresp>(out[0]));
+  EXPECT_TRUE(std::holds_alternative<pingresp>(out[1]));
+}
+
+TEST_F(session_test, keep_alive_is_enforced_at_one_and_a_half_intervals) {
+  connect_ok(make_connect(protocol_version::v5, "a", 10));
+  ASSERT_EQ(s().deadline(), now_ + 15s);
+  now_ += 14s;
+  s().on_timer(now_);
+  EXPECT_FALSE(s().wants_close());
+  send(pingreq{}, protocol_version::v5);  // activity moves the deadline
+  received(protocol_version::v5);
+  EXPECT_EQ(s().deadline(), now_ + 15s);
+  now_ += 15s;
+  s().on_timer(now_);
+  EXPECT_TRUE(s().wants_close());
+  EXPECT_EQ(s().close_reason().reason, reason_code::keep_alive_timeout);
+  const auto out = received(protocol_version::v5);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(std::get<disconnect>(out[0]).reason, reason_code::keep_alive_timeout);
+}
+
+TEST_F(session_test, keep_alive_zero_has_no_deadline) {
+  connect_ok(make_connect(protocol_version::v3_1_1, "a", 0));
+  EXPECT_FALSE(s().deadline());
+}
+
+TEST_F(session_test, connect_timeout_closes_silent_socket) {
+  settings_.connect_timeout = 2s;
+  EXPECT_EQ(s().deadline(), now_ + 2s);
+  now_ += 1s;
+  s().on_timer(now_);
+  EXPECT_FALSE(s().wants_close());
+  now_ += 1s;
+  s().on_timer(now_);
+  EXPECT_TRUE(s().wants_close());
+  EXPECT_FALSE(s().has_output());
+}
+
+TEST_F(session_test, max_keep_alive_is_announced_to_v5_and_refused_for_v311) {
+  settings_.max_keep_alive = 30;
+  const auto ack = connect_ok(make_connect(protocol_version::v5, "a", 120));
+  EXPECT_EQ(ack.props.server_keep_alive, 30);
+  EXPECT_EQ(s().keep_alive(), 30);
+
+  session_.reset();
+  send(make_connect(protocol_version::v3_1_1, "a", 120), protocol_version::v3_1_1);
+  EXPECT_EQ(std::get<connack>(received(protocol_version::v3_1_1).at(0)).reason,
+            reason_code::client_identifier_not_valid);
+}
+
+TEST_F(session_test, maximum_packet_size_is_announced_and_enforced) {
+  settings_.max_packet_size = 128;
+  const auto ack = connect_ok(make_connect(protocol_version::v5, "a"));
+  EXPECT_EQ(ack.props.maximum_packet_size, 128u);
+  // A PUBLISH header announcing 200 bytes is refused before its body arrives.
+  const std::vector<std::uint8_t> header{0x30, 0xC8, 0x01};
+  s().on_bytes(header, now_);
+  EXPECT_TRUE(s().wants_close());
+  EXPECT_EQ(std::get<disconnect>(received(protocol_version::v5).at(0)).reason,
+            reason_code::packet_too_large);
+}
+
+TEST_F(session_test, second_connect_is_a_protocol_error) {
+  connect_ok(make_connect(protocol_version::v5, "a"));
+  send(make_connect(protocol_version::v5, "a"), protocol_version::v5);
+  EXPECT_TRUE(s().wants_close());
+  EXPECT_EQ(std::get<disconnect>(received(protocol_version::v5).at(0)).reason,
+            reason_code::protocol_error);
+}
+
+TEST_F(session_test, server_only_packets_from_a_client_are_protocol_errors) {
+  connect_ok(make_connect(protocol_version::v5, "a"));
+  send(pingresp{}, protocol_version::v5);
+  EXPECT_TRUE(s().wants_close());
+  EXPECT_EQ(s().close_reason().reason, reason_code::protocol_error);
+}
+
+TEST_F(session_test, malformed_packet_after_connect) {
+  connect_ok(make_connect(protocol_version::v5, "a"));
+  const std::vector<std::uint8_t> bad{0xC0, 0x01, 0x00};  // PINGREQ with a body
+  s().on_bytes(bad, now_);
+  EXPECT_EQ(std::get<disconnect>(received(protocol_version::v5).at(0)).reason,
+            reason_code::malformed_packet);
+
+  session_.reset();
+  connect_ok(make_connect(protocol_version::v3_1_1, "a"));
+  s().on_bytes(bad, now_);
+  EXPECT_TRUE(s().wants_close());
+  EXPECT_FALSE(s().has_output());  // 3.1.1 has no DISCONNECT from the server
+}
+
+TEST_F(session_test, disconnect_cannot_raise_zero_session_expiry) {
+  connect_ok(make_connect(protocol_version::v5, "a"));
+  disconnect d;
+  d.props.session_expiry_interval = 60;
+  send(d, protocol_version::v5);
+  EXPECT_EQ(s().close_reason().reason, reason_code::protocol_error);
+  EXPECT_EQ(std::get<disconnect>(received(protocol_version::v5).at(0)).reason,
+            reason_code::protocol_error);
+}
+
+TEST_F(session_test, normal_disconnect_closes_quietly) {
+  connect_ok(make_connect(protocol_version::v5, "a"));
+  send(disconnect{}, protocol_version::v5);
+  EXPECT_TRUE(s().wants_close());
+  EXPECT_TRUE(s().close_reason().by_client);
+  EXPECT_FALSE(s().has_output());
+}
+
+TEST_F(session_test, server_shutdown_tells_v5_clients) {
+  connect_ok(make_connect(protocol_version::v5, "a"));
+  s().on_server_shutdown();
+  EXPECT_EQ(std::get<disconnect>(received(protocol_version::v5).at(0)).reason,
+            reason_code::server_shutting_down);
+}
+
+TEST_F(session_test, handles_packets_split_and_batched) {
+  std::vector<std::uint8_t> stream;
+  encode(make_connect(protocol_version::v3_1_1, "a"), protocol_version::v3_1_1, stream);
+  for (int i = 0; i < 3; ++i) encode(pingreq{}, protocol_version::v3_1_1, stream);
+  // First three bytes alone are not a packet.
+  EXPECT_EQ(s().on_bytes(std::span(stream).first(3), now_), 0u);
+  EXPECT_EQ(s().on_bytes(stream, now_), stream.size());
+  const auto out = received(protocol_version::v3_1_1);
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_TRUE(std::holds_alternative<connack>(out[0]));
+  EXPECT_TRUE(std::holds_alternative<pingresp>(out[3]));
+}
+
+}  // namespace
+}  // namespace tern::protocol
