@@ -39,10 +39,17 @@ constexpr std::uint32_t k_max_sizes[16] = {
 decode_options options_from(std::uint8_t byte) {
   decode_options o;
   switch (byte & 0x03u) {
-    case 1: o.version = protocol_version::v3_1; break;
-    case 2: o.version = protocol_version::v3_1_1; break;
-    case 3: o.version = protocol_version::v5; break;
-    default: break;
+    case 1:
+      o.version = protocol_version::v3_1;
+      break;
+    case 2:
+      o.version = protocol_version::v3_1_1;
+      break;
+    case 3:
+      o.version = protocol_version::v5;
+      break;
+    default:
+      break;
   }
   o.max_packet_size = k_max_sizes[(byte >> 2) & 0x0Fu];
   return o;
@@ -56,7 +63,8 @@ void check_result(const decode_result& r, std::size_t input_size) {
       break;
     case decode_status::error:
       if (r.error == decode_error::none) fail("error status without an error");
-      if (r.consumed != 0) fail("error with bytes consumed");
+      // `consumed` is only meaningful when complete, but must never point past the input.
+      if (r.consumed > input_size) fail("error with consumed past the input");
       break;
     case decode_status::complete:
       if (r.error != decode_error::none) fail("complete with an error");

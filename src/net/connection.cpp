@@ -35,20 +35,35 @@ bool is_clean_close(const protocol::close_info& info) {
 
 }  // namespace
 
-connection::connection(shard& owner, asio::ip::tcp::socket socket)
+connection::connection(shard& owner, asio::ip::tcp::socket socket,
+                       std::vector<std::uint8_t> pending, std::string peer)
     : shard_(owner),
       socket_(std::move(socket)),
       timer_(socket_.get_executor()),
-      session_(owner.settings(), protocol::clock::now()),
-      peer_(describe_peer(socket_)) {}
+      session_(owner.settings(), owner.core(), protocol::clock::now()),
+      partial_(std::move(pending)),
+      peer_(peer.empty() ? describe_peer(socket_) : std::move(peer)) {
+  session_.set_observer(this);
+}
 
 void connection::start() {
   error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   socket_.non_blocking(true, ec);
   spdlog::debug("connection from {} on shard {}", peer_, shard_.index());
+  if (!partial_.empty()) {
+    feed({});
+    after_event();
+    if (finished_) return;
+  }
   wait_readable();
   update_timer();
+}
+
+void connection::on_output_ready() {
+  if (flush_scheduled_ || finished_) return;
+  flush_scheduled_ = true;
+  shard_.schedule_flush(shared_from_this());
 }
 
 void connection::wait_readable() {
@@ -59,7 +74,7 @@ void connection::wait_readable() {
     if (self->finished_) return;
     if (ec) {
       if (ec != asio::error::operation_aborted) {
-        self->session_.on_transport_closed(ec.message());
+        self->session_.on_transport_closed(ec.message(), protocol::clock::now());
       }
       return self->after_event();
     }
@@ -74,21 +89,24 @@ void connection::on_readable() {
     const std::size_t n = socket_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) break;
     if (ec) {
-      session_.on_transport_closed(ec == asio::error::eof ? "connection closed by client"
-                                                          : ec.message());
+      session_.on_transport_closed(
+          ec == asio::error::eof ? "connection closed by client" : ec.message(),
+          protocol::clock::now());
       break;
     }
     feed(scratch.first(n));
+    if (session_.state() == protocol::session_phase::migrating) break;
   }
   after_event();
-  wait_readable();
+  if (!finished_) wait_readable();
 }
 
 void connection::feed(std::span<const std::uint8_t> bytes) {
   const auto now = protocol::clock::now();
   if (partial_.empty()) {
+    if (bytes.empty()) return;
     const std::size_t used = session_.on_bytes(bytes, now);
-    if (!session_.wants_close() && used < bytes.size()) {
+    if (!session_.wants_close() && used < bytes.size()) {  // keep the tail for the next read
       partial_.assign(bytes.begin() + static_cast<std::ptrdiff_t>(used), bytes.end());
     }
     return;
@@ -100,6 +118,9 @@ void connection::feed(std::span<const std::uint8_t> bytes) {
 }
 
 void connection::after_event() {
+  flush_scheduled_ = false;
+  if (finished_) return;
+  if (session_.state() == protocol::session_phase::migrating) return migrate();
   log_state_change();
   flush();
   if (session_.wants_close() && !write_in_flight_) return finish();
@@ -115,7 +136,9 @@ void connection::flush() {
                       self->write_in_flight_ = false;
                       if (self->finished_) return;
                       self->session_.recycle_output(std::move(self->writing_));
-                      if (ec) self->session_.on_transport_closed(ec.message());
+                      if (ec) {
+                        self->session_.on_transport_closed(ec.message(), protocol::clock::now());
+                      }
                       self->after_event();
                     });
 }
@@ -142,19 +165,37 @@ void connection::on_timer() {
 
 void connection::shut_down() {
   if (finished_) return;
-  session_.on_server_shutdown();
+  session_.on_server_shutdown(protocol::clock::now());
   after_event();
+}
+
+void connection::migrate() {
+  // The client identifier lives on another shard: hand the socket and the unconsumed bytes
+  // (the CONNECT included) over; the session there replays them.
+  finished_ = true;
+  auto self = shared_from_this();
+  error_code ec;
+  timer_.cancel();
+  const auto protocol = socket_.local_endpoint(ec).protocol();
+  const auto handle = socket_.release(ec);
+  if (ec) {
+    spdlog::warn("cannot move connection {} to shard {}: {}", peer_, *session_.migrate_to(),
+                 ec.message());
+  } else {
+    shard_.migrate(*session_.migrate_to(), handle, protocol, std::move(partial_), peer_);
+  }
+  shard_.forget(this);
 }
 
 void connection::log_state_change() {
   const auto state = session_.state();
   if (state == logged_state_) return;
-  if (state == protocol::session_state::connected) {
+  if (state == protocol::session_phase::connected) {
     spdlog::info("client connected: id={} address={} protocol={} keep_alive={}s",
                  session_.client_id(), peer_,
                  codec::to_string(session_.version().value_or(codec::protocol_version::v3_1_1)),
                  session_.keep_alive());
-  } else if (state == protocol::session_state::closed) {
+  } else if (state == protocol::session_phase::closed) {
     const auto& info = session_.close_reason();
     const auto level = is_clean_close(info) ? spdlog::level::info : spdlog::level::warn;
     spdlog::log(level, "client disconnected: id={} address={} reason=0x{:02x} ({}): {}",

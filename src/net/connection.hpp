@@ -23,11 +23,17 @@ namespace tern::net {
 
 class shard;
 
-class connection : public std::enable_shared_from_this<connection> {
+class connection final : public std::enable_shared_from_this<connection>,
+                         public protocol::session_observer {
  public:
-  connection(shard& owner, boost::asio::ip::tcp::socket socket);
+  // `pending` holds bytes already read for this client (a CONNECT replayed after a move).
+  connection(shard& owner, boost::asio::ip::tcp::socket socket, std::vector<std::uint8_t> pending,
+             std::string peer);
 
   void start();
+  // Flushes output produced by other clients' activity (deliveries, takeover).
+  void on_output_ready() override;
+  void after_event();
   // The broker is stopping: say goodbye to the client and close.
   void shut_down();
 
@@ -37,7 +43,7 @@ class connection : public std::enable_shared_from_this<connection> {
   void wait_readable();
   void on_readable();
   void feed(std::span<const std::uint8_t> bytes);
-  void after_event();
+  void migrate();
   void flush();
   void update_timer();
   void on_timer();
@@ -49,12 +55,13 @@ class connection : public std::enable_shared_from_this<connection> {
   boost::asio::steady_timer timer_;
   std::optional<protocol::time_point> armed_deadline_;
   protocol::session session_;
-  protocol::session_state logged_state_ = protocol::session_state::awaiting_connect;
+  protocol::session_phase logged_state_ = protocol::session_phase::awaiting_connect;
   std::vector<std::uint8_t> partial_;  // an incomplete packet carried between reads
   std::vector<std::uint8_t> writing_;  // the buffer of the write in flight
   bool write_in_flight_ = false;
   bool read_in_flight_ = false;
   bool finished_ = false;
+  bool flush_scheduled_ = false;
   std::string peer_;
 };
 

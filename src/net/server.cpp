@@ -2,15 +2,48 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
+
 namespace tern::net {
 
 server::server(boost::asio::io_context& control, std::size_t shard_count,
                const protocol::session_settings& settings)
     : control_(control) {
+  shared_.settings = settings;
+  shared_.shard_count = shard_count;
   shards_.reserve(shard_count);
   for (std::size_t i = 0; i < shard_count; ++i) {
-    shards_.push_back(std::make_unique<shard>(i, settings));
+    shards_.push_back(std::make_unique<shard>(i, shared_, *this));
   }
+}
+
+void server::post_deliveries(std::size_t target, std::vector<core::remote_delivery>&& batch) {
+  auto& s = *shards_[target];
+  boost::asio::post(s.context(), [&s, b = std::move(batch)]() mutable {
+    s.core().receive(std::move(b), protocol::clock::now());
+  });
+}
+
+void server::schedule_outbox_flush(std::size_t index) {
+  auto& s = *shards_[index];
+  boost::asio::post(s.context(), [&s] { s.core().flush_outboxes(); });
+}
+
+void server::hand_over(std::size_t target, boost::asio::ip::tcp::socket::native_handle_type handle,
+                       boost::asio::ip::tcp protocol, std::vector<std::uint8_t> pending,
+                       std::string peer) {
+  auto& s = *shards_[target];
+  boost::asio::post(s.context(), [&s, handle, protocol, bytes = std::move(pending),
+                                  p = std::move(peer)]() mutable {
+    boost::asio::ip::tcp::socket socket(s.context());
+    boost::system::error_code ec;
+    socket.assign(protocol, handle, ec);
+    if (ec) {
+      spdlog::warn("cannot adopt moved connection {}: {}", p, ec.message());
+      return;
+    }
+    s.adopt(std::move(socket), std::move(bytes), std::move(p));
+  });
 }
 
 server::~server() {

@@ -20,7 +20,7 @@ struct listen_endpoint {
   bool optional = false;  // a default endpoint that may be missing (e.g. no IPv6 on the host)
 };
 
-class server {
+class server final : public core::shard_links {
  public:
   server(boost::asio::io_context& control, std::size_t shard_count,
          const protocol::session_settings& settings);
@@ -35,8 +35,18 @@ class server {
 
   std::vector<boost::asio::ip::tcp::endpoint> local_endpoints() const;
 
+  // core::shard_links
+  void post_deliveries(std::size_t target, std::vector<core::remote_delivery>&& batch) override;
+  void schedule_outbox_flush(std::size_t shard) override;
+
+  // Moves a socket (and bytes already read from it) to shard `target`. Any thread.
+  void hand_over(std::size_t target, boost::asio::ip::tcp::socket::native_handle_type handle,
+                 boost::asio::ip::tcp protocol, std::vector<std::uint8_t> pending,
+                 std::string peer);
+
  private:
   boost::asio::io_context& control_;
+  core::broker_shared shared_;  // outlives the shards
   std::vector<std::unique_ptr<shard>> shards_;
   std::vector<std::unique_ptr<listener>> listeners_;
 };

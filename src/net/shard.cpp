@@ -6,26 +6,37 @@
 #include <chrono>
 
 #include "net/connection.hpp"
+#include "net/server.hpp"
 
 namespace tern::net {
+
+namespace asio = boost::asio;
 
 namespace {
 constexpr std::size_t k_scratch_size = 64 * 1024;
 constexpr auto k_stop_grace = std::chrono::seconds(3);
+constexpr auto k_tick = std::chrono::milliseconds(250);
 }  // namespace
 
-shard::shard(std::size_t index, const protocol::session_settings& settings)
+shard::shard(std::size_t index, core::broker_shared& shared, server& owner)
     : index_(index),
-      settings_(settings),
-      work_(boost::asio::make_work_guard(context_)),
+      shared_(shared),
+      server_(owner),
+      work_(asio::make_work_guard(context_)),
       stop_deadline_(context_),
+      tick_(context_),
+      core_(index, shared, owner),
       scratch_(k_scratch_size) {}
 
 shard::~shard() {
   join();
+  // Close connections before the core goes (declaration order guarantees it as well).
+  connections_.clear();
+  to_flush_.clear();
 }
 
 void shard::start() {
+  arm_tick();
   thread_ = std::thread([this] {
     try {
       context_.run();
@@ -36,14 +47,24 @@ void shard::start() {
   });
 }
 
+void shard::arm_tick() {
+  tick_.expires_after(k_tick);
+  tick_.async_wait([this](boost::system::error_code ec) {
+    if (ec || stopping_) return;
+    core_.tick(protocol::clock::now());
+    arm_tick();
+  });
+}
+
 void shard::stop() {
-  boost::asio::post(context_, [this] { stop_on_thread(); });
+  asio::post(context_, [this] { stop_on_thread(); });
 }
 
 void shard::stop_on_thread() {
   if (stopping_) return;
   stopping_ = true;
   work_.reset();
+  tick_.cancel();
   // Copy: shut_down may forget connections while we iterate.
   std::vector<std::shared_ptr<connection>> open;
   open.reserve(connections_.size());
@@ -61,9 +82,11 @@ void shard::join() {
   if (thread_.joinable()) thread_.join();
 }
 
-void shard::adopt(boost::asio::ip::tcp::socket socket) {
+void shard::adopt(asio::ip::tcp::socket socket, std::vector<std::uint8_t> pending,
+                  std::string peer) {
   if (stopping_) return;  // the socket closes as it goes out of scope
-  auto c = std::make_shared<connection>(*this, std::move(socket));
+  auto c =
+      std::make_shared<connection>(*this, std::move(socket), std::move(pending), std::move(peer));
   connections_.emplace(c.get(), c);
   c->start();
 }
@@ -71,6 +94,22 @@ void shard::adopt(boost::asio::ip::tcp::socket socket) {
 void shard::forget(connection* c) {
   connections_.erase(c);
   if (stopping_ && connections_.empty()) stop_deadline_.cancel();
+}
+
+void shard::schedule_flush(std::shared_ptr<connection> c) {
+  if (to_flush_.empty()) asio::post(context_, [this] { flush_connections(); });
+  to_flush_.push_back(std::move(c));
+}
+
+void shard::flush_connections() {
+  auto batch = std::move(to_flush_);
+  to_flush_.clear();
+  for (auto& c : batch) c->after_event();
+}
+
+void shard::migrate(std::size_t target, asio::ip::tcp::socket::native_handle_type handle,
+                    asio::ip::tcp protocol, std::vector<std::uint8_t> pending, std::string peer) {
+  server_.hand_over(target, handle, protocol, std::move(pending), std::move(peer));
 }
 
 }  // namespace tern::net

@@ -1,6 +1,7 @@
 #pragma once
-// A shard: one thread running one io_context, owning every connection accepted onto it.
-// Nothing in a shard is touched by another thread except through post() onto its context.
+// A shard: one thread running one io_context, owning every connection accepted onto it and the
+// broker core for the client identifiers it hosts. Nothing in a shard is touched by another
+// thread except through post() onto its context.
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -9,19 +10,22 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "core/shard_core.hpp"
 #include "protocol/settings.hpp"
 
 namespace tern::net {
 
 class connection;
+class server;
 
 class shard {
  public:
-  shard(std::size_t index, const protocol::session_settings& settings);
+  shard(std::size_t index, core::broker_shared& shared, server& owner);
   ~shard();
   shard(const shard&) = delete;
   shard& operator=(const shard&) = delete;
@@ -34,24 +38,37 @@ class shard {
 
   boost::asio::io_context& context() noexcept { return context_; }
   std::size_t index() const noexcept { return index_; }
-  const protocol::session_settings& settings() const noexcept { return settings_; }
+  const protocol::session_settings& settings() const noexcept { return shared_.settings; }
 
   // Shard thread only.
-  void adopt(boost::asio::ip::tcp::socket socket);
+  core::shard_core& core() noexcept { return core_; }
+  void adopt(boost::asio::ip::tcp::socket socket, std::vector<std::uint8_t> pending = {},
+             std::string peer = {});
   void forget(connection* c);
+  // Flushes `c` once the current batch of work is done (one post for many connections).
+  void schedule_flush(std::shared_ptr<connection> c);
+  // Moves a connection's socket to the shard hosting its client identifier.
+  void migrate(std::size_t target, boost::asio::ip::tcp::socket::native_handle_type handle,
+               boost::asio::ip::tcp protocol, std::vector<std::uint8_t> pending, std::string peer);
   // A large buffer reused by every read on this shard.
   std::span<std::uint8_t> scratch() noexcept { return scratch_; }
 
  private:
   void stop_on_thread();
+  void arm_tick();
+  void flush_connections();
 
   std::size_t index_;
-  protocol::session_settings settings_;
+  core::broker_shared& shared_;
+  server& server_;
   boost::asio::io_context context_{1};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   boost::asio::steady_timer stop_deadline_;
+  boost::asio::steady_timer tick_;
   std::thread thread_;
+  core::shard_core core_;  // declared before connections_: sessions detach from it on teardown
   std::unordered_map<connection*, std::shared_ptr<connection>> connections_;
+  std::vector<std::shared_ptr<connection>> to_flush_;
   std::vector<std::uint8_t> scratch_;
   bool stopping_ = false;
 };

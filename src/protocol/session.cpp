@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "codec/encoder.hpp"
-#include "protocol/client_id.hpp"
+#include "codec/topic_rules.hpp"
 
 namespace tern::protocol {
 
@@ -12,6 +12,7 @@ using namespace codec;
 namespace {
 
 constexpr std::size_t k_v31_max_client_id = 23;
+constexpr std::uint32_t k_never_expires = 0xFFFF'FFFF;
 
 // 1.5 times the keep-alive, in milliseconds [MQTT-3.1.2-24].
 std::chrono::milliseconds keep_alive_grace(std::uint16_t keep_alive) {
@@ -20,14 +21,31 @@ std::chrono::milliseconds keep_alive_grace(std::uint16_t keep_alive) {
 
 }  // namespace
 
-session::session(const session_settings& settings, time_point now)
-    : settings_(settings), connect_deadline_(now + settings.connect_timeout), last_packet_(now) {}
+session::session(const session_settings& settings, broker_port& port, time_point now)
+    : settings_(settings),
+      port_(port),
+      now_(now),
+      connect_deadline_(now + settings.connect_timeout),
+      last_packet_(now) {}
+
+session::~session() {
+  // A connection torn down without a close notice still ends its session properly.
+  if (state_ != nullptr) {
+    auto* state = state_;
+    state_ = nullptr;
+    state->attached = nullptr;
+    port_.detach(*state, end_kind::with_will, now_);
+  }
+}
 
 std::size_t session::on_bytes(std::span<const std::uint8_t> bytes, time_point now) {
+  now_ = now;
+  inside_input_ = true;
   std::size_t consumed = 0;
   decode_options options;
   options.max_packet_size = settings_.max_packet_size;
-  while (state_ != session_state::closed && consumed < bytes.size()) {
+  while (phase_ == session_phase::awaiting_connect || phase_ == session_phase::connected) {
+    if (consumed == bytes.size()) break;
     options.version = version_;
     auto result = decode(bytes.subspan(consumed), options);
     if (result.status == decode_status::need_more) break;
@@ -35,10 +53,13 @@ std::size_t session::on_bytes(std::span<const std::uint8_t> bytes, time_point no
       handle_decode_error(result);
       break;
     }
-    consumed += result.consumed;
     last_packet_ = now;
-    handle(std::move(result.value), now);
+    handle(std::move(result.value));
+    // A CONNECT handed to another shard is replayed there: leave its bytes unconsumed.
+    if (phase_ == session_phase::migrating) break;
+    consumed += result.consumed;
   }
+  inside_input_ = false;
   return consumed;
 }
 
@@ -46,10 +67,11 @@ void session::handle_decode_error(const decode_result& result) {
   const auto reason = to_reason_code(result.error);
   auto detail = fmt::format("{}{}{}", to_string(result.error), result.type ? " in " : "",
                             result.type ? to_string(*result.type) : "");
-  if (state_ == session_state::awaiting_connect) {
+  if (phase_ == session_phase::awaiting_connect) {
     if (result.type && *result.type != packet_type::connect) {
       return close(reason_code::protocol_error,
-                   fmt::format("first packet is {}, not CONNECT", to_string(*result.type)));
+                   fmt::format("first packet is {}, not CONNECT", to_string(*result.type)),
+                   end_kind::with_will);
     }
     if (result.error == decode_error::unsupported_protocol_version) {
       // Answer in the 3.1.1 format every client understands [MQTT-3.1.2-2].
@@ -59,40 +81,51 @@ void session::handle_decode_error(const decode_result& result) {
     if (result.version == protocol_version::v5) {
       return refuse_connect(protocol_version::v5, reason, std::move(detail));
     }
-    return close(reason, std::move(detail));
+    return close(reason, std::move(detail), end_kind::with_will);
   }
   protocol_violation(reason, std::move(detail));
 }
 
-void session::handle(packet&& p, time_point now) {
-  (void)now;
+void session::handle(packet&& p) {
   const auto type = type_of(p);
-  if (state_ == session_state::awaiting_connect) {
+  if (phase_ == session_phase::awaiting_connect) {
     if (type != packet_type::connect) {
       return close(reason_code::protocol_error,
-                   fmt::format("first packet is {}, not CONNECT", to_string(type)));
+                   fmt::format("first packet is {}, not CONNECT", to_string(type)),
+                   end_kind::with_will);
     }
     return handle_connect(std::get<connect>(std::move(p)));
   }
   switch (type) {
+    case packet_type::publish:
+      return handle_publish(std::get<publish>(std::move(p)));
+    case packet_type::puback:
+      return handle_puback(std::get<puback>(p));
+    case packet_type::pubrec:
+      return handle_pubrec(std::get<pubrec>(p));
+    case packet_type::pubrel:
+      return handle_pubrel(std::get<pubrel>(p));
+    case packet_type::pubcomp:
+      return handle_pubcomp(std::get<pubcomp>(p));
+    case packet_type::subscribe:
+      return handle_subscribe(std::get<subscribe>(p));
+    case packet_type::unsubscribe:
+      return handle_unsubscribe(std::get<unsubscribe>(p));
     case packet_type::pingreq:
       return send(pingresp{});
     case packet_type::disconnect:
       return handle_disconnect(std::get<disconnect>(p));
     case packet_type::connect:
       return protocol_violation(reason_code::protocol_error, "second CONNECT");
+    case packet_type::auth:
+      return protocol_violation(reason_code::protocol_error,
+                                "AUTH without enhanced authentication in progress");
     case packet_type::connack:
     case packet_type::suback:
     case packet_type::unsuback:
     case packet_type::pingresp:
       return protocol_violation(reason_code::protocol_error,
                                 fmt::format("{} is only sent by servers", to_string(type)));
-    case packet_type::auth:
-      return protocol_violation(reason_code::protocol_error,
-                                "AUTH without enhanced authentication in progress");
-    default:
-      return protocol_violation(reason_code::implementation_specific_error,
-                                fmt::format("{} is not handled yet", to_string(type)));
   }
 }
 
@@ -101,21 +134,17 @@ void session::handle_connect(connect&& c) {
   const bool v5 = c.version == protocol_version::v5;
   connack ack;
 
-  if (c.client_id.empty()) {
+  if (c.client_id.empty() && (c.version == protocol_version::v3_1 || (!v5 && !c.clean_start))) {
     // 3.1 requires an identifier; 3.1.1 only allows an empty one with a clean session
-    // [MQTT-3.1.3-8]; MQTT 5 gets one assigned and told [MQTT-3.2.2-16].
-    if (c.version == protocol_version::v3_1 || (!v5 && !c.clean_start)) {
-      return refuse_connect(c.version, reason_code::client_identifier_not_valid,
-                            "empty client identifier without a clean session");
-    }
-    c.client_id = make_assigned_client_id();
-    if (v5) ack.props.assigned_client_identifier = c.client_id;
-  } else if (c.version == protocol_version::v3_1 && settings_.strict_v31_client_id_length &&
-             c.client_id.size() > k_v31_max_client_id) {
+    // [MQTT-3.1.3-8]. MQTT 5 gets one assigned [MQTT-3.2.2-16].
+    return refuse_connect(c.version, reason_code::client_identifier_not_valid,
+                          "empty client identifier without a clean session");
+  }
+  if (c.version == protocol_version::v3_1 && settings_.strict_v31_client_id_length &&
+      c.client_id.size() > k_v31_max_client_id) {
     return refuse_connect(c.version, reason_code::client_identifier_not_valid,
                           "MQTT 3.1 client identifier longer than 23 bytes");
   }
-
   if (v5 && c.props.authentication_method) {
     return refuse_connect(
         c.version, reason_code::bad_authentication_method,
@@ -134,90 +163,197 @@ void session::handle_connect(connect&& c) {
   }
   if (v5 && keep_alive_ != c.keep_alive) ack.props.server_keep_alive = keep_alive_;
 
+  // Session expiry: MQTT 5 says it; 3.1.1 persistent sessions never expire, capped by config.
+  std::uint32_t expiry =
+      v5 ? c.props.session_expiry_interval.value_or(0) : (c.clean_start ? 0 : k_never_expires);
+  if (expiry > settings_.max_session_expiry) {
+    expiry = settings_.max_session_expiry;
+    if (v5) ack.props.session_expiry_interval = expiry;
+  }
+  connect_expiry_ = expiry;
   if (v5) {
-    session_expiry_ = c.props.session_expiry_interval.value_or(0);
+    client_receive_maximum_ = c.props.receive_maximum.value_or(65'535);
+    client_max_packet_size_ = c.props.maximum_packet_size;
+  }
+
+  std::string client_id = c.client_id;
+  const bool assigned = client_id.empty();
+  const auto result = port_.attach(*this, c, client_id, expiry, now_);
+  if (result.migrate_to) {
+    phase_ = session_phase::migrating;
+    migrate_to_ = result.migrate_to;
+    return;
+  }
+  if (result.state == nullptr) {
+    return refuse_connect(c.version, result.refusal, "refused by the broker");
+  }
+  state_ = result.state;
+  state_->attached = this;
+  state_->version = c.version;
+  state_->will = std::move(c.will);
+  client_id_ = std::move(client_id);
+
+  if (v5) {
+    if (assigned) ack.props.assigned_client_identifier = client_id_;
     if (settings_.max_packet_size < k_max_packet_size) {
       ack.props.maximum_packet_size = settings_.max_packet_size;
     }
+    if (settings_.receive_maximum < 65'535) ack.props.receive_maximum = settings_.receive_maximum;
+    if (settings_.topic_alias_maximum > 0) {
+      ack.props.topic_alias_maximum = settings_.topic_alias_maximum;
+    }
   }
-
-  client_id_ = std::move(c.client_id);
-  state_ = session_state::connected;
+  topic_aliases_.assign(settings_.topic_alias_maximum + 1u, std::string());
+  ack.session_present = result.session_present;
+  phase_ = session_phase::connected;
   send(ack);
+  resume_session();
 }
 
 void session::handle_disconnect(const disconnect& d) {
-  if (version_ == protocol_version::v5 && d.props.session_expiry_interval && session_expiry_ == 0 &&
-      *d.props.session_expiry_interval != 0) {
-    // A session that was to end with the connection cannot be prolonged now [MQTT-3.14.2-2].
-    return protocol_violation(reason_code::protocol_error,
-                              "DISCONNECT raises a zero session expiry interval");
+  if (version_ == protocol_version::v5 && d.props.session_expiry_interval) {
+    if (connect_expiry_ == 0 && *d.props.session_expiry_interval != 0) {
+      // A session that was to end with the connection cannot be prolonged now [MQTT-3.14.2-2].
+      return protocol_violation(reason_code::protocol_error,
+                                "DISCONNECT raises a zero session expiry interval");
+    }
+    if (state_ != nullptr) {
+      state_->expiry_interval =
+          std::min(*d.props.session_expiry_interval, settings_.max_session_expiry);
+    }
   }
-  close(d.reason, fmt::format("client sent DISCONNECT ({})", to_string(d.reason)), true);
+  const auto kind = d.reason == reason_code::disconnect_with_will_message ? end_kind::with_will
+                                                                          : end_kind::normal;
+  close(d.reason, fmt::format("client sent DISCONNECT ({})", to_string(d.reason)), kind, true);
+}
+
+void session::handle_subscribe(const subscribe& s) {
+  const bool v5 = version_ == protocol_version::v5;
+  std::optional<std::uint32_t> identifier;
+  if (!s.props.subscription_identifiers.empty()) identifier = s.props.subscription_identifiers[0];
+  suback ack;
+  ack.packet_id = s.packet_id;
+  std::vector<const subscription*> retained_wanted;
+  for (const auto& sub : s.subscriptions) {
+    if (auto error = validate_topic_filter(sub.filter); error != topic_error::none) {
+      ack.reasons.push_back(v5 ? reason_code::topic_filter_invalid
+                               : reason_code::unspecified_error);
+      continue;
+    }
+    const auto result = port_.subscribe(*state_, sub, identifier);
+    ack.reasons.push_back(result.reason);
+    if (is_error(result.reason)) continue;
+    const bool shared = !split_shared_filter(sub.filter).share_name.empty();
+    const auto handling = sub.options.retain;
+    // No retained messages for shared subscriptions [MQTT-4.8.2-?]; Retain Handling rules
+    // [MQTT-3.3.1-9..11].
+    if (!shared && (handling == retain_handling::send_on_subscribe ||
+                    (handling == retain_handling::send_if_new_subscription && !result.existed))) {
+      retained_wanted.push_back(&sub);
+    }
+  }
+  send(ack);
+  for (const auto* sub : retained_wanted) port_.send_retained(*this, *sub, identifier, now_);
+}
+
+void session::handle_unsubscribe(const unsubscribe& u) {
+  unsuback ack;
+  ack.packet_id = u.packet_id;
+  for (const auto& filter : u.filters) {
+    if (validate_topic_filter(filter) != topic_error::none) {
+      ack.reasons.push_back(reason_code::topic_filter_invalid);
+      continue;
+    }
+    ack.reasons.push_back(port_.unsubscribe(*state_, filter)
+                              ? reason_code::success
+                              : reason_code::no_subscription_existed);
+  }
+  send(ack);
 }
 
 void session::on_timer(time_point now) {
-  if (state_ == session_state::awaiting_connect && now >= connect_deadline_) {
-    return close(reason_code::maximum_connect_time, "no CONNECT within the connect timeout");
+  now_ = now;
+  if (phase_ == session_phase::awaiting_connect && now >= connect_deadline_) {
+    return close(reason_code::maximum_connect_time, "no CONNECT within the connect timeout",
+                 end_kind::with_will);
   }
-  if (state_ == session_state::connected && keep_alive_ != 0 &&
+  if (phase_ == session_phase::connected && keep_alive_ != 0 &&
       now >= last_packet_ + keep_alive_grace(keep_alive_)) {
     if (version_ == protocol_version::v5) send(disconnect{reason_code::keep_alive_timeout, {}});
     close(reason_code::keep_alive_timeout,
-          fmt::format("nothing received for 1.5 x keep-alive ({} s)", keep_alive_));
+          fmt::format("nothing received for 1.5 x keep-alive ({} s)", keep_alive_),
+          end_kind::with_will);
   }
 }
 
 std::optional<time_point> session::deadline() const noexcept {
-  switch (state_) {
-    case session_state::awaiting_connect:
+  switch (phase_) {
+    case session_phase::awaiting_connect:
       return connect_deadline_;
-    case session_state::connected:
+    case session_phase::connected:
       if (keep_alive_ == 0) return std::nullopt;
       return last_packet_ + keep_alive_grace(keep_alive_);
-    case session_state::closed:
+    case session_phase::migrating:
+    case session_phase::closed:
       return std::nullopt;
   }
   return std::nullopt;
 }
 
-void session::on_transport_closed(std::string_view detail) {
-  if (state_ == session_state::closed) return;
-  close(reason_code::unspecified_error, std::string(detail), true);
+void session::on_transport_closed(std::string_view detail, time_point now) {
+  now_ = now;
+  close(reason_code::unspecified_error, std::string(detail), end_kind::with_will, true);
 }
 
-void session::on_server_shutdown() {
-  if (state_ == session_state::closed) return;
-  if (state_ == session_state::connected && version_ == protocol_version::v5) {
+void session::on_server_shutdown(time_point now) {
+  now_ = now;
+  if (phase_ == session_phase::connected && version_ == protocol_version::v5) {
     send(disconnect{reason_code::server_shutting_down, {}});
   }
-  close(reason_code::server_shutting_down, "server shutting down");
+  close(reason_code::server_shutting_down, "server shutting down", end_kind::with_will);
+}
+
+void session::on_taken_over(time_point now) {
+  now_ = now;
+  if (version_ == protocol_version::v5) send(disconnect{reason_code::session_taken_over, {}});
+  close(reason_code::session_taken_over, "another connection took over the session",
+        end_kind::taken_over);
+  wake();
 }
 
 void session::refuse_connect(protocol_version version, reason_code reason, std::string detail) {
   connack ack;
   ack.reason = reason;
-  std::vector<std::uint8_t> bytes;
-  encode(ack, version, bytes);
-  output_.insert(output_.end(), bytes.begin(), bytes.end());
-  close(reason, std::move(detail));  // [MQTT-3.2.2-5]
+  encode(ack, version, output_);
+  close(reason, std::move(detail), end_kind::with_will);  // [MQTT-3.2.2-5]
 }
 
 void session::protocol_violation(reason_code reason, std::string detail) {
   // MQTT 5 names the reason before closing [MQTT-4.13.2-1]; earlier levels just close.
   if (version_ == protocol_version::v5) send(disconnect{reason, {}});
-  close(reason, std::move(detail));
+  close(reason, std::move(detail), end_kind::with_will);
 }
 
 void session::send(const packet& p) {
-  if (state_ == session_state::closed) return;
+  if (phase_ == session_phase::closed) return;
   encode(p, version_.value_or(protocol_version::v3_1_1), output_);
 }
 
-void session::close(reason_code reason, std::string detail, bool by_client) {
-  if (state_ == session_state::closed) return;
-  state_ = session_state::closed;
+void session::close(reason_code reason, std::string detail, end_kind kind, bool by_client) {
+  if (phase_ == session_phase::closed) return;
+  phase_ = session_phase::closed;
   close_ = close_info{reason, std::move(detail), by_client};
+  if (state_ != nullptr) {
+    auto* state = state_;
+    state_ = nullptr;
+    state->attached = nullptr;
+    // On takeover the core has already handed the state to the new connection.
+    if (kind != end_kind::taken_over) port_.detach(*state, kind, now_);
+  }
+}
+
+void session::wake() {
+  if (!inside_input_ && observer_ != nullptr) observer_->on_output_ready();
 }
 
 std::vector<std::uint8_t> session::take_output() noexcept {

@@ -5,12 +5,15 @@
 // current time; the session appends encoded packets to its output buffer, asks for the
 // connection to be closed, and names the next instant it needs a timer for. It never touches a
 // socket or a clock, so tests drive it with scripted bytes and a manual clock, and a fuzzer
-// drives it with arbitrary input.
+// drives it with arbitrary input. Routing, subscriptions and session storage go through the
+// broker_port interface; the persistent part of the session (session_state) is lent by the core
+// while this connection is attached.
 //
-// Life cycle: awaiting_connect -> connected -> closed. The first packet must be CONNECT
-// [MQTT-3.1.0-1]; a second CONNECT is a protocol error [MQTT-3.1.0-2]. Keep-alive is enforced at
-// 1.5 times the negotiated interval [MQTT-3.1.2-24]; a socket that never completes CONNECT is
-// closed after the connect timeout.
+// Life cycle: awaiting_connect -> connected -> closed, or awaiting_connect -> migrating when the
+// client identifier belongs to another shard (the transport then moves the socket and replays
+// the CONNECT there). The first packet must be CONNECT [MQTT-3.1.0-1]; a second CONNECT is a
+// protocol error [MQTT-3.1.0-2]. Keep-alive is enforced at 1.5 times the negotiated interval
+// [MQTT-3.1.2-24]; a socket that never completes CONNECT is closed after the connect timeout.
 //
 // Thread: owned and touched only by the shard thread that owns the connection.
 
@@ -23,14 +26,14 @@
 
 #include "codec/decoder.hpp"
 #include "codec/packets.hpp"
+#include "protocol/broker_port.hpp"
+#include "protocol/message.hpp"
+#include "protocol/session_state.hpp"
 #include "protocol/settings.hpp"
 
 namespace tern::protocol {
 
-using clock = std::chrono::steady_clock;
-using time_point = clock::time_point;
-
-enum class session_state : std::uint8_t { awaiting_connect, connected, closed };
+enum class session_phase : std::uint8_t { awaiting_connect, connected, migrating, closed };
 
 // Why a session ended; the transport logs it with the client's identity.
 struct close_info {
@@ -41,21 +44,29 @@ struct close_info {
 
 class session {
  public:
-  session(const session_settings& settings, time_point now);
+  session(const session_settings& settings, broker_port& port, time_point now);
+  ~session();
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  void set_observer(session_observer* observer) noexcept { observer_ = observer; }
 
   // Decodes and handles every complete packet at the front of `bytes`. Returns how many bytes
   // were consumed; the caller keeps the rest (an incomplete packet) and offers it again with
-  // more data. Stops early once the session is closed.
+  // more data. Stops early once the session is closed or migrating.
   std::size_t on_bytes(std::span<const std::uint8_t> bytes, time_point now);
 
   // The deadline returned by deadline() may have passed: enforce connect timeout / keep-alive.
   void on_timer(time_point now);
-
   // The socket was closed or failed underneath us.
-  void on_transport_closed(std::string_view detail);
-
+  void on_transport_closed(std::string_view detail, time_point now);
   // The broker is stopping: tell MQTT 5 clients why [MQTT-3.14.2] and close.
-  void on_server_shutdown();
+  void on_server_shutdown(time_point now);
+  // Another connection took this session over [MQTT-3.1.4-3]. Called by the core.
+  void on_taken_over(time_point now);
+
+  // A message for this client, routed by the core. QoS already downgraded to the granted one.
+  void deliver(outbound_message out, time_point now);
 
   // Encoded packets waiting to be written. The transport takes them with take_output().
   bool has_output() const noexcept { return !output_.empty(); }
@@ -64,36 +75,66 @@ class session {
   void recycle_output(std::vector<std::uint8_t>&& buffer) noexcept;
 
   // True once the connection must be closed after the pending output is flushed.
-  bool wants_close() const noexcept { return state_ == session_state::closed; }
+  bool wants_close() const noexcept { return phase_ == session_phase::closed; }
   const close_info& close_reason() const noexcept { return close_; }
+  // Set when phase() is migrating: the shard that hosts this client identifier.
+  std::optional<std::size_t> migrate_to() const noexcept { return migrate_to_; }
 
   // The next instant on_timer() must be called, if any.
   std::optional<time_point> deadline() const noexcept;
 
-  session_state state() const noexcept { return state_; }
+  session_phase state() const noexcept { return phase_; }
   const std::string& client_id() const noexcept { return client_id_; }
   std::optional<codec::protocol_version> version() const noexcept { return version_; }
   std::uint16_t keep_alive() const noexcept { return keep_alive_; }
+  const session_state* persistent() const noexcept { return state_; }
 
  private:
-  void handle(codec::packet&& packet, time_point now);
+  void handle(codec::packet&& packet);
   void handle_connect(codec::connect&& connect);
   void handle_disconnect(const codec::disconnect& disconnect);
+  void handle_publish(codec::publish&& publish);
+  void handle_puback(const codec::puback& ack);
+  void handle_pubrec(const codec::pubrec& ack);
+  void handle_pubrel(const codec::pubrel& ack);
+  void handle_pubcomp(const codec::pubcomp& ack);
+  void handle_subscribe(const codec::subscribe& subscribe);
+  void handle_unsubscribe(const codec::unsubscribe& unsubscribe);
   void handle_decode_error(const codec::decode_result& result);
+
+  bool resolve_topic_alias(codec::publish& publish);
+  void route(codec::publish&& publish);
+  void resume_session();
+  void pump_queue();
+  std::size_t window() const noexcept;
+  std::uint16_t allocate_packet_id();
+  // Encodes a PUBLISH for this client; false when it exceeds the client's Maximum Packet Size.
+  bool send_publish(const outbound_message& out, std::uint16_t packet_id, bool dup);
+
   void refuse_connect(codec::protocol_version version, codec::reason_code reason,
                       std::string detail);
   void protocol_violation(codec::reason_code reason, std::string detail);
   void send(const codec::packet& packet);
-  void close(codec::reason_code reason, std::string detail, bool by_client = false);
+  void close(codec::reason_code reason, std::string detail, end_kind kind, bool by_client = false);
+  void wake();
 
   session_settings settings_;
-  session_state state_ = session_state::awaiting_connect;
+  broker_port& port_;
+  session_observer* observer_ = nullptr;
+  session_phase phase_ = session_phase::awaiting_connect;
+  time_point now_;
   std::optional<codec::protocol_version> version_;
   std::string client_id_;
-  std::uint16_t keep_alive_ = 0;  // negotiated interval in seconds, 0 = none
-  std::uint32_t session_expiry_ = 0;
+  session_state* state_ = nullptr;  // lent by the core while connected
+  std::uint16_t keep_alive_ = 0;    // negotiated interval in seconds, 0 = none
+  std::uint32_t connect_expiry_ = 0;
+  std::uint16_t client_receive_maximum_ = 65'535;
+  std::optional<std::uint32_t> client_max_packet_size_;
+  std::vector<std::string> topic_aliases_;  // inbound, index = alias
   time_point connect_deadline_;
   time_point last_packet_;
+  std::optional<std::size_t> migrate_to_;
+  bool inside_input_ = false;  // suppresses wake() while handling our own input
   std::vector<std::uint8_t> output_;
   close_info close_;
 };

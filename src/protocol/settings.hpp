@@ -8,6 +8,8 @@
 
 namespace tern::protocol {
 
+enum class queue_full_policy : std::uint8_t { drop_new, drop_oldest };
+
 struct session_settings {
   // Largest packet accepted from a client, fixed header included; announced in CONNACK (MQTT 5).
   std::uint32_t max_packet_size = 1'048'576;
@@ -18,6 +20,22 @@ struct session_settings {
   std::uint16_t max_keep_alive = 65'535;
   // MQTT 3.1 limits client identifiers to 23 bytes; accept longer ones when false.
   bool strict_v31_client_id_length = true;
+
+  // QoS 2 messages a client may have awaiting PUBREL; announced as Receive Maximum.
+  std::uint16_t receive_maximum = 1024;
+  // QoS 1/2 messages Tern keeps in flight towards one client (also bounded by the client's
+  // Receive Maximum for MQTT 5).
+  std::uint16_t max_inflight = 64;
+  // Topic aliases a client may define; announced as Topic Alias Maximum. 0 disables them.
+  std::uint16_t topic_alias_maximum = 64;
+  // Longest session expiry granted, seconds. 3.1.1 persistent sessions get this value.
+  std::uint32_t max_session_expiry = 14 * 24 * 3600;
+  // Per-session queue of messages waiting for delivery (offline, or window full).
+  std::size_t max_queued_messages = 1000;
+  std::size_t max_queued_bytes = 64 * 1024 * 1024;
+  queue_full_policy queue_policy = queue_full_policy::drop_new;
+  // Queue QoS 0 messages for offline persistent sessions too.
+  bool queue_qos0_offline = false;
 };
 
 }  // namespace tern::protocol

@@ -114,8 +114,12 @@ inline decode_options opts(std::optional<protocol_version> v) {
   o.version = v;
   return o;
 }
-inline decode_options v311() { return opts(protocol_version::v3_1_1); }
-inline decode_options v5() { return opts(protocol_version::v5); }
+inline decode_options v311() {
+  return opts(protocol_version::v3_1_1);
+}
+inline decode_options v5() {
+  return opts(protocol_version::v5);
+}
 
 inline decode_result decode_bytes(const bytes& in, const decode_options& o) {
   return decode(std::span<const std::uint8_t>(in), o);
@@ -153,8 +157,7 @@ inline ::testing::AssertionResult fails_with(const bytes& in, const decode_optio
   }
   if (r.error != error) {
     return ::testing::AssertionFailure()
-           << "expected error '" << to_string(error) << "' but got '" << to_string(r.error)
-           << "'";
+           << "expected error '" << to_string(error) << "' but got '" << to_string(r.error) << "'";
   }
   if (to_reason_code(r.error) != reason) {
     return ::testing::AssertionFailure()
@@ -164,8 +167,12 @@ inline ::testing::AssertionResult fails_with(const bytes& in, const decode_optio
   return ::testing::AssertionSuccess();
 }
 
-inline binary bin(std::initializer_list<std::uint8_t> b) { return binary(b); }
-inline binary bin(std::string_view s) { return binary(s.begin(), s.end()); }
+inline binary bin(std::initializer_list<std::uint8_t> b) {
+  return binary(b);
+}
+inline binary bin(std::string_view s) {
+  return binary(s.begin(), s.end());
+}
 
 // ---- property fixtures: together they set every property at least once ----------------------
 
@@ -281,8 +288,7 @@ inline std::set<property_id> present_ids(const properties& p) {
   add(p.retain_available.has_value(), property_id::retain_available);
   add(!p.user_properties.empty(), property_id::user_property);
   add(p.maximum_packet_size.has_value(), property_id::maximum_packet_size);
-  add(p.wildcard_subscription_available.has_value(),
-      property_id::wildcard_subscription_available);
+  add(p.wildcard_subscription_available.has_value(), property_id::wildcard_subscription_available);
   add(p.subscription_identifier_available.has_value(),
       property_id::subscription_identifier_available);
   add(p.shared_subscription_available.has_value(), property_id::shared_subscription_available);
@@ -360,9 +366,15 @@ inline void PrintTo(const properties& p, std::ostream* os) {
 inline void PrintTo(reason_code r, std::ostream* os) {
   *os << to_string(r) << " (0x" << std::hex << static_cast<int>(r) << std::dec << ')';
 }
-inline void PrintTo(decode_error e, std::ostream* os) { *os << to_string(e); }
-inline void PrintTo(protocol_version v, std::ostream* os) { *os << to_string(v); }
-inline void PrintTo(packet_type t, std::ostream* os) { *os << to_string(t); }
+inline void PrintTo(decode_error e, std::ostream* os) {
+  *os << to_string(e);
+}
+inline void PrintTo(protocol_version v, std::ostream* os) {
+  *os << to_string(v);
+}
+inline void PrintTo(packet_type t, std::ostream* os) {
+  *os << to_string(t);
+}
 
 namespace print_detail {
 
@@ -439,20 +451,50 @@ void print_packet(const T& v, std::ostream& o) {
 }  // namespace print_detail
 
 // One overload per alternative: gtest prints a variant by printing the active alternative.
-inline void PrintTo(const connect& v, std::ostream* os) { print_detail::print_packet(v, *os); }
-inline void PrintTo(const connack& v, std::ostream* os) { print_detail::print_packet(v, *os); }
-inline void PrintTo(const publish& v, std::ostream* os) { print_detail::print_packet(v, *os); }
-inline void PrintTo(const puback& v, std::ostream* os) { print_detail::print_packet(v, *os); }
-inline void PrintTo(const pubrec& v, std::ostream* os) { print_detail::print_packet(v, *os); }
-inline void PrintTo(const pubrel& v, std::ostream* os) { print_detail::print_packet(v, *os); }
-inline void PrintTo(const pubcomp& v, std::ostream* os) { print_detail::print_packet(v, *os); }
-inline void PrintTo(const subscribe& v, std::ostream* os) { print_detail::print_packet(v, *os); }
-inline void PrintTo(const suback& v, std::ostream* os) { print_detail::print_packet(v, *os); }
-inline void PrintTo(const unsubscribe& v, std::ostream* os) { print_detail::print_packet(v, *os); }
-inline void PrintTo(const unsuback& v, std::ostream* os) { print_detail::print_packet(v, *os); }
-inline void PrintTo(const pingreq& v, std::ostream* os) { print_detail::print_packet(v, *os); }
-inline void PrintTo(const pingresp& v, std::ostream* os) { print_detail::print_packet(v, *os); }
-inline void PrintTo(const disconnect& v, std::ostream* os) { print_detail::print_packet(v, *os); }
-inline void PrintTo(const auth& v, std::ostream* os) { print_detail::print_packet(v, *os); }
+inline void PrintTo(const connect& v, std::ostream* os) {
+  print_detail::print_packet(v, *os);
+}
+inline void PrintTo(const connack& v, std::ostream* os) {
+  print_detail::print_packet(v, *os);
+}
+inline void PrintTo(const publish& v, std::ostream* os) {
+  print_detail::print_packet(v, *os);
+}
+inline void PrintTo(const puback& v, std::ostream* os) {
+  print_detail::print_packet(v, *os);
+}
+inline void PrintTo(const pubrec& v, std::ostream* os) {
+  print_detail::print_packet(v, *os);
+}
+inline void PrintTo(const pubrel& v, std::ostream* os) {
+  print_detail::print_packet(v, *os);
+}
+inline void PrintTo(const pubcomp& v, std::ostream* os) {
+  print_detail::print_packet(v, *os);
+}
+inline void PrintTo(const subscribe& v, std::ostream* os) {
+  print_detail::print_packet(v, *os);
+}
+inline void PrintTo(const suback& v, std::ostream* os) {
+  print_detail::print_packet(v, *os);
+}
+inline void PrintTo(const unsubscribe& v, std::ostream* os) {
+  print_detail::print_packet(v, *os);
+}
+inline void PrintTo(const unsuback& v, std::ostream* os) {
+  print_detail::print_packet(v, *os);
+}
+inline void PrintTo(const pingreq& v, std::ostream* os) {
+  print_detail::print_packet(v, *os);
+}
+inline void PrintTo(const pingresp& v, std::ostream* os) {
+  print_detail::print_packet(v, *os);
+}
+inline void PrintTo(const disconnect& v, std::ostream* os) {
+  print_detail::print_packet(v, *os);
+}
+inline void PrintTo(const auth& v, std::ostream* os) {
+  print_detail::print_packet(v, *os);
+}
 
 }  // namespace tern::codec

@@ -180,9 +180,12 @@ TEST_P(incremental, many_packets_in_one_buffer) {
 
 std::string version_name(const ::testing::TestParamInfo<protocol_version>& param) {
   switch (param.param) {
-    case protocol_version::v3_1: return "v3_1";
-    case protocol_version::v3_1_1: return "v3_1_1";
-    case protocol_version::v5: return "v5";
+    case protocol_version::v3_1:
+      return "v3_1";
+    case protocol_version::v3_1_1:
+      return "v3_1_1";
+    case protocol_version::v5:
+      return "v5";
   }
   return "unknown";
 }

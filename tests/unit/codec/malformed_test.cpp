@@ -24,7 +24,9 @@ wire connect_head(std::string_view name, std::uint8_t level, std::uint8_t flags)
   return w;
 }
 
-bytes connect_packet(const wire& body) { return packet_bytes(0x10, body); }
+bytes connect_packet(const wire& body) {
+  return packet_bytes(0x10, body);
+}
 
 // A minimal CONNECT body for `level` with the given flags and nothing after the client id.
 wire connect_body(std::uint8_t level, std::uint8_t flags) {
@@ -71,10 +73,10 @@ TEST(malformed, invalid_fixed_header_flags) {
       with(0xA0, {0x00, 0x01, 0x00, 0x01, 'a'}),  // UNSUBSCRIBE must be 0xA2
       with(0x11, connect_body(4, 0x02)),          // CONNECT must be 0x10
       with(0x18, connect_body(4, 0x02)),
-      with(0x21, {0x00, 0x00}),  // CONNACK
-      with(0x42, id_body),       // PUBACK
-      with(0x51, id_body),       // PUBREC
-      with(0x78, id_body),       // PUBCOMP
+      with(0x21, {0x00, 0x00}),        // CONNACK
+      with(0x42, id_body),             // PUBACK
+      with(0x51, id_body),             // PUBREC
+      with(0x78, id_body),             // PUBCOMP
       with(0x92, {0x00, 0x01, 0x00}),  // SUBACK
       with(0xB1, id_body),             // UNSUBACK
       with(0xC1, {}),                  // PINGREQ
@@ -82,13 +84,13 @@ TEST(malformed, invalid_fixed_header_flags) {
       with(0xE2, {}),                  // DISCONNECT
   };
   for (const auto& wire : v311_cases) {
-    EXPECT_TRUE(
-        fails_with(wire, v311(), decode_error::invalid_fixed_header_flags, k_malformed))
+    EXPECT_TRUE(fails_with(wire, v311(), decode_error::invalid_fixed_header_flags, k_malformed))
         << std::hex << int{wire[0]};
   }
   EXPECT_TRUE(fails_with(with(0x80, subscribe5_body), v5(),
                          decode_error::invalid_fixed_header_flags, k_malformed));
-  EXPECT_TRUE(fails_with({0xF1, 0x00}, v5(), decode_error::invalid_fixed_header_flags, k_malformed));
+  EXPECT_TRUE(
+      fails_with({0xF1, 0x00}, v5(), decode_error::invalid_fixed_header_flags, k_malformed));
   EXPECT_TRUE(fails_with({0x60, 0x02, 0x00, 0x01}, v5(), decode_error::invalid_fixed_header_flags,
                          k_malformed));
   // The first byte alone is enough to refuse.
@@ -135,8 +137,8 @@ TEST(malformed, packet_too_large_refused_from_the_header) {
   auto r = decode_bytes({0x30, 0x62}, o);
   EXPECT_EQ(r.status, decode_status::need_more);
   // 1 + 1 + 99 = 101 bytes: refused at once, without the body.
-  EXPECT_TRUE(fails_with({0x30, 0x63}, o, decode_error::packet_too_large,
-                         reason_code::packet_too_large));
+  EXPECT_TRUE(
+      fails_with({0x30, 0x63}, o, decode_error::packet_too_large, reason_code::packet_too_large));
   r = decode_bytes({0x30, 0x63}, o);
   ASSERT_TRUE(r.type.has_value());
   EXPECT_EQ(*r.type, packet_type::publish);
@@ -228,12 +230,12 @@ TEST(malformed, trailing_bytes) {
       {"v5 auth", {0xF0, 0x03, 0x00, 0x00, 0x00}, v5()},
   };
   for (const auto& c : cases) {
-    EXPECT_TRUE(fails_with(c.wire, c.options, decode_error::trailing_bytes, k_malformed))
-        << c.what;
+    EXPECT_TRUE(fails_with(c.wire, c.options, decode_error::trailing_bytes, k_malformed)) << c.what;
   }
 }
 
-// ---- UTF-8 ---------------------------------------------------------------------------------------
+// ---- UTF-8
+// ---------------------------------------------------------------------------------------
 
 TEST(malformed, invalid_utf8_in_every_string_field) {
   const std::vector<bytes> bad_strings = {
@@ -248,33 +250,32 @@ TEST(malformed, invalid_utf8_in_every_string_field) {
     auto check = [&](const char* what, const bytes& wire, const decode_options& o) {
       EXPECT_TRUE(fails_with(wire, o, decode_error::invalid_utf8, k_malformed)) << what;
     };
-    check("client id",
-          connect_packet(connect_head("MQTT", 4, 0x02).str_raw(bad)), opts({}));
+    check("client id", connect_packet(connect_head("MQTT", 4, 0x02).str_raw(bad)), opts({}));
     check("will topic", connect_packet(connect_body(4, 0x06).str_raw(bad).str("")), opts({}));
     check("username", connect_packet(connect_body(4, 0x82).str_raw(bad)), opts({}));
     check("publish topic", packet_bytes(0x30, wire{}.str_raw(bad)), v311());
     check("subscribe filter", packet_bytes(0x82, wire{}.u16(1).str_raw(bad).u8(0)), v311());
     check("unsubscribe filter", packet_bytes(0xA2, wire{}.u16(1).str_raw(bad)), v311());
     check("user property key",
-          packet_bytes(0x30, wire{}.str("t").props(wire{}.u8(0x26).str_raw(bad).str("v"))),
-          v5());
+          packet_bytes(0x30, wire{}.str("t").props(wire{}.u8(0x26).str_raw(bad).str("v"))), v5());
     check("user property value",
-          packet_bytes(0x30, wire{}.str("t").props(wire{}.u8(0x26).str("k").str_raw(bad))),
+          packet_bytes(0x30, wire{}.str("t").props(wire{}.u8(0x26).str("k").str_raw(bad))), v5());
+    check("reason string", packet_bytes(0xE0, wire{}.u8(0).props(wire{}.u8(0x1F).str_raw(bad))),
           v5());
-    check("reason string",
-          packet_bytes(0xE0, wire{}.u8(0).props(wire{}.u8(0x1F).str_raw(bad))), v5());
-    check("content type",
-          packet_bytes(0x30, wire{}.str("t").props(wire{}.u8(0x03).str_raw(bad))), v5());
+    check("content type", packet_bytes(0x30, wire{}.str("t").props(wire{}.u8(0x03).str_raw(bad))),
+          v5());
   }
 }
 
 TEST(malformed, binary_fields_are_not_utf8_checked) {
   // Will payload, password and correlation data are Binary Data: any bytes.
   packet p;
-  ASSERT_TRUE(decodes_whole(
-      connect_packet(connect_body(4, 0xC6).str("w").str_bytes({0xC0, 0x00}).str("u").str_bytes(
-          {0xED, 0xA0, 0x80})),
-      opts({}), p));
+  ASSERT_TRUE(decodes_whole(connect_packet(connect_body(4, 0xC6)
+                                               .str("w")
+                                               .str_bytes({0xC0, 0x00})
+                                               .str("u")
+                                               .str_bytes({0xED, 0xA0, 0x80})),
+                            opts({}), p));
   const auto& c = std::get<connect>(p);
   EXPECT_EQ(c.will->payload, bin({0xC0, 0x00}));
   EXPECT_EQ(*c.password, bin({0xED, 0xA0, 0x80}));
@@ -286,16 +287,18 @@ TEST(malformed, binary_fields_are_not_utf8_checked) {
 TEST(malformed, byte_order_mark_is_accepted_and_kept) {
   // [MQTT-1.5.4-3]
   packet p;
-  ASSERT_TRUE(decodes_whole(packet_bytes(0x30, wire{}.str_bytes({0xEF, 0xBB, 0xBF, 'a'})), v311(),
-                            p));
-  EXPECT_EQ(std::get<publish>(p).topic, "\xEF\xBB\xBF" "a");
-  ASSERT_TRUE(decodes_whole(connect_packet(connect_head("MQTT", 4, 0x02).str_bytes(
-                                {0xEF, 0xBB, 0xBF})),
-                            opts({}), p));
+  ASSERT_TRUE(
+      decodes_whole(packet_bytes(0x30, wire{}.str_bytes({0xEF, 0xBB, 0xBF, 'a'})), v311(), p));
+  EXPECT_EQ(std::get<publish>(p).topic,
+            "\xEF\xBB\xBF"
+            "a");
+  ASSERT_TRUE(decodes_whole(
+      connect_packet(connect_head("MQTT", 4, 0x02).str_bytes({0xEF, 0xBB, 0xBF})), opts({}), p));
   EXPECT_EQ(std::get<connect>(p).client_id, "\xEF\xBB\xBF");
 }
 
-// ---- CONNECT -------------------------------------------------------------------------------------
+// ---- CONNECT
+// -------------------------------------------------------------------------------------
 
 TEST(malformed, bad_protocol_name) {
   // [MQTT-3.1.2-1]
@@ -395,8 +398,8 @@ TEST(malformed, publish_qos_3) {
 
 TEST(malformed, dup_on_qos_0) {
   // [MQTT-3.3.1-2]
-  EXPECT_TRUE(fails_with({0x38, 0x03, 0x00, 0x01, 't'}, v311(), decode_error::dup_on_qos0,
-                         k_malformed));
+  EXPECT_TRUE(
+      fails_with({0x38, 0x03, 0x00, 0x01, 't'}, v311(), decode_error::dup_on_qos0, k_malformed));
   EXPECT_TRUE(fails_with({0x39, 0x04, 0x00, 0x01, 't', 0x00}, v5(), decode_error::dup_on_qos0,
                          k_malformed));
 }
@@ -582,24 +585,30 @@ void check_reason_table(const char* what, const std::vector<std::uint8_t>& allow
 }
 
 TEST(malformed, v5_reason_code_tables) {
-  check_reason_table("CONNACK", k_spec_connack,
-                     [](std::uint8_t c) { return bytes{0x20, 0x03, 0x00, c, 0x00}; });
-  check_reason_table("PUBACK", k_spec_puback,
-                     [](std::uint8_t c) { return bytes{0x40, 0x03, 0x00, 0x01, c}; });
+  check_reason_table("CONNACK", k_spec_connack, [](std::uint8_t c) {
+    return bytes{0x20, 0x03, 0x00, c, 0x00};
+  });
+  check_reason_table("PUBACK", k_spec_puback, [](std::uint8_t c) {
+    return bytes{0x40, 0x03, 0x00, 0x01, c};
+  });
   check_reason_table("PUBREC", k_spec_puback,
                      [](std::uint8_t c) { return bytes{0x50, 0x04, 0x00, 0x01, c, 0x00}; });
-  check_reason_table("PUBREL", k_spec_pubrel,
-                     [](std::uint8_t c) { return bytes{0x62, 0x03, 0x00, 0x01, c}; });
-  check_reason_table("PUBCOMP", k_spec_pubrel,
-                     [](std::uint8_t c) { return bytes{0x70, 0x03, 0x00, 0x01, c}; });
+  check_reason_table("PUBREL", k_spec_pubrel, [](std::uint8_t c) {
+    return bytes{0x62, 0x03, 0x00, 0x01, c};
+  });
+  check_reason_table("PUBCOMP", k_spec_pubrel, [](std::uint8_t c) {
+    return bytes{0x70, 0x03, 0x00, 0x01, c};
+  });
   check_reason_table("SUBACK", k_spec_suback,
                      [](std::uint8_t c) { return bytes{0x90, 0x05, 0x00, 0x01, 0x00, 0x00, c}; });
   check_reason_table("UNSUBACK", k_spec_unsuback,
                      [](std::uint8_t c) { return bytes{0xB0, 0x05, 0x00, 0x01, 0x00, 0x11, c}; });
-  check_reason_table("DISCONNECT", k_spec_disconnect,
-                     [](std::uint8_t c) { return bytes{0xE0, 0x01, c}; });
-  check_reason_table("AUTH", k_spec_auth,
-                     [](std::uint8_t c) { return bytes{0xF0, 0x02, c, 0x00}; });
+  check_reason_table("DISCONNECT", k_spec_disconnect, [](std::uint8_t c) {
+    return bytes{0xE0, 0x01, c};
+  });
+  check_reason_table("AUTH", k_spec_auth, [](std::uint8_t c) {
+    return bytes{0xF0, 0x02, c, 0x00};
+  });
 }
 
 TEST(malformed, invalid_reason_codes_examples) {
@@ -621,8 +630,7 @@ TEST(malformed, v3_connack_return_codes) {
       packet p;
       EXPECT_TRUE(decodes_whole(wire, v311(), p)) << code;
     } else {
-      EXPECT_TRUE(fails_with(wire, v311(), decode_error::invalid_reason_code, k_malformed))
-          << code;
+      EXPECT_TRUE(fails_with(wire, v311(), decode_error::invalid_reason_code, k_malformed)) << code;
     }
   }
 }
@@ -643,8 +651,7 @@ TEST(malformed, v3_suback_return_codes) {
       packet p;
       EXPECT_TRUE(decodes_whole(wire, v311(), p)) << code;
     } else {
-      EXPECT_TRUE(fails_with(wire, v311(), decode_error::invalid_reason_code, k_malformed))
-          << code;
+      EXPECT_TRUE(fails_with(wire, v311(), decode_error::invalid_reason_code, k_malformed)) << code;
     }
   }
 }

@@ -41,26 +41,40 @@ enum class where : std::uint8_t {
 };
 
 constexpr std::array k_everywhere = {
-    where::will,      where::connect, where::connack,     where::publish, where::puback,
-    where::pubrec,    where::pubrel,  where::pubcomp,     where::subscribe, where::suback,
+    where::will,        where::connect,  where::connack,    where::publish,   where::puback,
+    where::pubrec,      where::pubrel,   where::pubcomp,    where::subscribe, where::suback,
     where::unsubscribe, where::unsuback, where::disconnect, where::auth};
 
 const char* name_of(where w) {
   switch (w) {
-    case where::will: return "will";
-    case where::connect: return "CONNECT";
-    case where::connack: return "CONNACK";
-    case where::publish: return "PUBLISH";
-    case where::puback: return "PUBACK";
-    case where::pubrec: return "PUBREC";
-    case where::pubrel: return "PUBREL";
-    case where::pubcomp: return "PUBCOMP";
-    case where::subscribe: return "SUBSCRIBE";
-    case where::suback: return "SUBACK";
-    case where::unsubscribe: return "UNSUBSCRIBE";
-    case where::unsuback: return "UNSUBACK";
-    case where::disconnect: return "DISCONNECT";
-    case where::auth: return "AUTH";
+    case where::will:
+      return "will";
+    case where::connect:
+      return "CONNECT";
+    case where::connack:
+      return "CONNACK";
+    case where::publish:
+      return "PUBLISH";
+    case where::puback:
+      return "PUBACK";
+    case where::pubrec:
+      return "PUBREC";
+    case where::pubrel:
+      return "PUBREL";
+    case where::pubcomp:
+      return "PUBCOMP";
+    case where::subscribe:
+      return "SUBSCRIBE";
+    case where::suback:
+      return "SUBACK";
+    case where::unsubscribe:
+      return "UNSUBSCRIBE";
+    case where::unsuback:
+      return "UNSUBACK";
+    case where::disconnect:
+      return "DISCONNECT";
+    case where::auth:
+      return "AUTH";
   }
   return "?";
 }
@@ -69,32 +83,36 @@ const char* name_of(where w) {
 bytes packet_with_props(where w, const wire& content) {
   switch (w) {
     case where::will:
-      return packet_bytes(0x10, wire{}
-                                    .str("MQTT")
-                                    .u8(5)
-                                    .u8(0x06)
-                                    .u16(0)
-                                    .no_props()
-                                    .str("c")
-                                    .props(content)
-                                    .str("w")
-                                    .str(""));
+      return packet_bytes(
+          0x10,
+          wire{}.str("MQTT").u8(5).u8(0x06).u16(0).no_props().str("c").props(content).str("w").str(
+              ""));
     case where::connect:
-      return packet_bytes(0x10,
-                          wire{}.str("MQTT").u8(5).u8(0x02).u16(0).props(content).str("c"));
-    case where::connack: return packet_bytes(0x20, wire{}.u8(0).u8(0).props(content));
-    case where::publish: return packet_bytes(0x30, wire{}.str("t").props(content).text("p"));
-    case where::puback: return packet_bytes(0x40, wire{}.u16(1).u8(0).props(content));
-    case where::pubrec: return packet_bytes(0x50, wire{}.u16(1).u8(0).props(content));
-    case where::pubrel: return packet_bytes(0x62, wire{}.u16(1).u8(0).props(content));
-    case where::pubcomp: return packet_bytes(0x70, wire{}.u16(1).u8(0).props(content));
+      return packet_bytes(0x10, wire{}.str("MQTT").u8(5).u8(0x02).u16(0).props(content).str("c"));
+    case where::connack:
+      return packet_bytes(0x20, wire{}.u8(0).u8(0).props(content));
+    case where::publish:
+      return packet_bytes(0x30, wire{}.str("t").props(content).text("p"));
+    case where::puback:
+      return packet_bytes(0x40, wire{}.u16(1).u8(0).props(content));
+    case where::pubrec:
+      return packet_bytes(0x50, wire{}.u16(1).u8(0).props(content));
+    case where::pubrel:
+      return packet_bytes(0x62, wire{}.u16(1).u8(0).props(content));
+    case where::pubcomp:
+      return packet_bytes(0x70, wire{}.u16(1).u8(0).props(content));
     case where::subscribe:
       return packet_bytes(0x82, wire{}.u16(1).props(content).str("a").u8(0));
-    case where::suback: return packet_bytes(0x90, wire{}.u16(1).props(content).u8(0));
-    case where::unsubscribe: return packet_bytes(0xA2, wire{}.u16(1).props(content).str("a"));
-    case where::unsuback: return packet_bytes(0xB0, wire{}.u16(1).props(content).u8(0));
-    case where::disconnect: return packet_bytes(0xE0, wire{}.u8(0).props(content));
-    case where::auth: return packet_bytes(0xF0, wire{}.u8(0).props(content));
+    case where::suback:
+      return packet_bytes(0x90, wire{}.u16(1).props(content).u8(0));
+    case where::unsubscribe:
+      return packet_bytes(0xA2, wire{}.u16(1).props(content).str("a"));
+    case where::unsuback:
+      return packet_bytes(0xB0, wire{}.u16(1).props(content).u8(0));
+    case where::disconnect:
+      return packet_bytes(0xE0, wire{}.u8(0).props(content));
+    case where::auth:
+      return packet_bytes(0xF0, wire{}.u8(0).props(content));
   }
   return {};
 }
@@ -126,68 +144,146 @@ std::vector<property_case> all_properties() {
   using w = where;
   const std::vector<where> everywhere(k_everywhere.begin(), k_everywhere.end());
   return {
-      {property_id::payload_format_indicator, wire{}.u8(1),
-       [](properties& p) { p.payload_format_indicator = 1; }, false, {w::publish, w::will}},
-      {property_id::message_expiry_interval, wire{}.u32(0x01020304),
-       [](properties& p) { p.message_expiry_interval = 0x01020304; }, false,
+      {property_id::payload_format_indicator,
+       wire{}.u8(1),
+       [](properties& p) { p.payload_format_indicator = 1; },
+       false,
        {w::publish, w::will}},
-      {property_id::content_type, wire{}.str("text/plain"),
-       [](properties& p) { p.content_type = "text/plain"; }, false, {w::publish, w::will}},
-      {property_id::response_topic, wire{}.str("resp/topic"),
-       [](properties& p) { p.response_topic = "resp/topic"; }, false, {w::publish, w::will}},
-      {property_id::correlation_data, wire{}.str_raw({0x00, 0xFF}),
-       [](properties& p) { p.correlation_data = bin({0x00, 0xFF}); }, false,
+      {property_id::message_expiry_interval,
+       wire{}.u32(0x01020304),
+       [](properties& p) { p.message_expiry_interval = 0x01020304; },
+       false,
        {w::publish, w::will}},
-      {property_id::subscription_identifier, wire{}.raw({0xFF, 0xFF, 0xFF, 0x7F}),
-       [](properties& p) { p.subscription_identifiers = {268'435'455}; }, false,
+      {property_id::content_type,
+       wire{}.str("text/plain"),
+       [](properties& p) { p.content_type = "text/plain"; },
+       false,
+       {w::publish, w::will}},
+      {property_id::response_topic,
+       wire{}.str("resp/topic"),
+       [](properties& p) { p.response_topic = "resp/topic"; },
+       false,
+       {w::publish, w::will}},
+      {property_id::correlation_data,
+       wire{}.str_raw({0x00, 0xFF}),
+       [](properties& p) {
+         p.correlation_data = bin({0x00, 0xFF});
+       },
+       false,
+       {w::publish, w::will}},
+      {property_id::subscription_identifier,
+       wire{}.raw({0xFF, 0xFF, 0xFF, 0x7F}),
+       [](properties& p) { p.subscription_identifiers = {268'435'455}; },
+       false,
        {w::publish, w::subscribe}},
-      {property_id::session_expiry_interval, wire{}.u32(0xFFFFFFFF),
-       [](properties& p) { p.session_expiry_interval = 0xFFFFFFFF; }, false,
+      {property_id::session_expiry_interval,
+       wire{}.u32(0xFFFFFFFF),
+       [](properties& p) { p.session_expiry_interval = 0xFFFFFFFF; },
+       false,
        {w::connect, w::connack, w::disconnect}},
-      {property_id::assigned_client_identifier, wire{}.str("assigned"),
-       [](properties& p) { p.assigned_client_identifier = "assigned"; }, false, {w::connack}},
-      {property_id::server_keep_alive, wire{}.u16(300),
-       [](properties& p) { p.server_keep_alive = 300; }, false, {w::connack}},
-      {property_id::authentication_method, wire{}.str("SCRAM"),
-       [](properties& p) { p.authentication_method = "SCRAM"; }, false,
+      {property_id::assigned_client_identifier,
+       wire{}.str("assigned"),
+       [](properties& p) { p.assigned_client_identifier = "assigned"; },
+       false,
+       {w::connack}},
+      {property_id::server_keep_alive,
+       wire{}.u16(300),
+       [](properties& p) { p.server_keep_alive = 300; },
+       false,
+       {w::connack}},
+      {property_id::authentication_method,
+       wire{}.str("SCRAM"),
+       [](properties& p) { p.authentication_method = "SCRAM"; },
+       false,
        {w::connect, w::connack, w::auth}},
-      {property_id::authentication_data, wire{}.str_raw({1, 2, 3}),
-       [](properties& p) { p.authentication_data = bin({1, 2, 3}); }, false,
+      {property_id::authentication_data,
+       wire{}.str_raw({1, 2, 3}),
+       [](properties& p) {
+         p.authentication_data = bin({1, 2, 3});
+       },
+       false,
        {w::connect, w::connack, w::auth}},
-      {property_id::request_problem_information, wire{}.u8(0),
-       [](properties& p) { p.request_problem_information = 0; }, false, {w::connect}},
-      {property_id::will_delay_interval, wire{}.u32(10),
-       [](properties& p) { p.will_delay_interval = 10; }, false, {w::will}},
-      {property_id::request_response_information, wire{}.u8(1),
-       [](properties& p) { p.request_response_information = 1; }, false, {w::connect}},
-      {property_id::response_information, wire{}.str("info"),
-       [](properties& p) { p.response_information = "info"; }, false, {w::connack}},
-      {property_id::server_reference, wire{}.str("srv"),
-       [](properties& p) { p.server_reference = "srv"; }, false, {w::connack, w::disconnect}},
-      {property_id::reason_string, wire{}.str("why"),
-       [](properties& p) { p.reason_string = "why"; }, false,
+      {property_id::request_problem_information,
+       wire{}.u8(0),
+       [](properties& p) { p.request_problem_information = 0; },
+       false,
+       {w::connect}},
+      {property_id::will_delay_interval,
+       wire{}.u32(10),
+       [](properties& p) { p.will_delay_interval = 10; },
+       false,
+       {w::will}},
+      {property_id::request_response_information,
+       wire{}.u8(1),
+       [](properties& p) { p.request_response_information = 1; },
+       false,
+       {w::connect}},
+      {property_id::response_information,
+       wire{}.str("info"),
+       [](properties& p) { p.response_information = "info"; },
+       false,
+       {w::connack}},
+      {property_id::server_reference,
+       wire{}.str("srv"),
+       [](properties& p) { p.server_reference = "srv"; },
+       false,
+       {w::connack, w::disconnect}},
+      {property_id::reason_string,
+       wire{}.str("why"),
+       [](properties& p) { p.reason_string = "why"; },
+       false,
        {w::connack, w::puback, w::pubrec, w::pubrel, w::pubcomp, w::suback, w::unsuback,
         w::disconnect, w::auth}},
-      {property_id::receive_maximum, wire{}.u16(1),
-       [](properties& p) { p.receive_maximum = 1; }, false, {w::connect, w::connack}},
-      {property_id::topic_alias_maximum, wire{}.u16(0),
-       [](properties& p) { p.topic_alias_maximum = 0; }, false, {w::connect, w::connack}},
-      {property_id::topic_alias, wire{}.u16(0xFFFF),
-       [](properties& p) { p.topic_alias = 0xFFFF; }, false, {w::publish}},
-      {property_id::maximum_qos, wire{}.u8(0), [](properties& p) { p.maximum_qos = 0; }, false,
+      {property_id::receive_maximum,
+       wire{}.u16(1),
+       [](properties& p) { p.receive_maximum = 1; },
+       false,
+       {w::connect, w::connack}},
+      {property_id::topic_alias_maximum,
+       wire{}.u16(0),
+       [](properties& p) { p.topic_alias_maximum = 0; },
+       false,
+       {w::connect, w::connack}},
+      {property_id::topic_alias,
+       wire{}.u16(0xFFFF),
+       [](properties& p) { p.topic_alias = 0xFFFF; },
+       false,
+       {w::publish}},
+      {property_id::maximum_qos,
+       wire{}.u8(0),
+       [](properties& p) { p.maximum_qos = 0; },
+       false,
        {w::connack}},
-      {property_id::retain_available, wire{}.u8(1),
-       [](properties& p) { p.retain_available = 1; }, false, {w::connack}},
+      {property_id::retain_available,
+       wire{}.u8(1),
+       [](properties& p) { p.retain_available = 1; },
+       false,
+       {w::connack}},
       {property_id::user_property, wire{}.str("k").str("v"),
-       [](properties& p) { p.user_properties = {{"k", "v"}}; }, true, everywhere},
-      {property_id::maximum_packet_size, wire{}.u32(1),
-       [](properties& p) { p.maximum_packet_size = 1; }, false, {w::connect, w::connack}},
-      {property_id::wildcard_subscription_available, wire{}.u8(0),
-       [](properties& p) { p.wildcard_subscription_available = 0; }, false, {w::connack}},
-      {property_id::subscription_identifier_available, wire{}.u8(1),
-       [](properties& p) { p.subscription_identifier_available = 1; }, false, {w::connack}},
-      {property_id::shared_subscription_available, wire{}.u8(0),
-       [](properties& p) { p.shared_subscription_available = 0; }, false, {w::connack}},
+       [](properties& p) {
+         p.user_properties = {{"k", "v"}};
+       },
+       true, everywhere},
+      {property_id::maximum_packet_size,
+       wire{}.u32(1),
+       [](properties& p) { p.maximum_packet_size = 1; },
+       false,
+       {w::connect, w::connack}},
+      {property_id::wildcard_subscription_available,
+       wire{}.u8(0),
+       [](properties& p) { p.wildcard_subscription_available = 0; },
+       false,
+       {w::connack}},
+      {property_id::subscription_identifier_available,
+       wire{}.u8(1),
+       [](properties& p) { p.subscription_identifier_available = 1; },
+       false,
+       {w::connack}},
+      {property_id::shared_subscription_available,
+       wire{}.u8(0),
+       [](properties& p) { p.shared_subscription_available = 0; },
+       false,
+       {w::connack}},
   };
 }
 
@@ -208,14 +304,12 @@ TEST(properties, every_property_in_every_packet) {
     for (auto w : k_everywhere) {
       const auto wire_bytes = packet_with_props(w, one(c));
       const bool allowed = std::find(c.allowed.begin(), c.allowed.end(), w) != c.allowed.end();
-      SCOPED_TRACE(::testing::Message() << "property 0x" << std::hex << static_cast<int>(c.id)
-                                        << " in " << name_of(w));
+      SCOPED_TRACE(::testing::Message()
+                   << "property 0x" << std::hex << static_cast<int>(c.id) << " in " << name_of(w));
       if (allowed) {
         packet p;
-        ASSERT_TRUE(decodes_whole(wire_bytes, w == where::will || w == where::connect
-                                                  ? opts({})
-                                                  : v5(),
-                                  p));
+        ASSERT_TRUE(decodes_whole(wire_bytes,
+                                  w == where::will || w == where::connect ? opts({}) : v5(), p));
         properties expected;
         c.set(expected);
         EXPECT_EQ(props_of(w, p), expected);
@@ -271,11 +365,11 @@ TEST(properties, duplicates_are_protocol_errors) {
   for (const auto& c : all_properties()) {
     if (c.repeatable || c.id == property_id::subscription_identifier) continue;
     const where w = c.allowed.front();
-    SCOPED_TRACE(::testing::Message() << "property 0x" << std::hex << static_cast<int>(c.id)
-                                      << " in " << name_of(w));
+    SCOPED_TRACE(::testing::Message()
+                 << "property 0x" << std::hex << static_cast<int>(c.id) << " in " << name_of(w));
     const auto content = wire{}.raw(one(c)).raw(one(c));
-    EXPECT_TRUE(fails_with(packet_with_props(w, content), v5(),
-                           decode_error::duplicate_property, k_protocol));
+    EXPECT_TRUE(fails_with(packet_with_props(w, content), v5(), decode_error::duplicate_property,
+                           k_protocol));
     // Also when something else sits between the two.
     const auto spaced = wire{}.raw(one(c)).u8(0x26).str("a").str("b").raw(one(c));
     EXPECT_TRUE(fails_with(packet_with_props(w, spaced), v5(), decode_error::duplicate_property,
@@ -290,8 +384,8 @@ TEST(properties, two_session_expiry_intervals_in_connect) {
 }
 
 TEST(properties, user_properties_repeat_in_order_everywhere) {
-  const auto content = wire{}.u8(0x26).str("k").str("1").u8(0x26).str("k").str("2").u8(0x26).str(
-      "a").str("");
+  const auto content =
+      wire{}.u8(0x26).str("k").str("1").u8(0x26).str("k").str("2").u8(0x26).str("a").str("");
   for (auto w : k_everywhere) {
     packet p;
     ASSERT_TRUE(decodes_whole(packet_with_props(w, content),
@@ -376,18 +470,11 @@ TEST(properties, invalid_values_are_protocol_errors) {
 
 TEST(properties, boundary_values_are_accepted) {
   packet p;
-  ASSERT_TRUE(decodes_whole(packet_with_props(where::connack, wire{}
-                                                                  .u8(0x21)
-                                                                  .u16(1)
-                                                                  .u8(0x27)
-                                                                  .u32(1)
-                                                                  .u8(0x22)
-                                                                  .u16(0)
-                                                                  .u8(0x13)
-                                                                  .u16(0)
-                                                                  .u8(0x24)
-                                                                  .u8(1)),
-                            v5(), p));
+  ASSERT_TRUE(decodes_whole(
+      packet_with_props(
+          where::connack,
+          wire{}.u8(0x21).u16(1).u8(0x27).u32(1).u8(0x22).u16(0).u8(0x13).u16(0).u8(0x24).u8(1)),
+      v5(), p));
   const auto& props = props_of(where::connack, p);
   EXPECT_EQ(props.receive_maximum, 1);
   EXPECT_EQ(props.maximum_packet_size, 1u);
@@ -414,19 +501,19 @@ TEST(properties, property_length_past_the_packet) {
 TEST(properties, value_past_the_end_of_the_block) {
   // The block is 3 bytes but Message Expiry needs 1 + 4; the payload after the block must not be
   // read as the rest of the value.
-  EXPECT_TRUE(fails_with(packet_bytes(0x30, wire{}.str("t").u8(3).u8(0x02).u8(0).u8(0).raw(
-                                                {0, 0, 0, 0})),
-                         v5(), decode_error::truncated, k_malformed));
+  EXPECT_TRUE(
+      fails_with(packet_bytes(0x30, wire{}.str("t").u8(3).u8(0x02).u8(0).u8(0).raw({0, 0, 0, 0})),
+                 v5(), decode_error::truncated, k_malformed));
   // A user property string running past the block.
-  EXPECT_TRUE(fails_with(packet_bytes(0x30, wire{}.str("t").u8(4).u8(0x26).u16(1).u8('k').raw(
-                                                {0x00, 0x01, 'v'})),
-                         v5(), decode_error::truncated, k_malformed));
+  EXPECT_TRUE(fails_with(
+      packet_bytes(0x30, wire{}.str("t").u8(4).u8(0x26).u16(1).u8('k').raw({0x00, 0x01, 'v'})),
+      v5(), decode_error::truncated, k_malformed));
   // A subscription identifier cut short inside the block.
   EXPECT_TRUE(fails_with(packet_bytes(0x30, wire{}.str("t").u8(2).u8(0x0B).u8(0x80).raw({0x01})),
                          v5(), decode_error::truncated, k_malformed));
   // A subscription identifier that is not a valid Variable Byte Integer.
-  EXPECT_TRUE(fails_with(packet_bytes(0x30, wire{}.str("t").u8(3).u8(0x0B).raw({0x80, 0x00})),
-                         v5(), decode_error::malformed_varint, k_malformed));
+  EXPECT_TRUE(fails_with(packet_bytes(0x30, wire{}.str("t").u8(3).u8(0x0B).raw({0x80, 0x00})), v5(),
+                         decode_error::malformed_varint, k_malformed));
 }
 
 TEST(properties, empty_block_everywhere) {

@@ -23,8 +23,8 @@ constexpr std::array k_v3_versions{protocol_version::v3_1, protocol_version::v3_
 // Encodes `original` for `version`, decodes it back and compares with `expected`. Then checks the
 // encoding is canonical: encoding the decoded value again gives the same bytes.
 void expect_round_trip(const packet& original, protocol_version version, const packet& expected) {
-  SCOPED_TRACE(::testing::Message() << to_string(type_of(original)) << " at MQTT "
-                                    << to_string(version));
+  SCOPED_TRACE(::testing::Message()
+               << to_string(type_of(original)) << " at MQTT " << to_string(version));
   bytes wire;
   const std::size_t written = encode(original, version, wire);
   ASSERT_GT(written, 0u);
@@ -321,13 +321,11 @@ TEST(round_trip, pubrec) {
 }
 
 TEST(round_trip, pubrel) {
-  check_ack_round_trips<pubrel>(
-      {reason_code::success, reason_code::packet_identifier_not_found});
+  check_ack_round_trips<pubrel>({reason_code::success, reason_code::packet_identifier_not_found});
 }
 
 TEST(round_trip, pubcomp) {
-  check_ack_round_trips<pubcomp>(
-      {reason_code::success, reason_code::packet_identifier_not_found});
+  check_ack_round_trips<pubcomp>({reason_code::success, reason_code::packet_identifier_not_found});
 }
 
 // ---- SUBSCRIBE / SUBACK ---------------------------------------------------------------------
@@ -394,9 +392,10 @@ TEST(round_trip, suback_v5_all_reason_codes) {
 TEST(round_trip, suback_v3_maps_failures_to_0x80) {
   suback s;
   s.packet_id = 10;
-  s.reasons = {reason_code::success, reason_code::granted_qos_1, reason_code::granted_qos_2,
-               reason_code::unspecified_error, reason_code::not_authorized,
-               reason_code::topic_filter_invalid, reason_code::quota_exceeded};
+  s.reasons = {reason_code::success,        reason_code::granted_qos_1,
+               reason_code::granted_qos_2,  reason_code::unspecified_error,
+               reason_code::not_authorized, reason_code::topic_filter_invalid,
+               reason_code::quota_exceeded};
   s.props = reason_props("dropped");
   suback expected;
   expected.packet_id = 10;
@@ -492,8 +491,8 @@ TEST(round_trip, disconnect) {
 }
 
 TEST(round_trip, auth_v5_only) {
-  for (auto rc : {reason_code::success, reason_code::continue_authentication,
-                  reason_code::re_authenticate}) {
+  for (auto rc :
+       {reason_code::success, reason_code::continue_authentication, reason_code::re_authenticate}) {
     expect_lossless(auth{rc, {}}, protocol_version::v5);
     expect_lossless(auth{rc, rich_auth_props()}, protocol_version::v5);
   }
@@ -504,9 +503,9 @@ TEST(round_trip, auth_v5_only) {
 
 TEST(round_trip, fixtures_cover_every_property) {
   std::set<property_id> seen;
-  for (const auto& p : {rich_connect_props(), rich_will_props(), rich_connack_props(),
-                        rich_publish_props(), reason_props("r"), rich_disconnect_props(),
-                        rich_auth_props(), full_subscribe().props}) {
+  for (const auto& p :
+       {rich_connect_props(), rich_will_props(), rich_connack_props(), rich_publish_props(),
+        reason_props("r"), rich_disconnect_props(), rich_auth_props(), full_subscribe().props}) {
     const auto ids = present_ids(p);
     seen.insert(ids.begin(), ids.end());
   }

@@ -15,19 +15,19 @@ using namespace std::string_view_literals;
 TEST(utf8, accepts_well_formed_text) {
   EXPECT_TRUE(is_valid_mqtt_utf8(""));
   EXPECT_TRUE(is_valid_mqtt_utf8("sensors/temperature"));
-  EXPECT_TRUE(is_valid_mqtt_utf8("\x7F"));                  // U+007F (DEL) is allowed
-  EXPECT_TRUE(is_valid_mqtt_utf8("\xC2\x80"));              // U+0080, smallest two-byte form
-  EXPECT_TRUE(is_valid_mqtt_utf8("caf\xC3\xA9"));           // é
-  EXPECT_TRUE(is_valid_mqtt_utf8("\xDF\xBF"));              // U+07FF
-  EXPECT_TRUE(is_valid_mqtt_utf8("\xE0\xA0\x80"));          // U+0800, smallest three-byte form
-  EXPECT_TRUE(is_valid_mqtt_utf8("\xE2\x82\xAC"));          // €
-  EXPECT_TRUE(is_valid_mqtt_utf8("\xED\x9F\xBF"));          // U+D7FF, just below surrogates
-  EXPECT_TRUE(is_valid_mqtt_utf8("\xEE\x80\x80"));          // U+E000, just above surrogates
-  EXPECT_TRUE(is_valid_mqtt_utf8("\xEF\xBF\xBF"));          // U+FFFF (non-character, allowed)
-  EXPECT_TRUE(is_valid_mqtt_utf8("\xF0\x90\x80\x80"));      // U+10000
-  EXPECT_TRUE(is_valid_mqtt_utf8("\xF0\x9F\x98\x80"));      // 😀
-  EXPECT_TRUE(is_valid_mqtt_utf8("\xF4\x8F\xBF\xBF"));      // U+10FFFF, the last code point
-  EXPECT_TRUE(is_valid_mqtt_utf8("\x01\x1F"));              // control characters are a SHOULD
+  EXPECT_TRUE(is_valid_mqtt_utf8("\x7F"));              // U+007F (DEL) is allowed
+  EXPECT_TRUE(is_valid_mqtt_utf8("\xC2\x80"));          // U+0080, smallest two-byte form
+  EXPECT_TRUE(is_valid_mqtt_utf8("caf\xC3\xA9"));       // é
+  EXPECT_TRUE(is_valid_mqtt_utf8("\xDF\xBF"));          // U+07FF
+  EXPECT_TRUE(is_valid_mqtt_utf8("\xE0\xA0\x80"));      // U+0800, smallest three-byte form
+  EXPECT_TRUE(is_valid_mqtt_utf8("\xE2\x82\xAC"));      // €
+  EXPECT_TRUE(is_valid_mqtt_utf8("\xED\x9F\xBF"));      // U+D7FF, just below surrogates
+  EXPECT_TRUE(is_valid_mqtt_utf8("\xEE\x80\x80"));      // U+E000, just above surrogates
+  EXPECT_TRUE(is_valid_mqtt_utf8("\xEF\xBF\xBF"));      // U+FFFF (non-character, allowed)
+  EXPECT_TRUE(is_valid_mqtt_utf8("\xF0\x90\x80\x80"));  // U+10000
+  EXPECT_TRUE(is_valid_mqtt_utf8("\xF0\x9F\x98\x80"));  // 😀
+  EXPECT_TRUE(is_valid_mqtt_utf8("\xF4\x8F\xBF\xBF"));  // U+10FFFF, the last code point
+  EXPECT_TRUE(is_valid_mqtt_utf8("\x01\x1F"));          // control characters are a SHOULD
 }
 
 TEST(utf8, accepts_byte_order_mark) {

@@ -30,16 +30,16 @@ TEST(wire_format, connect_3_1_1) {
   // Variable header as in the MQTT 3.1.1 example (section 3.1.2.10): protocol name "MQTT",
   // level 4, flags 0xCE (username, password, will QoS 1, will flag, clean session), keep alive 10.
   const bytes wire = {
-      0x10, 0x1E,                                // CONNECT, remaining length 30
-      0x00, 0x04, 'M',  'Q',  'T',  'T',         // protocol name
-      0x04,                                      // level
-      0xCE,                                      // connect flags
-      0x00, 0x0A,                                // keep alive
-      0x00, 0x04, 't',  'e',  'r',  'n',         // client id
-      0x00, 0x01, 'w',                           // will topic
-      0x00, 0x03, 'b',  'y',  'e',               // will payload
-      0x00, 0x01, 'u',                           // username
-      0x00, 0x01, 'p',                           // password
+      0x10, 0x1E,                      // CONNECT, remaining length 30
+      0x00, 0x04, 'M', 'Q', 'T', 'T',  // protocol name
+      0x04,                            // level
+      0xCE,                            // connect flags
+      0x00, 0x0A,                      // keep alive
+      0x00, 0x04, 't', 'e', 'r', 'n',  // client id
+      0x00, 0x01, 'w',                 // will topic
+      0x00, 0x03, 'b', 'y', 'e',       // will payload
+      0x00, 0x01, 'u',                 // username
+      0x00, 0x01, 'p',                 // password
   };
   connect c;
   c.version = protocol_version::v3_1_1;
@@ -57,8 +57,8 @@ TEST(wire_format, connect_3_1_1) {
 }
 
 TEST(wire_format, connect_3_1) {
-  const bytes wire = {0x10, 0x0F, 0x00, 0x06, 'M', 'Q', 'I', 's', 'd', 'p', 0x03, 0x02, 0x00, 0x3C,
-                      0x00, 0x01, 'c'};
+  const bytes wire = {0x10, 0x0F, 0x00, 0x06, 'M',  'Q',  'I',  's', 'd',
+                      'p',  0x03, 0x02, 0x00, 0x3C, 0x00, 0x01, 'c'};
   connect c;
   c.version = protocol_version::v3_1;
   c.keep_alive = 60;
@@ -69,7 +69,7 @@ TEST(wire_format, connect_3_1) {
 TEST(wire_format, connect_5_with_properties) {
   const bytes wire = {
       0x10, 0x19,                                // remaining length 25
-      0x00, 0x04, 'M', 'Q', 'T', 'T', 0x05,      // name, level 5
+      0x00, 0x04, 'M',  'Q',  'T',  'T',  0x05,  // name, level 5
       0xC2,                                      // username, password, clean start
       0x00, 0x00,                                // keep alive 0
       0x05, 0x11, 0x00, 0x00, 0x00, 0x78,        // properties: session expiry 120
@@ -94,8 +94,7 @@ TEST(wire_format, connack) {
   connack c{true, reason_code::banned, {}};
   c.props.maximum_qos = 1;
   c.props.retain_available = 0;
-  expect_wire(c, protocol_version::v5,
-              {0x20, 0x07, 0x01, 0x8A, 0x04, 0x24, 0x01, 0x25, 0x00});
+  expect_wire(c, protocol_version::v5, {0x20, 0x07, 0x01, 0x8A, 0x04, 0x24, 0x01, 0x25, 0x00});
 }
 
 TEST(wire_format, publish_qos1) {
@@ -132,13 +131,13 @@ TEST(wire_format, publish_v5_properties) {
   p.props.payload_format_indicator = 1;
   p.props.subscription_identifiers = {1, 200};
   p.props.user_properties = {{"k", "v"}};
-  const bytes wire = {0x32, 0x15,                    // remaining length 21
-                      0x00, 0x01, 't', 0x00, 0x01,  // topic, packet id
-                      0x0E,                          // property length 14
-                      0x01, 0x01,                    // payload format indicator 1
-                      0x0B, 0x01,                    // subscription identifier 1
-                      0x0B, 0xC8, 0x01,              // subscription identifier 200
-                      0x26, 0x00, 0x01, 'k', 0x00, 0x01, 'v',  // user property
+  const bytes wire = {0x32, 0x15,                               // remaining length 21
+                      0x00, 0x01, 't',  0x00, 0x01,             // topic, packet id
+                      0x0E,                                     // property length 14
+                      0x01, 0x01,                               // payload format indicator 1
+                      0x0B, 0x01,                               // subscription identifier 1
+                      0x0B, 0xC8, 0x01,                         // subscription identifier 200
+                      0x26, 0x00, 0x01, 'k',  0x00, 0x01, 'v',  // user property
                       'x'};
   expect_wire(p, protocol_version::v5, wire);
 }
@@ -170,14 +169,14 @@ TEST(wire_format, acks_3_1_1) {
 TEST(wire_format, subscribe_and_suback) {
   subscribe s;
   s.packet_id = 1;
-  s.subscriptions = {{"a/b", {qos::at_least_once, {}, {}, {}}}, {"c/d", {qos::exactly_once, {}, {}, {}}}};
-  expect_wire(s, protocol_version::v3_1_1,
-              {0x82, 0x0E, 0x00, 0x01, 0x00, 0x03, 'a', '/', 'b', 0x01, 0x00, 0x03, 'c', '/', 'd',
-               0x02});
+  s.subscriptions = {{"a/b", {qos::at_least_once, {}, {}, {}}},
+                     {"c/d", {qos::exactly_once, {}, {}, {}}}};
+  expect_wire(
+      s, protocol_version::v3_1_1,
+      {0x82, 0x0E, 0x00, 0x01, 0x00, 0x03, 'a', '/', 'b', 0x01, 0x00, 0x03, 'c', '/', 'd', 0x02});
   subscribe s5;
   s5.packet_id = 2;
-  s5.subscriptions = {
-      {"x", {qos::exactly_once, true, true, retain_handling::do_not_send}}};
+  s5.subscriptions = {{"x", {qos::exactly_once, true, true, retain_handling::do_not_send}}};
   expect_wire(s5, protocol_version::v5, {0x82, 0x07, 0x00, 0x02, 0x00, 0x00, 0x01, 'x', 0x2E});
   suback a;
   a.packet_id = 1;
@@ -213,8 +212,7 @@ TEST(wire_format, disconnect) {
               {0xE0, 0x01, 0x8B});
   disconnect d;
   d.props.session_expiry_interval = 0;
-  expect_wire(d, protocol_version::v5,
-              {0xE0, 0x07, 0x00, 0x05, 0x11, 0x00, 0x00, 0x00, 0x00});
+  expect_wire(d, protocol_version::v5, {0xE0, 0x07, 0x00, 0x05, 0x11, 0x00, 0x00, 0x00, 0x00});
 }
 
 TEST(wire_format, auth) {
@@ -244,8 +242,8 @@ TEST(wire_format, remaining_length_sizes) {
     EXPECT_EQ(out[header], 0x00);
     EXPECT_EQ(out[header + 1], 0x01);
     EXPECT_EQ(out[header + 2], 't');
-    EXPECT_TRUE(std::equal(p.payload.begin(), p.payload.end(), out.begin() +
-                           static_cast<std::ptrdiff_t>(header + 3)));
+    EXPECT_TRUE(std::equal(p.payload.begin(), p.payload.end(),
+                           out.begin() + static_cast<std::ptrdiff_t>(header + 3)));
     packet decoded;
     ASSERT_TRUE(decodes_whole(out, v311(), decoded));
     EXPECT_TRUE(decoded == packet{p});

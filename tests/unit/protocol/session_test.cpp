@@ -6,6 +6,7 @@
 
 #include "codec/decoder.hpp"
 #include "codec/encoder.hpp"
+#include "core/shard_core.hpp"
 
 namespace tern::protocol {
 namespace {
@@ -13,14 +14,27 @@ namespace {
 using namespace codec;
 using namespace std::chrono_literals;
 
+// One shard: nothing is ever posted elsewhere.
+struct no_links final : core::shard_links {
+  void post_deliveries(std::size_t, std::vector<core::remote_delivery>&&) override {}
+  void schedule_outbox_flush(std::size_t) override {}
+};
+
 class session_test : public ::testing::Test {
  protected:
   time_point now_ = time_point{} + 1000s;
   session_settings settings_;
+  core::broker_shared shared_;
+  no_links links_;
+  std::optional<core::shard_core> core_;
   std::optional<session> session_;
 
   session& s() {
-    if (!session_) session_.emplace(settings_, now_);
+    if (!session_) {
+      shared_.settings = settings_;
+      if (!core_) core_.emplace(0, shared_, links_);
+      session_.emplace(settings_, *core_, now_);
+    }
     return *session_;
   }
 
@@ -52,7 +66,7 @@ class session_test : public ::testing::Test {
     send(c, v);
     auto out = received(v);
     EXPECT_EQ(out.size(), 1u);
-    EXPECT_EQ(s().state(), session_state::connected);
+    EXPECT_EQ(s().state(), session_phase::connected);
     return std::get<connack>(out.at(0));
   }
 
@@ -245,7 +259,7 @@ TEST_F(session_test, normal_disconnect_closes_quietly) {
 
 TEST_F(session_test, server_shutdown_tells_v5_clients) {
   connect_ok(make_connect(protocol_version::v5, "a"));
-  s().on_server_shutdown();
+  s().on_server_shutdown(now_);
   EXPECT_EQ(std::get<disconnect>(received(protocol_version::v5).at(0)).reason,
             reason_code::server_shutting_down);
 }

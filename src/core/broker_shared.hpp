@@ -1,0 +1,45 @@
+#pragma once
+// State every shard of one broker shares: the subscription index, the retained messages and the
+// settings. Shards reach each other only through shard_links.
+//
+// Thread: the members synchronise themselves; the object outlives every shard.
+
+#include <cstddef>
+#include <vector>
+
+#include "core/retained_store.hpp"
+#include "core/subscription_index.hpp"
+#include "protocol/session_state.hpp"
+#include "protocol/settings.hpp"
+
+namespace tern::core {
+
+// A message for a session hosted on another shard.
+struct remote_delivery {
+  std::uint64_t session = 0;
+  protocol::outbound_message out;
+};
+
+// How a shard core hands work to other shards (implemented by the transport, which owns the
+// event loops).
+class shard_links {
+ public:
+  virtual ~shard_links() = default;
+  // Runs target's core receive() with this batch on the target shard's thread.
+  virtual void post_deliveries(std::size_t target, std::vector<remote_delivery>&& batch) = 0;
+  // Asks for shard_core::flush_outboxes() to run on `shard` once its current work is done.
+  virtual void schedule_outbox_flush(std::size_t shard) = 0;
+};
+
+struct broker_shared {
+  protocol::session_settings settings;
+  std::size_t shard_count = 1;
+  subscription_index subscriptions;
+  retained_store retained;
+};
+
+// The shard that hosts a client identifier's session: every connection with that identifier is
+// moved there, so takeover, wills and expiry never cross threads.
+std::size_t owner_shard(std::string_view client_id, std::size_t shard_count) noexcept;
+
+}  // namespace tern::core

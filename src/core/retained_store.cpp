@@ -1,0 +1,99 @@
+#include "core/retained_store.hpp"
+
+namespace tern::core {
+
+namespace {
+std::vector<std::string_view> split(std::string_view topic) {
+  std::vector<std::string_view> levels;
+  topic::for_each_level(topic, [&levels](std::string_view l) { levels.push_back(l); });
+  return levels;
+}
+}  // namespace
+
+void retained_store::set(const protocol::message_ptr& msg) {
+  const auto levels = split(msg->topic);
+  std::lock_guard lock(mutex_);
+  if (msg->payload.empty()) {
+    // An empty retained payload deletes the topic's retained message [MQTT-3.3.1-6].
+    node* n = &root_;
+    for (auto level : levels) {
+      auto it = n->children.find(level);
+      if (it == n->children.end()) return;
+      n = it->second.get();
+    }
+    if (n->msg) --size_;
+    n->msg.reset();
+    prune(root_, levels, 0);
+    return;
+  }
+  node* n = &root_;
+  for (auto level : levels) {
+    auto it = n->children.find(level);
+    if (it == n->children.end()) {
+      it = n->children.emplace(std::string(level), std::make_unique<node>()).first;
+    }
+    n = it->second.get();
+  }
+  if (!n->msg) ++size_;
+  n->msg = msg;
+}
+
+bool retained_store::prune(node& n, const std::vector<std::string_view>& levels,
+                           std::size_t depth) {
+  if (depth < levels.size()) {
+    auto it = n.children.find(levels[depth]);
+    if (it != n.children.end() && prune(*it->second, levels, depth + 1)) n.children.erase(it);
+  }
+  return !n.msg && n.children.empty();
+}
+
+void retained_store::collect_all(const node& n, protocol::time_point now,
+                                 std::vector<protocol::message_ptr>& out) {
+  if (n.msg && !n.msg->expired(now)) out.push_back(n.msg);
+  for (const auto& [level, child] : n.children) collect_all(*child, now, out);
+}
+
+void retained_store::match_node(const node& n, const std::vector<std::string_view>& levels,
+                                std::size_t depth, protocol::time_point now,
+                                std::vector<protocol::message_ptr>& out) {
+  if (depth == levels.size()) {
+    if (n.msg && !n.msg->expired(now)) out.push_back(n.msg);
+    return;
+  }
+  const auto level = levels[depth];
+  // Wildcards in the first level do not reach '$' topics [MQTT-4.7.2-1].
+  const auto visible = [depth](const std::string& name) {
+    return depth != 0 || name.empty() || name.front() != '$';
+  };
+  if (level == "#") {
+    // "a/#" matches "a" itself as well as everything below it [MQTT-4.7.1-2].
+    if (depth > 0 && n.msg && !n.msg->expired(now)) out.push_back(n.msg);
+    for (const auto& [name, child] : n.children) {
+      if (visible(name)) collect_all(*child, now, out);
+    }
+    return;
+  }
+  if (level == "+") {
+    for (const auto& [name, child] : n.children) {
+      if (visible(name)) match_node(*child, levels, depth + 1, now, out);
+    }
+    return;
+  }
+  if (auto it = n.children.find(level); it != n.children.end()) {
+    match_node(*it->second, levels, depth + 1, now, out);
+  }
+}
+
+void retained_store::match(std::string_view filter, protocol::time_point now,
+                           std::vector<protocol::message_ptr>& out) {
+  const auto levels = split(filter);
+  std::lock_guard lock(mutex_);
+  match_node(root_, levels, 0, now, out);
+}
+
+std::size_t retained_store::size() {
+  std::lock_guard lock(mutex_);
+  return size_;
+}
+
+}  // namespace tern::core

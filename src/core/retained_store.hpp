@@ -1,0 +1,46 @@
+#pragma once
+// Retained messages [MQTT-3.3.1-5..8], indexed by topic level like the subscription trie so a
+// wildcard subscribe walks only the branches its filter can reach.
+//
+// Thread: any; every access takes the lock. Messages are immutable and shared.
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "protocol/message.hpp"
+#include "topic/subscription_trie.hpp"
+
+namespace tern::core {
+
+class retained_store {
+ public:
+  // Stores `msg` for its topic, or deletes the topic's message when the payload is empty.
+  void set(const protocol::message_ptr& msg);
+  // Appends the unexpired retained messages whose topic matches `filter`.
+  void match(std::string_view filter, protocol::time_point now,
+             std::vector<protocol::message_ptr>& out);
+  std::size_t size();
+
+ private:
+  struct node {
+    std::unordered_map<std::string, std::unique_ptr<node>, topic::string_hash, std::equal_to<>>
+        children;
+    protocol::message_ptr msg;
+  };
+  static void collect_all(const node& n, protocol::time_point now,
+                          std::vector<protocol::message_ptr>& out);
+  static void match_node(const node& n, const std::vector<std::string_view>& levels,
+                         std::size_t depth, protocol::time_point now,
+                         std::vector<protocol::message_ptr>& out);
+  static bool prune(node& n, const std::vector<std::string_view>& levels, std::size_t depth);
+
+  std::mutex mutex_;
+  node root_;
+  std::size_t size_ = 0;
+};
+
+}  // namespace tern::core

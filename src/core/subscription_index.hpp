@@ -1,0 +1,50 @@
+#pragma once
+// The broker-wide subscription index: one trie shared by every shard behind a mutex. A publish
+// locks it once, collects the matching subscribers, and releases it before delivering.
+//
+// Thread: any; every access takes the lock.
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "codec/packets.hpp"
+#include "topic/subscription_trie.hpp"
+
+namespace tern::core {
+
+// A session anywhere in the broker: the shard hosting it and its id there.
+struct session_key {
+  std::uint32_t shard = 0;
+  std::uint64_t session = 0;
+  bool operator==(const session_key&) const = default;
+  auto operator<=>(const session_key&) const = default;
+};
+
+struct subscriber {
+  codec::subscription_options options;
+  std::optional<std::uint32_t> identifier;
+};
+
+struct match_hit {
+  session_key key;
+  subscriber sub;
+};
+
+class subscription_index {
+ public:
+  // `filter` is the full filter, "$share/group/..." included. Returns true when new.
+  bool add(std::string_view filter, session_key key, subscriber sub);
+  bool remove(std::string_view filter, session_key key);
+  // Appends every plain match and one member per matching shared group (round robin).
+  void match(std::string_view topic, std::vector<match_hit>& out);
+  std::size_t size();
+
+ private:
+  std::mutex mutex_;
+  topic::subscription_trie<session_key, subscriber> trie_;
+};
+
+}  // namespace tern::core

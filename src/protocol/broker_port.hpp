@@ -1,0 +1,64 @@
+#pragma once
+// What a protocol::session needs from the broker core. The core (one per shard) implements it;
+// component tests implement it with fakes. Every call happens on the session's shard thread.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "codec/packets.hpp"
+#include "protocol/message.hpp"
+#include "protocol/session_state.hpp"
+
+namespace tern::protocol {
+
+class session;
+
+struct attach_result {
+  session_state* state = nullptr;  // null when refused or migrating
+  bool session_present = false;
+  codec::reason_code refusal = codec::reason_code::success;
+  std::optional<std::size_t> migrate_to;  // this client id lives on another shard
+};
+
+struct subscribe_result {
+  codec::reason_code reason = codec::reason_code::success;  // granted QoS or a failure
+  bool existed = false;  // a subscription with this filter was already there
+};
+
+enum class end_kind : std::uint8_t {
+  normal,      // DISCONNECT 0x00: the will is discarded [MQTT-3.1.2-10]
+  with_will,   // DISCONNECT 0x04 or any abnormal end: the will is published
+  taken_over,  // another connection took the session
+};
+
+class broker_port {
+ public:
+  virtual ~broker_port() = default;
+
+  // CONNECT accepted by the protocol rules: find or create the session, take it over from an
+  // older connection, or say which shard hosts this client identifier. `client_id` may be
+  // assigned by the core when empty.
+  virtual attach_result attach(session& s, const codec::connect& c, std::string& client_id,
+                               std::uint32_t expiry_interval, time_point now) = 0;
+  // The connection ended (whatever the cause); the session stays or goes by its expiry.
+  virtual void detach(session_state& state, end_kind kind, time_point now) = 0;
+
+  virtual void publish(message_ptr msg, time_point now) = 0;
+  virtual subscribe_result subscribe(session_state& state, const codec::subscription& sub,
+                                     std::optional<std::uint32_t> identifier) = 0;
+  virtual bool unsubscribe(session_state& state, std::string_view filter) = 0;
+  // Delivers the retained messages matching a new subscription to `s` (through deliver()).
+  virtual void send_retained(session& s, const codec::subscription& sub,
+                             std::optional<std::uint32_t> identifier, time_point now) = 0;
+};
+
+// Told when a session produced output outside of its own input handling (a delivery from
+// another client, a takeover), so the transport schedules a flush.
+class session_observer {
+ public:
+  virtual ~session_observer() = default;
+  virtual void on_output_ready() = 0;
+};
+
+}  // namespace tern::protocol

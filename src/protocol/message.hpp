@@ -1,0 +1,34 @@
+#pragma once
+// An application message as the broker routes it: immutable once published and shared by every
+// queue and subscriber that holds it (one allocation per PUBLISH, whatever the fan-out).
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "codec/packets.hpp"
+
+namespace tern::protocol {
+
+using clock = std::chrono::steady_clock;
+using time_point = clock::time_point;
+
+struct message {
+  std::string topic;
+  codec::binary payload;
+  codec::qos qos_level = codec::qos::at_most_once;
+  bool retain = false;
+  // Properties forwarded to subscribers: payload format, content type, response topic,
+  // correlation data, user properties. Never topic alias or subscription identifiers.
+  codec::properties props;
+  std::optional<time_point> expires_at;  // from Message Expiry Interval
+  std::uint64_t origin_session = 0;      // publisher's session, for No Local; 0 = the broker
+
+  bool expired(time_point now) const noexcept { return expires_at && now >= *expires_at; }
+};
+
+using message_ptr = std::shared_ptr<const message>;
+
+}  // namespace tern::protocol

@@ -1,0 +1,42 @@
+#include "protocol/message_queue.hpp"
+
+namespace tern::protocol {
+
+namespace {
+std::size_t cost(const outbound_message& m) {
+  return m.msg->payload.size() + m.msg->topic.size();
+}
+}  // namespace
+
+bool enqueue(session_state& state, outbound_message out, const session_settings& settings) {
+  const std::size_t size = cost(out);
+  const auto full = [&] {
+    return state.queue.size() >= settings.max_queued_messages ||
+           state.queued_bytes + size > settings.max_queued_bytes;
+  };
+  bool dropped = false;
+  if (full()) {
+    if (settings.queue_policy == queue_full_policy::drop_new || state.queue.empty()) {
+      ++state.dropped_messages;
+      return false;
+    }
+    while (!state.queue.empty() && full()) {
+      dequeue(state);
+      ++state.dropped_messages;
+      dropped = true;
+    }
+    if (full()) return false;  // a single message larger than the byte limit
+  }
+  state.queued_bytes += size;
+  state.queue.push_back(std::move(out));
+  return !dropped;
+}
+
+outbound_message dequeue(session_state& state) {
+  outbound_message out = std::move(state.queue.front());
+  state.queue.pop_front();
+  state.queued_bytes -= cost(out);
+  return out;
+}
+
+}  // namespace tern::protocol

@@ -1,0 +1,266 @@
+// The PUBLISH flows of protocol::session: inbound QoS 0/1/2 with topic aliases and exactly-once
+// bookkeeping, outbound delivery through the in-flight window, acknowledgements both ways.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "codec/encoder.hpp"
+#include "codec/utf8.hpp"
+#include "protocol/message_queue.hpp"
+#include "protocol/session.hpp"
+
+namespace tern::protocol {
+
+using namespace codec;
+
+namespace {
+
+// Properties a broker forwards unchanged from publisher to subscriber [MQTT-3.3.2-*].
+properties forwarded_properties(properties&& in) {
+  properties out;
+  out.payload_format_indicator = in.payload_format_indicator;
+  out.content_type = std::move(in.content_type);
+  out.response_topic = std::move(in.response_topic);
+  out.correlation_data = std::move(in.correlation_data);
+  out.user_properties = std::move(in.user_properties);
+  return out;
+}
+
+bool is_utf8_payload(const binary& payload) {
+  return is_valid_mqtt_utf8(
+      std::string_view(reinterpret_cast<const char*>(payload.data()), payload.size()));
+}
+
+}  // namespace
+
+bool session::resolve_topic_alias(publish& p) {
+  if (!p.props.topic_alias) return true;
+  const auto alias = *p.props.topic_alias;
+  if (alias == 0 || alias > settings_.topic_alias_maximum) {
+    protocol_violation(
+        reason_code::topic_alias_invalid,
+        fmt::format("topic alias {} outside 1..{}", alias, settings_.topic_alias_maximum));
+    return false;
+  }
+  if (!p.topic.empty()) {
+    topic_aliases_[alias] = p.topic;
+    return true;
+  }
+  if (topic_aliases_[alias].empty()) {
+    protocol_violation(reason_code::protocol_error, fmt::format("unknown topic alias {}", alias));
+    return false;
+  }
+  p.topic = topic_aliases_[alias];
+  return true;
+}
+
+void session::handle_publish(publish&& p) {
+  const bool v5 = version_ == protocol_version::v5;
+  if (v5 && !p.props.subscription_identifiers.empty()) {
+    // Only servers send Subscription Identifiers [MQTT-3.3.4-6].
+    return protocol_violation(reason_code::protocol_error,
+                              "PUBLISH from a client carries a subscription identifier");
+  }
+  if (!resolve_topic_alias(p)) return;
+
+  reason_code reason = reason_code::success;
+  if (v5 && p.props.payload_format_indicator == 1 && !is_utf8_payload(p.payload)) {
+    if (p.qos_level == qos::at_most_once) {
+      return protocol_violation(reason_code::payload_format_invalid,
+                                "payload is not UTF-8 as its format indicator says");
+    }
+    reason = reason_code::payload_format_invalid;  // acknowledged, not routed
+  }
+
+  switch (p.qos_level) {
+    case qos::at_most_once:
+      route(std::move(p));
+      return;
+    case qos::at_least_once: {
+      const auto id = p.packet_id;
+      if (reason == reason_code::success) route(std::move(p));
+      puback ack;
+      ack.packet_id = id;
+      ack.reason = reason;
+      return send(ack);
+    }
+    case qos::exactly_once: {
+      const auto id = p.packet_id;
+      auto& pending = state_->inbound_qos2;
+      if (!pending.contains(id)) {
+        if (pending.size() >= settings_.receive_maximum) {
+          return protocol_violation(reason_code::receive_maximum_exceeded,
+                                    fmt::format("more than {} QoS 2 messages awaiting PUBREL",
+                                                settings_.receive_maximum));
+        }
+        // Route once; a resend of this id before PUBREL is only acknowledged [MQTT-4.3.3-10].
+        if (reason == reason_code::success) {
+          pending.insert(id);
+          route(std::move(p));
+        }
+      }
+      pubrec ack;
+      ack.packet_id = id;
+      ack.reason = reason;
+      return send(ack);
+    }
+  }
+}
+
+void session::route(publish&& p) {
+  auto msg = std::make_shared<message>();
+  msg->topic = std::move(p.topic);
+  msg->payload = std::move(p.payload);
+  msg->qos_level = p.qos_level;
+  msg->retain = p.retain;
+  if (p.props.message_expiry_interval) {
+    msg->expires_at = now_ + std::chrono::seconds(*p.props.message_expiry_interval);
+  }
+  msg->props = forwarded_properties(std::move(p.props));
+  msg->origin_session = state_->id;
+  port_.publish(std::move(msg), now_);
+}
+
+void session::handle_pubrel(const pubrel& rel) {
+  pubcomp comp;
+  comp.packet_id = rel.packet_id;
+  if (state_->inbound_qos2.erase(rel.packet_id) == 0) {
+    comp.reason = reason_code::packet_identifier_not_found;
+  }
+  send(comp);
+}
+
+void session::handle_puback(const puback& ack) {
+  auto& inflight = state_->inflight;
+  const auto it = std::find_if(inflight.begin(), inflight.end(), [&](const inflight_message& m) {
+    return m.packet_id == ack.packet_id && m.out.qos_level == qos::at_least_once;
+  });
+  if (it == inflight.end()) return;  // a late or duplicate PUBACK: nothing to do
+  inflight.erase(it);
+  pump_queue();
+}
+
+void session::handle_pubrec(const pubrec& ack) {
+  auto& inflight = state_->inflight;
+  const auto it = std::find_if(inflight.begin(), inflight.end(), [&](const inflight_message& m) {
+    return m.packet_id == ack.packet_id && m.out.qos_level == qos::exactly_once;
+  });
+  pubrel rel;
+  rel.packet_id = ack.packet_id;
+  if (it == inflight.end()) {
+    rel.reason = reason_code::packet_identifier_not_found;
+    return send(rel);
+  }
+  if (is_error(ack.reason)) {
+    // The subscriber refused the message: the exchange ends here [MQTT-4.3.3-4].
+    inflight.erase(it);
+    return pump_queue();
+  }
+  it->pubrec_received = true;
+  send(rel);
+}
+
+void session::handle_pubcomp(const pubcomp& ack) {
+  auto& inflight = state_->inflight;
+  const auto it = std::find_if(inflight.begin(), inflight.end(), [&](const inflight_message& m) {
+    return m.packet_id == ack.packet_id && m.pubrec_received;
+  });
+  if (it == inflight.end()) return;
+  inflight.erase(it);
+  pump_queue();
+}
+
+std::size_t session::window() const noexcept {
+  return std::min<std::size_t>(settings_.max_inflight, client_receive_maximum_);
+}
+
+std::uint16_t session::allocate_packet_id() {
+  auto& state = *state_;
+  while (true) {
+    const std::uint16_t id = state.next_packet_id;
+    state.next_packet_id = static_cast<std::uint16_t>(id == 65'535 ? 1 : id + 1);
+    const bool in_use = std::any_of(state.inflight.begin(), state.inflight.end(),
+                                    [id](const inflight_message& m) { return m.packet_id == id; });
+    if (!in_use) return id;
+  }
+}
+
+void session::deliver(outbound_message out, time_point now) {
+  now_ = now;
+  if (phase_ != session_phase::connected || state_ == nullptr) return;
+  if (out.msg->expired(now)) return;
+  if (out.qos_level == qos::at_most_once) {
+    send_publish(out, 0, false);
+  } else if (state_->queue.empty() && state_->inflight.size() < window()) {
+    const auto id = allocate_packet_id();
+    if (send_publish(out, id, false)) {
+      state_->inflight.push_back(inflight_message{std::move(out), id, false});
+    }
+  } else {
+    enqueue(*state_, std::move(out), settings_);
+  }
+  wake();
+}
+
+void session::pump_queue() {
+  auto& state = *state_;
+  while (!state.queue.empty() && state.inflight.size() < window()) {
+    auto out = dequeue(state);
+    if (out.msg->expired(now_)) continue;  // never started: drop [MQTT-3.3.2-5]
+    if (out.qos_level == qos::at_most_once) {
+      send_publish(out, 0, false);
+      continue;
+    }
+    const auto id = allocate_packet_id();
+    if (send_publish(out, id, false)) {
+      state.inflight.push_back(inflight_message{std::move(out), id, false});
+    }
+  }
+}
+
+void session::resume_session() {
+  // Unacknowledged messages go again, in their original order, before anything new
+  // [MQTT-4.4.0-1]: PUBLISH with DUP, or PUBREL when PUBREC had arrived.
+  for (auto& m : state_->inflight) {
+    if (m.pubrec_received) {
+      pubrel rel;
+      rel.packet_id = m.packet_id;
+      send(rel);
+    } else {
+      send_publish(m.out, m.packet_id, true);
+    }
+  }
+  pump_queue();
+}
+
+bool session::send_publish(const outbound_message& out, std::uint16_t packet_id, bool dup) {
+  const auto& msg = *out.msg;
+  publish p;
+  p.topic = msg.topic;
+  p.payload = msg.payload;
+  p.qos_level = out.qos_level;
+  p.retain = out.retain;
+  p.dup = dup;
+  p.packet_id = packet_id;
+  if (version_ == protocol_version::v5) {
+    p.props = msg.props;
+    if (msg.expires_at) {
+      // Forward the time left, rounded up so a message is never shown as already expired.
+      const auto left = std::chrono::ceil<std::chrono::seconds>(*msg.expires_at - now_);
+      p.props.message_expiry_interval =
+          static_cast<std::uint32_t>(std::max<std::int64_t>(1, left.count()));
+    }
+    p.props.subscription_identifiers = out.subscription_ids;
+  }
+  const std::size_t before = output_.size();
+  const std::size_t size = encode(p, version_.value_or(protocol_version::v3_1_1), output_);
+  if (size == 0 || (client_max_packet_size_ && size > *client_max_packet_size_)) {
+    // Too large for this client: discard as if delivered [MQTT-3.1.2-25].
+    output_.resize(before);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace tern::protocol

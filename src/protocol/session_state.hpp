@@ -1,0 +1,64 @@
+#pragma once
+// The state of an MQTT session that outlives its network connection [MQTT-4.1]: subscriptions,
+// messages queued while offline, outbound QoS 1/2 messages in flight, inbound QoS 2 packet
+// identifiers awaiting PUBREL, the will, and the expiry interval.
+//
+// Thread: owned by the core of the shard that hosts the client identifier; lent to the
+// protocol::session of the current connection while one is attached.
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "codec/packets.hpp"
+#include "protocol/message.hpp"
+
+namespace tern::protocol {
+
+class session;
+
+struct subscription_record {
+  codec::subscription_options options;
+  std::optional<std::uint32_t> identifier;
+};
+
+// A message on its way to this session, with the per-subscriber delivery parameters.
+struct outbound_message {
+  message_ptr msg;
+  codec::qos qos_level = codec::qos::at_most_once;  // min(published, granted)
+  bool retain = false;                              // flag as sent to this subscriber
+  std::vector<std::uint32_t> subscription_ids;
+};
+
+struct inflight_message {
+  outbound_message out;
+  std::uint16_t packet_id = 0;
+  bool pubrec_received = false;  // QoS 2: PUBREL sent, waiting for PUBCOMP
+};
+
+struct session_state {
+  std::string client_id;
+  std::uint64_t id = 0;  // unique within the broker for the process lifetime
+  codec::protocol_version version = codec::protocol_version::v5;
+  std::uint32_t expiry_interval = 0;  // seconds; 0xFFFFFFFF never
+  std::map<std::string, subscription_record, std::less<>> subscriptions;  // by full filter
+
+  std::deque<outbound_message> queue;  // not yet sent (offline, or in-flight window full)
+  std::size_t queued_bytes = 0;
+  std::deque<inflight_message> inflight;  // sent, not yet acknowledged, in send order
+  std::uint16_t next_packet_id = 1;
+  std::unordered_set<std::uint16_t> inbound_qos2;  // received QoS 2 ids awaiting PUBREL
+
+  std::optional<codec::will_message> will;
+  std::optional<time_point> will_at;     // a will waiting for its delay
+  std::optional<time_point> expires_at;  // set while no connection is attached
+  session* attached = nullptr;           // the live connection, if any
+
+  std::uint64_t dropped_messages = 0;  // lost to queue limits, for logs and metrics
+};
+
+}  // namespace tern::protocol
