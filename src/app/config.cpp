@@ -52,14 +52,26 @@ class reader {
     return node->value<std::string>();
   }
 
-  // An integer number of seconds, or a string such as "500ms", "10s", "2m".
-  std::optional<std::chrono::milliseconds> duration(const toml::table& table, std::string_view key,
-                                                    std::string_view path) const {
+  std::optional<bool> boolean(const toml::table& table, std::string_view key,
+                              std::string_view path) const {
     const auto* node = table.get(key);
     if (node == nullptr) return std::nullopt;
+    if (!node->is_boolean()) fail(*node, path, "expected true or false");
+    return node->value<bool>();
+  }
+
+  // An integer number of seconds, or a string such as "500ms", "10s", "2m", "3h", "14d".
+  std::optional<std::chrono::milliseconds> duration(
+      const toml::table& table, std::string_view key, std::string_view path,
+      std::chrono::seconds max = std::chrono::seconds(86'400)) const {
+    const auto* node = table.get(key);
+    if (node == nullptr) return std::nullopt;
+    const std::int64_t max_ms = max.count() * 1000;
     if (node->is_integer()) {
       const auto seconds = *node->value<std::int64_t>();
-      if (seconds < 0 || seconds > 86'400) fail(*node, path, "must be between 0 and 86400 seconds");
+      if (seconds < 0 || seconds > max.count()) {
+        fail(*node, path, fmt::format("must be between 0 and {} seconds", max.count()));
+      }
       return std::chrono::seconds(seconds);
     }
     if (!node->is_string()) fail(*node, path, "expected seconds or a duration like \"500ms\"");
@@ -71,8 +83,11 @@ class reader {
     if (unit == "ms") factor = 1;
     if (unit == "s") factor = 1000;
     if (unit == "m") factor = 60'000;
-    if (ec != std::errc{} || factor == 0 || number < 0 || number > 86'400'000 / factor) {
-      fail(*node, path, fmt::format("'{}' is not a duration (use ms, s or m, up to 24 h)", text));
+    if (unit == "h") factor = 3'600'000;
+    if (unit == "d") factor = 86'400'000;
+    if (ec != std::errc{} || factor == 0 || number < 0 || number > max_ms / factor) {
+      fail(*node, path,
+           fmt::format("'{}' is not a duration (ms, s, m, h or d, up to {} s)", text, max.count()));
     }
     return std::chrono::milliseconds(number * factor);
   }
@@ -117,6 +132,59 @@ void read_limits(const reader& r, const toml::table& t, config& c) {
   if (auto v = r.integer<std::uint16_t>(t, "max_keep_alive", "limits.max_keep_alive", 1, 65'535)) {
     s.max_keep_alive = *v;
   }
+  if (auto v =
+          r.integer<std::uint16_t>(t, "receive_maximum", "limits.receive_maximum", 1, 65'535)) {
+    s.receive_maximum = *v;
+  }
+  if (auto v = r.integer<std::uint16_t>(t, "max_inflight", "limits.max_inflight", 1, 65'535)) {
+    s.max_inflight = *v;
+  }
+  if (auto v = r.integer<std::uint16_t>(t, "topic_alias_maximum", "limits.topic_alias_maximum", 0,
+                                        65'535)) {
+    s.topic_alias_maximum = *v;
+  }
+}
+
+void read_sessions(const reader& r, const toml::table& t, config& c) {
+  r.reject_unknown(t, "sessions.",
+                   {"max_session_expiry", "max_queued_messages", "max_queued_bytes",
+                    "queue_full_policy", "queue_qos0_offline"});
+  auto& s = c.session;
+  if (auto v = r.duration(t, "max_session_expiry", "sessions.max_session_expiry",
+                          std::chrono::seconds(0xFFFF'FFFE))) {
+    s.max_session_expiry =
+        static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(*v).count());
+  }
+  if (auto v = r.integer<std::size_t>(t, "max_queued_messages", "sessions.max_queued_messages", 1,
+                                      100'000'000)) {
+    s.max_queued_messages = *v;
+  }
+  if (auto v = r.integer<std::size_t>(t, "max_queued_bytes", "sessions.max_queued_bytes", 1024,
+                                      std::int64_t{1} << 40)) {
+    s.max_queued_bytes = *v;
+  }
+  if (auto v = r.string(t, "queue_full_policy", "sessions.queue_full_policy")) {
+    if (*v == "drop_new") {
+      s.queue_policy = protocol::queue_full_policy::drop_new;
+    } else if (*v == "drop_oldest") {
+      s.queue_policy = protocol::queue_full_policy::drop_oldest;
+    } else {
+      r.fail(*t.get("queue_full_policy"), "sessions.queue_full_policy",
+             "must be \"drop_new\" or \"drop_oldest\"");
+    }
+  }
+  if (auto v = r.boolean(t, "queue_qos0_offline", "sessions.queue_qos0_offline")) {
+    s.queue_qos0_offline = *v;
+  }
+}
+
+void read_redirect(const reader& r, const toml::table& t, config& c) {
+  r.reject_unknown(t, "redirect.", {"server_reference", "permanent"});
+  if (auto v = r.string(t, "server_reference", "redirect.server_reference")) {
+    if (v->empty()) r.fail(*t.get("server_reference"), "redirect.server_reference", "is empty");
+    c.session.server_reference = *v;
+  }
+  if (auto v = r.boolean(t, "permanent", "redirect.permanent")) c.session.server_moved = *v;
 }
 
 void read_listeners(const reader& r, const toml::node& node, config& c) {
@@ -160,11 +228,14 @@ void load_config_file(const std::filesystem::path& file, config& into) {
         fmt::format("{}:{}: {}", file.string(), e.source().begin.line, e.description()));
   }
   const reader r(file.string());
-  r.reject_unknown(root, "", {"shards", "data_dir", "log", "limits", "listeners"});
+  r.reject_unknown(root, "",
+                   {"shards", "data_dir", "log", "limits", "sessions", "redirect", "listeners"});
   if (auto v = r.integer<std::size_t>(root, "shards", "shards", 0, 256)) into.shards = *v;
   if (auto v = r.string(root, "data_dir", "data_dir")) into.data_dir = *v;
   if (const auto* t = r.table(root, "log")) read_log(r, *t, into);
   if (const auto* t = r.table(root, "limits")) read_limits(r, *t, into);
+  if (const auto* t = r.table(root, "sessions")) read_sessions(r, *t, into);
+  if (const auto* t = r.table(root, "redirect")) read_redirect(r, *t, into);
   if (const auto* node = root.get("listeners")) read_listeners(r, *node, into);
 }
 

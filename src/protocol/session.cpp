@@ -151,6 +151,16 @@ void session::handle_connect(connect&& c) {
         fmt::format("authentication method '{}' is not supported", *c.props.authentication_method));
   }
 
+  if (!settings_.server_reference.empty()) {
+    connack redirect;
+    redirect.reason =
+        settings_.server_moved ? reason_code::server_moved : reason_code::use_another_server;
+    if (v5) redirect.props.server_reference = settings_.server_reference;
+    encode(redirect, c.version, output_);
+    return close(redirect.reason, fmt::format("redirected to {}", settings_.server_reference),
+                 end_kind::normal);
+  }
+
   keep_alive_ = c.keep_alive;
   if (settings_.max_keep_alive < 65'535 &&
       (keep_alive_ == 0 || keep_alive_ > settings_.max_keep_alive)) {

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 #include "codec/types.hpp"
 
@@ -36,6 +37,12 @@ struct session_settings {
   queue_full_policy queue_policy = queue_full_policy::drop_new;
   // Queue QoS 0 messages for offline persistent sessions too.
   bool queue_qos0_offline = false;
+
+  // When set, new connections are redirected: MQTT 5 clients get CONNACK 0x9C (use another
+  // server) or 0x9D (server moved) with this Server Reference; earlier levels get "server
+  // unavailable". For draining a node.
+  std::string server_reference;
+  bool server_moved = false;
 };
 
 }  // namespace tern::protocol

@@ -124,8 +124,14 @@ class BrokerError(AssertionError):
 class Broker:
     """Runs `tern -p PORT --data-dir TMP [-c TMP/tern.toml] [extra args]`.
 
-    Use as a context manager (or call start()/stop()). stop() sends SIGTERM and asserts that the
-    process exits with code 0 within STOP_TIMEOUT; the broker's stderr is dumped on any failure.
+    Use as a context manager (or call start()/stop()). start() waits (up to START_TIMEOUT) until
+    the port accepts and then until a probe CONNECT gets a CONNACK: an open port alone does not
+    mean tern is ready (it listens before it installs its signal handlers, see
+    test_04_cli.ShutdownTest.test_sigterm_right_after_startup_is_graceful). The probe shows up in
+    the log as client "harness-probe". stop() sends SIGTERM and asserts that the process exits
+    with code 0 within STOP_TIMEOUT; the broker's stderr (stdout too) goes to a log file that
+    tests read with log() / wait_for_log() and that is dumped on any failure. Set
+    TERN_KEEP_LOGS=1 to keep the temporary directory.
     """
 
     def __init__(self, config=None, args=(), verbose=False, port=None, pass_port=True):

@@ -13,7 +13,7 @@ import paho.mqtt.client as mqtt
 
 from harness import (ASSIGNED_CLIENT_IDENTIFIER, AUTHENTICATION_DATA, AUTHENTICATION_METHOD,
                      MAXIMUM_PACKET_SIZE, REASON_STRING, SERVER_KEEP_ALIVE,
-                     SESSION_EXPIRY_INTERVAL, USER_PROPERTY, Broker, BrokerTestCase, Closed,
+                     SESSION_EXPIRY_INTERVAL, USER_PROPERTY, BrokerTestCase,
                      connect, disconnect, expect_closed, ipv6_loopback_available, parse_connack,
                      pingreq, publish, read_packet)
 
@@ -280,6 +280,21 @@ class RawConnectTest(BrokerTestCase):
                 s = self.raw()
                 s.sendall(first)
                 expect_closed(s)
+
+    # -- the same client identifier twice -----------------------------------------------------
+
+    def test_second_connection_with_same_client_id_takes_over(self):
+        # [MQTT-3.1.4-3]: the existing connection is closed (MQTT 5: DISCONNECT 0x8E first).
+        for level in (4, 5):
+            with self.subTest(level=level):
+                old, _ = self.session(level=level, client_id=f"twin-{level}")
+                new, _ = self.session(level=level, client_id=f"twin-{level}")
+                if level == 5:
+                    self.expect_disconnect(old, 0x8E)
+                else:
+                    expect_closed(old)
+                new.sendall(pingreq())
+                self.assertEqual(read_packet(new).type, 13)
 
     # -- DISCONNECT from the client ------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 Every test ends (tearDown) by checking that a fresh client is still served.
 """
 
+import re
 import time
 import unittest
 
@@ -288,6 +289,84 @@ class FramingTest(BrokerTestCase):
         s = self.raw()
         s.sendall(bytes(range(256)) * 64)
         expect_closed(s)
+
+
+class ShardHandOverFramingTest(BrokerTestCase):
+    """With several shards a connection may be handed to the shard that owns its client
+    identifier after CONNECT. Bytes that arrived together with the CONNECT, and bytes that
+    arrive while the hand-over is in progress, must not be lost or reordered."""
+
+    CONFIG = "shards = 4\n"
+    VERBOSE = True  # "connection from PEER on shard N" shows the hand-overs
+    CLIENTS = 24  # enough identifiers that most belong to another shard than the accepting one
+
+    def assert_hand_overs_happened(self):
+        shards_by_peer = {}
+        for peer, shard in re.findall(r"connection from (\S+) on shard (\d+)", self.broker.log()):
+            shards_by_peer.setdefault(peer, set()).add(shard)
+        moved = sum(1 for shards in shards_by_peer.values() if len(shards) > 1)
+        self.assertGreater(moved, 0, "no connection was handed to another shard; the test "
+                                     "does not exercise what it is meant to")
+
+    def test_pipelined_packets_survive_the_hand_over(self):
+        for level in (4, 5):
+            socks = []
+            for i in range(self.CLIENTS):
+                s = self.raw()
+                # CONNECT, three PINGREQs and the first byte of a fourth, in one segment.
+                s.sendall(connect(level=level, client_id=f"pipe-{level}-{i}") + pingreq() * 3
+                          + pingreq()[:1])
+                socks.append(s)
+            for s in socks:
+                s.sendall(pingreq()[1:])
+            for i, s in enumerate(socks):
+                with self.subTest(level=level, client=i):
+                    self.assertEqual(parse_connack(read_packet(s), level).code, 0)
+                    for _ in range(4):
+                        self.assertEqual(read_packet(s), PINGRESP)
+                    with self.assertRaises(TimeoutError):
+                        read_packet(s, timeout=0.01)
+        self.assert_hand_overs_happened()
+
+    def test_connect_split_across_reads(self):
+        for i in range(self.CLIENTS):
+            with self.subTest(client=i):
+                s = self.raw()
+                data = connect(level=5, client_id=f"split-{i}") + pingreq()
+                s.sendall(data[:7])
+                with self.assertRaises(TimeoutError):
+                    read_packet(s, timeout=0.02)
+                s.sendall(data[7:])
+                self.assertEqual(parse_connack(read_packet(s), 5).code, 0)
+                self.assertEqual(read_packet(s), PINGRESP)
+
+    def test_connect_and_disconnect_in_one_send(self):
+        for i in range(self.CLIENTS):
+            with self.subTest(client=i):
+                s = self.raw()
+                s.sendall(connect(level=5, client_id=f"brief-{i}") + disconnect(level=5))
+                self.assertEqual(parse_connack(read_packet(s), 5).code, 0)
+                expect_closed(s)
+        self.broker.wait_for_log(r"client disconnected: id=brief-0 .*reason=0x00")
+
+    def test_keep_alive_is_enforced_after_hand_over(self):
+        socks = [self.session(level=5, client_id=f"handover-ka-{i}", keep_alive=1)[0]
+                 for i in range(8)]
+        started = time.monotonic()
+        for i, s in enumerate(socks):
+            with self.subTest(client=i):
+                self.expect_disconnect(s, 0x8D)
+                elapsed = time.monotonic() - started
+                self.assertGreaterEqual(elapsed, 1.4)
+                self.assertLess(elapsed, 3.0)
+
+    def test_protocol_error_after_hand_over_is_reported(self):
+        for i in range(8):
+            with self.subTest(client=i):
+                s = self.raw()
+                s.sendall(connect(level=5, client_id=f"handover-bad-{i}") + b"\xc2\x00")
+                self.assertEqual(parse_connack(read_packet(s), 5).code, 0)
+                self.expect_disconnect(s, MALFORMED)
 
 
 def resident_memory_kib(pid):

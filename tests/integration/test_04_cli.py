@@ -9,7 +9,7 @@ import tempfile
 import time
 import unittest
 
-from harness import (Broker, BrokerError, Closed, Packet, connect, expect_closed, free_port,
+from harness import (Broker, Packet, connect, expect_closed, free_port,
                      parse_connack, parse_disconnect, pingreq, read_packet, tern_binary,
                      wait_for_port)
 
@@ -269,6 +269,27 @@ class ShutdownTest(unittest.TestCase):
 
     def test_sigint(self):
         self.shutdown_with_clients(signal.SIGINT)
+
+    def test_sigterm_with_many_clients_on_several_shards(self):
+        broker = Broker(config="shards = 4\n").start()
+        socks = []
+        try:
+            for i in range(100):
+                s = broker.connect()
+                socks.append(s)
+                s.sendall(connect(level=5, client_id=f"many-{i}") + pingreq())
+            for s in socks:
+                self.assertEqual(parse_connack(read_packet(s), 5).code, 0)
+                self.assertEqual(read_packet(s), PINGRESP)
+            self.assertLess(broker.stop(signal.SIGTERM), 1.5)
+            for i, s in enumerate(socks):
+                self.assertEqual(parse_disconnect(read_packet(s)).reason, 0x8B, f"client {i}")
+                expect_closed(s)
+        finally:
+            for s in socks:
+                s.close()
+            if broker.proc is not None:
+                broker.stop()
 
     def test_sigterm_without_clients(self):
         broker = Broker().start()
