@@ -1,5 +1,6 @@
 #include "app/config.hpp"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include <toml++/toml.h>
@@ -103,6 +104,12 @@ class reader {
   std::string file_;
 };
 
+bool is_ip_address(const std::string& text) {
+  in6_addr buffer{};
+  return ::inet_pton(AF_INET, text.c_str(), &buffer) == 1 ||
+         ::inet_pton(AF_INET6, text.c_str(), &buffer) == 1;
+}
+
 void read_log(const reader& r, const toml::table& t, config& c) {
   r.reject_unknown(t, "log.", {"level"});
   if (auto level = r.string(t, "level", "log.level")) {
@@ -199,6 +206,10 @@ void read_listeners(const reader& r, const toml::node& node, config& c) {
     r.reject_unknown(*t, path + ".", {"address", "port", "protocol"});
     listener_config l;
     l.address = r.string(*t, "address", path + ".address").value_or("127.0.0.1");
+    if (!is_ip_address(l.address)) {
+      r.fail(*t->get("address"), path + ".address",
+             fmt::format("'{}' is not an IPv4 or IPv6 address", l.address));
+    }
     l.port = r.integer<std::uint16_t>(*t, "port", path + ".port", 0, 65'535).value_or(1883);
     if (auto protocol = r.string(*t, "protocol", path + ".protocol");
         protocol && *protocol != "mqtt") {

@@ -75,13 +75,7 @@ int main(int argc, char** argv) {
 
   boost::asio::io_context control{1};
   net::server server(control, config.shards, config.session);
-  try {
-    server.start(endpoints);
-  } catch (const std::exception& e) {
-    spdlog::critical("cannot start: {}", e.what());
-    return 1;
-  }
-
+  // Signals are caught before the first socket opens, so an early SIGTERM is still graceful.
   boost::asio::signal_set signals(control, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int signal) {
     if (ec) return;
@@ -89,6 +83,12 @@ int main(int argc, char** argv) {
     server.stop();
   });
   std::signal(SIGPIPE, SIG_IGN);
+  try {
+    server.start(endpoints);
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot start: {}", e.what());
+    return 1;
+  }
   control.run();
   server.join();
   spdlog::info("stopped");

@@ -89,6 +89,7 @@ attach_result shard_core::attach(session& s, const codec::connect& c, std::strin
     }
   }
   if (state == nullptr) state = &create_session(client_id);
+  state->online->store(true, std::memory_order_relaxed);
   state->expiry_interval = expiry_interval;
   state->expires_at.reset();
   return attach_result{state, present, codec::reason_code::success, std::nullopt};
@@ -105,6 +106,8 @@ session_state& shard_core::create_session(const std::string& client_id) {
 }
 
 void shard_core::destroy_session(session_state& state) {
+  state.online->store(false, std::memory_order_relaxed);
+  redistribute_shared(state, true, protocol::clock::time_point{});
   const session_key key{static_cast<std::uint32_t>(index_), state.id};
   for (const auto& [filter, record] : state.subscriptions) {
     shared_.subscriptions.remove(filter, key);
@@ -118,6 +121,8 @@ void shard_core::destroy_session(session_state& state) {
 }
 
 void shard_core::detach(session_state& state, end_kind kind, time_point now) {
+  state.online->store(false, std::memory_order_relaxed);
+  redistribute_shared(state, false, now);
   if (kind == end_kind::normal) state.will.reset();  // [MQTT-3.1.2-10]
   if (state.will) {
     const auto delay = state.will->props.will_delay_interval.value_or(0);
@@ -197,6 +202,7 @@ void shard_core::publish(message_ptr msg, time_point now) {
     out.msg = msg;
     qos granted = qos::at_most_once;
     bool retain_as_published = false;
+    const std::size_t first = i;
     for (; i < hits_.size() && hits_[i].key == key; ++i) {
       const auto& sub = hits_[i].sub;
       if (static_cast<std::uint8_t>(sub.options.max_qos) > static_cast<std::uint8_t>(granted)) {
@@ -208,16 +214,41 @@ void shard_core::publish(message_ptr msg, time_point now) {
     out.qos_level = min_qos(msg->qos_level, granted);
     // Live deliveries clear RETAIN unless the subscription asked otherwise [MQTT-3.3.1-12,13].
     out.retain = retain_as_published && msg->retain;
-    if (key.shard == index_) {
-      deliver_local(key.session, std::move(out), now);
-    } else {
-      outboxes_[key.shard].push_back(remote_delivery{key.session, std::move(out)});
-      if (!flush_scheduled_) {
-        flush_scheduled_ = true;
-        links_.schedule_outbox_flush(index_);
-      }
-    }
+    if (i - first == 1) out.shared_filter = hits_[first].sub.shared_filter;
+    deliver_to(key, std::move(out), now);
   }
+}
+
+void shard_core::deliver_to(session_key key, outbound_message out, time_point now) {
+  if (key.shard == index_) return deliver_local(key.session, std::move(out), now);
+  outboxes_[key.shard].push_back(remote_delivery{key.session, std::move(out)});
+  if (!flush_scheduled_) {
+    flush_scheduled_ = true;
+    links_.schedule_outbox_flush(index_);
+  }
+}
+
+void shard_core::redistribute_shared(session_state& state, bool fallback, time_point now) {
+  const session_key self{static_cast<std::uint32_t>(index_), state.id};
+  auto move_to_member = [&](outbound_message& out) {
+    if (out.shared_filter.empty() || out.qos_level == qos::at_most_once) return false;
+    const auto member = shared_.subscriptions.pick_shared_member(out.shared_filter, self, fallback);
+    if (!member) return false;  // nobody else: it waits here for this member
+    out.qos_level = min_qos(out.msg->qos_level, member->sub.options.max_qos);
+    out.subscription_ids.clear();
+    if (member->sub.identifier) out.subscription_ids.push_back(*member->sub.identifier);
+    deliver_to(member->key, std::move(out), now == time_point{} ? clock::now() : now);
+    return true;
+  };
+  // A QoS 2 message whose PUBREC arrived was received: it stays to complete its exchange.
+  std::erase_if(state.inflight,
+                [&](inflight_message& m) { return !m.pubrec_received && move_to_member(m.out); });
+  std::deque<outbound_message> kept;
+  while (!state.queue.empty()) {
+    auto out = dequeue(state);
+    if (!move_to_member(out)) kept.push_back(std::move(out));
+  }
+  for (auto& out : kept) enqueue(state, std::move(out), shared_.settings);
 }
 
 void shard_core::flush_outboxes() {
@@ -257,7 +288,7 @@ subscribe_result shard_core::subscribe(session_state& state, const codec::subscr
   subscription_record record{sub.options, identifier};
   const bool existed = state.subscriptions.contains(sub.filter);
   state.subscriptions[sub.filter] = record;
-  shared_.subscriptions.add(sub.filter, key, subscriber{sub.options, identifier});
+  shared_.subscriptions.add(sub.filter, key, subscriber{sub.options, identifier, state.online, {}});
   return subscribe_result{granted_reason(sub.options.max_qos), existed};
 }
 

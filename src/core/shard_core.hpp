@@ -57,6 +57,10 @@ class shard_core final : public protocol::broker_port {
   void destroy_session(protocol::session_state& state);
   void deliver_local(std::uint64_t session, protocol::outbound_message out,
                      protocol::time_point now);
+  void deliver_to(session_key key, protocol::outbound_message out, protocol::time_point now);
+  // Hands the shared-subscription messages this session has not acknowledged to other members
+  // of their groups; with `fallback`, to offline members too (the session is ending).
+  void redistribute_shared(protocol::session_state& state, bool fallback, protocol::time_point now);
   void publish_will(protocol::session_state& state, protocol::time_point now);
   void schedule(protocol::time_point at, std::uint64_t session);
   std::string assign_client_id();

@@ -4,9 +4,12 @@
 //
 // Thread: any; every access takes the lock.
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -26,6 +29,10 @@ struct session_key {
 struct subscriber {
   codec::subscription_options options;
   std::optional<std::uint32_t> identifier;
+  // Whether the session has a live connection; shared groups prefer online members.
+  std::shared_ptr<const std::atomic<bool>> online;
+  // The full "$share/<group>/<filter>" for members of a shared group, empty otherwise.
+  std::string shared_filter;
 };
 
 struct match_hit {
@@ -38,8 +45,13 @@ class subscription_index {
   // `filter` is the full filter, "$share/group/..." included. Returns true when new.
   bool add(std::string_view filter, session_key key, subscriber sub);
   bool remove(std::string_view filter, session_key key);
-  // Appends every plain match and one member per matching shared group (round robin).
+  // Appends every plain match and one member per matching shared group: the next online member
+  // in round-robin order, or the next member when none is online (it queues the message).
   void match(std::string_view topic, std::vector<match_hit>& out);
+  // The next online member of a shared subscription other than `excluded`; with `fallback`, an
+  // offline one when no member is online.
+  std::optional<match_hit> pick_shared_member(std::string_view shared_filter, session_key excluded,
+                                              bool fallback);
   std::size_t size();
 
  private:

@@ -67,7 +67,8 @@ void connection::on_output_ready() {
 }
 
 void connection::wait_readable() {
-  if (read_in_flight_ || session_.wants_close()) return;
+  // A client that does not read what it asked for is not read from either (back-pressure).
+  if (read_in_flight_ || session_.wants_close() || session_.output_backlogged()) return;
   read_in_flight_ = true;
   socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
     self->read_in_flight_ = false;
@@ -84,7 +85,8 @@ void connection::wait_readable() {
 
 void connection::on_readable() {
   const auto scratch = shard_.scratch();
-  for (int i = 0; i < k_reads_per_wakeup && !session_.wants_close(); ++i) {
+  for (int i = 0;
+       i < k_reads_per_wakeup && !session_.wants_close() && !session_.output_backlogged(); ++i) {
     error_code ec;
     const std::size_t n = socket_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) break;
@@ -136,10 +138,14 @@ void connection::flush() {
                       self->write_in_flight_ = false;
                       if (self->finished_) return;
                       self->session_.recycle_output(std::move(self->writing_));
+                      const auto now = protocol::clock::now();
                       if (ec) {
-                        self->session_.on_transport_closed(ec.message(), protocol::clock::now());
+                        self->session_.on_transport_closed(ec.message(), now);
+                      } else {
+                        self->session_.on_output_drained(now);
                       }
                       self->after_event();
+                      if (!self->finished_) self->wait_readable();  // resumes a paused reader
                     });
 }
 

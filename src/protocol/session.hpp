@@ -65,11 +65,16 @@ class session {
   // Another connection took this session over [MQTT-3.1.4-3]. Called by the core.
   void on_taken_over(time_point now);
 
+  // The transport wrote the pending output: queued messages may go now.
+  void on_output_drained(time_point now);
+
   // A message for this client, routed by the core. QoS already downgraded to the granted one.
   void deliver(outbound_message out, time_point now);
 
   // Encoded packets waiting to be written. The transport takes them with take_output().
   bool has_output() const noexcept { return !output_.empty(); }
+  // True while the client is not keeping up: the transport pauses reading from it.
+  bool output_backlogged() const noexcept { return output_.size() >= settings_.max_output_buffer; }
   std::vector<std::uint8_t> take_output() noexcept;
   // Lets the transport hand back an emptied buffer so its capacity is reused.
   void recycle_output(std::vector<std::uint8_t>&& buffer) noexcept;
@@ -134,7 +139,8 @@ class session {
   time_point connect_deadline_;
   time_point last_packet_;
   std::optional<std::size_t> migrate_to_;
-  bool inside_input_ = false;  // suppresses wake() while handling our own input
+  bool inside_input_ = false;               // suppresses wake() while handling our own input
+  std::uint64_t dropped_for_slowness_ = 0;  // QoS 0 messages dropped while backlogged
   std::vector<std::uint8_t> output_;
   close_info close_;
 };

@@ -191,8 +191,13 @@ void session::deliver(outbound_message out, time_point now) {
   if (phase_ != session_phase::connected || state_ == nullptr) return;
   if (out.msg->expired(now)) return;
   if (out.qos_level == qos::at_most_once) {
+    // A slow consumer loses QoS 0 messages rather than growing the broker's memory.
+    if (output_backlogged()) {
+      ++dropped_for_slowness_;
+      return;
+    }
     send_publish(out, 0, false);
-  } else if (state_->queue.empty() && state_->inflight.size() < window()) {
+  } else if (state_->queue.empty() && state_->inflight.size() < window() && !output_backlogged()) {
     const auto id = allocate_packet_id();
     if (send_publish(out, id, false)) {
       state_->inflight.push_back(inflight_message{std::move(out), id, false});
@@ -203,9 +208,15 @@ void session::deliver(outbound_message out, time_point now) {
   wake();
 }
 
+void session::on_output_drained(time_point now) {
+  now_ = now;
+  if (phase_ == session_phase::connected) pump_queue();
+}
+
 void session::pump_queue() {
+  if (state_ == nullptr) return;
   auto& state = *state_;
-  while (!state.queue.empty() && state.inflight.size() < window()) {
+  while (!state.queue.empty() && state.inflight.size() < window() && !output_backlogged()) {
     auto out = dequeue(state);
     if (out.msg->expired(now_)) continue;  // never started: drop [MQTT-3.3.2-5]
     if (out.qos_level == qos::at_most_once) {

@@ -6,9 +6,11 @@
 // Thread: owned by the core of the shard that hosts the client identifier; lent to the
 // protocol::session of the current connection while one is attached.
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_set>
@@ -32,6 +34,9 @@ struct outbound_message {
   codec::qos qos_level = codec::qos::at_most_once;  // min(published, granted)
   bool retain = false;                              // flag as sent to this subscriber
   std::vector<std::uint32_t> subscription_ids;
+  // Set when only a shared subscription matched: if this member leaves before acknowledging,
+  // the message goes to another member of the group.
+  std::string shared_filter;
 };
 
 struct inflight_message {
@@ -57,6 +62,8 @@ struct session_state {
   std::optional<time_point> will_at;     // a will waiting for its delay
   std::optional<time_point> expires_at;  // set while no connection is attached
   session* attached = nullptr;           // the live connection, if any
+  // Mirrors attached != nullptr for other shards (shared subscriptions prefer online members).
+  std::shared_ptr<std::atomic<bool>> online = std::make_shared<std::atomic<bool>>(false);
 
   std::uint64_t dropped_messages = 0;  // lost to queue limits, for logs and metrics
 };

@@ -35,6 +35,9 @@ struct session_settings {
   std::size_t max_queued_messages = 1000;
   std::size_t max_queued_bytes = 64 * 1024 * 1024;
   queue_full_policy queue_policy = queue_full_policy::drop_new;
+  // Encoded bytes waiting for a slow client beyond which Tern stops reading from it, sends its
+  // QoS 1/2 messages to the session queue instead, and drops its QoS 0 messages.
+  std::size_t max_output_buffer = 1024 * 1024;
   // Queue QoS 0 messages for offline persistent sessions too.
   bool queue_qos0_offline = false;
 

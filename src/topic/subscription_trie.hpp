@@ -118,6 +118,19 @@ class subscription_trie {
     match_node(root_, levels, 0, dollar, on_entry, on_group);
   }
 
+  // The shared group `group` on `filter`, or null.
+  share_group* find_group(std::string_view filter, std::string_view group) {
+    node* n = &root_;
+    bool found = true;
+    for_each_level(filter, [&](std::string_view level) {
+      if (found) n = n->find(level);
+      found = n != nullptr;
+    });
+    if (!found) return nullptr;
+    auto it = n->groups.find(group);
+    return it == n->groups.end() ? nullptr : &it->second;
+  }
+
   // Calls fn(filter, key, value, group) for every entry. For tests and introspection.
   template <typename Fn>
   void for_each(Fn&& fn) const {

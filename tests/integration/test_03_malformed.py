@@ -383,7 +383,6 @@ class SlowReaderTest(BrokerTestCase):
     FLOOD_BYTES = 48 * 1024 * 1024
     ALLOWED_GROWTH_KIB = 24 * 1024
 
-    @unittest.expectedFailure  # BUG: no back-pressure; tern queues every PINGRESP in memory
     def test_memory_stays_bounded_when_a_client_does_not_read(self):
         pid = self.broker.proc.pid
         before = resident_memory_kib(pid)
