@@ -184,6 +184,7 @@ void session::handle_connect(connect&& c) {
   if (v5) {
     client_receive_maximum_ = c.props.receive_maximum.value_or(65'535);
     client_max_packet_size_ = c.props.maximum_packet_size;
+    client_topic_alias_maximum_ = c.props.topic_alias_maximum.value_or(0);
   }
 
   std::string client_id = c.client_id;

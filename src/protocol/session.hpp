@@ -22,6 +22,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "codec/decoder.hpp"
@@ -113,6 +114,7 @@ class session {
   void pump_queue();
   std::size_t window() const noexcept;
   std::uint16_t allocate_packet_id();
+  void apply_outbound_alias(codec::publish& publish);
   // Encodes a PUBLISH for this client; false when it exceeds the client's Maximum Packet Size.
   bool send_publish(const outbound_message& out, std::uint16_t packet_id, bool dup);
 
@@ -136,6 +138,10 @@ class session {
   std::uint16_t client_receive_maximum_ = 65'535;
   std::optional<std::uint32_t> client_max_packet_size_;
   std::vector<std::string> topic_aliases_;  // inbound, index = alias
+  // Outbound aliases, while the client accepts them (its Topic Alias Maximum): the first
+  // topics sent get an alias each; later PUBLISHes to them carry the alias and no topic.
+  std::unordered_map<std::string, std::uint16_t> outbound_aliases_;
+  std::uint16_t client_topic_alias_maximum_ = 0;
   time_point connect_deadline_;
   time_point last_packet_;
   std::optional<std::size_t> migrate_to_;

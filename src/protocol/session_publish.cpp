@@ -245,6 +245,19 @@ void session::resume_session() {
   pump_queue();
 }
 
+void session::apply_outbound_alias(publish& p) {
+  if (client_topic_alias_maximum_ == 0) return;
+  if (auto it = outbound_aliases_.find(p.topic); it != outbound_aliases_.end()) {
+    p.props.topic_alias = it->second;
+    p.topic.clear();  // the alias alone names the topic [MQTT-3.3.2-12]
+    return;
+  }
+  if (outbound_aliases_.size() >= client_topic_alias_maximum_) return;
+  const auto alias = static_cast<std::uint16_t>(outbound_aliases_.size() + 1);
+  outbound_aliases_.emplace(p.topic, alias);
+  p.props.topic_alias = alias;  // sent with the topic this once, to define the alias
+}
+
 bool session::send_publish(const outbound_message& out, std::uint16_t packet_id, bool dup) {
   const auto& msg = *out.msg;
   publish p;
@@ -263,6 +276,7 @@ bool session::send_publish(const outbound_message& out, std::uint16_t packet_id,
           static_cast<std::uint32_t>(std::max<std::int64_t>(1, left.count()));
     }
     p.props.subscription_identifiers = out.subscription_ids;
+    apply_outbound_alias(p);
   }
   const std::size_t before = output_.size();
   const std::size_t size = encode(p, version_.value_or(protocol_version::v3_1_1), output_);
