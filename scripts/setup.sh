@@ -13,6 +13,14 @@ packages=(
   mosquitto-clients python3 python3-paho-mqtt
   procps iproute2 util-linux
 )
+# Node.js and npm run the MQTT.js tests (tests/js). A node/npm already on PATH (e.g. a newer
+# release from elsewhere) is used as it is; Debian's packages are installed only when missing.
+if ! command -v node >/dev/null 2>&1; then
+  packages+=(nodejs)
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(npm)
+fi
 
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then
@@ -33,4 +41,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
   "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
   echo "setup: all packages present"
+fi
+
+# The MQTT.js test dependencies, pinned by tests/js/package-lock.json. Reinstalled only when
+# node_modules is missing or older than the lock file; runs as the invoking user.
+js_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/js"
+if [ ! -d "$js_dir/node_modules" ] || [ "$js_dir/package-lock.json" -nt "$js_dir/node_modules" ]; then
+  echo "setup: installing the MQTT.js test dependencies (npm ci in tests/js)"
+  (cd "$js_dir" && npm ci --no-audit --no-fund)
+  touch "$js_dir/node_modules"
+else
+  echo "setup: tests/js/node_modules is up to date"
 fi

@@ -126,7 +126,9 @@ void read_log(const reader& r, const toml::table& t, config& c) {
 }
 
 void read_limits(const reader& r, const toml::table& t, config& c) {
-  r.reject_unknown(t, "limits.", {"max_packet_size", "connect_timeout", "max_keep_alive"});
+  r.reject_unknown(t, "limits.",
+                   {"max_packet_size", "connect_timeout", "max_keep_alive", "receive_maximum",
+                    "max_inflight", "topic_alias_maximum"});
   auto& s = c.session;
   if (auto v = r.integer<std::uint32_t>(t, "max_packet_size", "limits.max_packet_size", 64,
                                         codec::k_max_packet_size)) {

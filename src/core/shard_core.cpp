@@ -240,9 +240,11 @@ void shard_core::redistribute_shared(session_state& state, bool fallback, time_p
     deliver_to(member->key, std::move(out), now == time_point{} ? clock::now() : now);
     return true;
   };
-  // A QoS 2 message whose PUBREC arrived was received: it stays to complete its exchange.
-  std::erase_if(state.inflight,
-                [&](inflight_message& m) { return !m.pubrec_received && move_to_member(m.out); });
+  // QoS 1 in flight moves to another member (at least once holds). QoS 2 already sent stays:
+  // its delivery completes with this client, or not at all [MQTT-4.8.2-4], [MQTT-4.8.2-5].
+  std::erase_if(state.inflight, [&](inflight_message& m) {
+    return m.out.qos_level == qos::at_least_once && move_to_member(m.out);
+  });
   std::deque<outbound_message> kept;
   while (!state.queue.empty()) {
     auto out = dequeue(state);

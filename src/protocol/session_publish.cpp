@@ -253,9 +253,8 @@ void session::apply_outbound_alias(publish& p) {
     return;
   }
   if (outbound_aliases_.size() >= client_topic_alias_maximum_) return;
-  const auto alias = static_cast<std::uint16_t>(outbound_aliases_.size() + 1);
-  outbound_aliases_.emplace(p.topic, alias);
-  p.props.topic_alias = alias;  // sent with the topic this once, to define the alias
+  // Sent with the topic this once, to define the alias; recorded once the packet is written.
+  p.props.topic_alias = static_cast<std::uint16_t>(outbound_aliases_.size() + 1);
 }
 
 bool session::send_publish(const outbound_message& out, std::uint16_t packet_id, bool dup) {
@@ -285,6 +284,8 @@ bool session::send_publish(const outbound_message& out, std::uint16_t packet_id,
     output_.resize(before);
     return false;
   }
+  if (p.props.topic_alias && !p.topic.empty())
+    outbound_aliases_.emplace(p.topic, *p.props.topic_alias);
   return true;
 }
 

@@ -171,9 +171,10 @@ class Broker:
                                      stdout=self._log_file, stderr=self._log_file)
         if not wait_for_mqtt(self.port, proc=self.proc):
             self._kill()
-            raise BrokerError(f"tern did not answer MQTT on port {self.port} within "
-                              f"{START_TIMEOUT} s (exit code {self.proc.returncode})\n"
-                              + self.dump())
+            message = (f"tern did not answer MQTT on port {self.port} within {START_TIMEOUT} s "
+                       f"(exit code {self.proc.returncode})\n" + self.dump())
+            self._cleanup()
+            raise BrokerError(message)
         return self
 
     def stop(self, sig=signal.SIGTERM, timeout=STOP_TIMEOUT):

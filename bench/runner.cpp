@@ -1,0 +1,490 @@
+#include "runner.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <utility>
+#include <variant>
+
+#include "payload.hpp"
+
+namespace tern::bench {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto k_stall_timeout = 2s;  // closed loop: give up a window with no progress
+constexpr auto k_close_timeout = 2s;  // wait for brokers to close after DISCONNECT
+constexpr auto k_drain_poll = 10ms;
+constexpr std::uint64_t k_pace_batch = 4096;  // open loop: messages handed out per wake-up
+constexpr std::uint64_t k_max_error_lines = 10;
+
+std::uint64_t to_ns(bench_clock::time_point t) {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+}
+
+bench_clock::time_point from_ns(std::uint64_t ns) {
+  return bench_clock::time_point(std::chrono::duration_cast<bench_clock::duration>(
+      std::chrono::nanoseconds(static_cast<std::int64_t>(ns))));
+}
+
+bench_clock::duration seconds(double s) {
+  return std::chrono::duration_cast<bench_clock::duration>(std::chrono::duration<double>(s));
+}
+
+double elapsed_s(bench_clock::time_point from, bench_clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+std::string format_latency(std::uint64_t ns) {
+  if (ns < 1'000'000) return fmt::format("{:.0f} us", static_cast<double>(ns) / 1e3);
+  return fmt::format("{:.2f} ms", static_cast<double>(ns) / 1e6);
+}
+
+}  // namespace
+
+runner::runner(const bench_options& options)
+    : options_(options),
+      scenario_(options.scenario, options.clients, options.topic_prefix),
+      qos_(static_cast<codec::qos>(options.qos)),
+      version_(options.mqtt == 3 ? codec::protocol_version::v3_1_1 : codec::protocol_version::v5),
+      io_(1),
+      tick_timer_(io_),
+      phase_timer_(io_),
+      pace_timer_(io_) {
+  if (options_.rate) schedule_.emplace(*options_.rate, scenario_.publishers());
+}
+
+// ---- setup ----
+
+void runner::create_clients() {
+  const auto pid = static_cast<long>(::getpid());
+  pubs_.resize(scenario_.publishers());
+  for (std::uint32_t i = 0; i < scenario_.publishers(); ++i) {
+    auto& pub = pubs_[i];
+    client_settings settings{version_, fmt::format("tb{}-p{}", pid, i), options_.keep_alive_s,
+                             std::nullopt, qos_};
+    pub.conn = std::make_unique<client>(io_, *this, client_role::publisher, i, std::move(settings));
+    pub.subscribers = scenario_.subscribers_of(i);
+    codec::publish message;
+    message.topic = scenario_.topic_of(i);
+    message.payload.assign(options_.size, 0);
+    message.qos_level = qos_;
+    pub.message = std::move(message);
+    pub.window.configure(options_.inflight, pub.subscribers.size());
+  }
+  subs_.resize(scenario_.subscribers());
+  for (std::uint32_t i = 0; i < scenario_.subscribers(); ++i) {
+    auto& sub = subs_[i];
+    codec::subscription subscription;
+    subscription.filter = scenario_.filter_of(i);
+    subscription.options.max_qos = qos_;
+    client_settings settings{version_, fmt::format("tb{}-s{}", pid, i), options_.keep_alive_s,
+                             subscription, qos_};
+    sub.conn =
+        std::make_unique<client>(io_, *this, client_role::subscriber, i, std::move(settings));
+    sub.publishers = scenario_.publishers_of(i);
+    sub.streams.resize(sub.publishers.size());
+  }
+}
+
+// Subscribers first, then publishers.
+client& runner::client_at(std::size_t start_order) {
+  if (start_order < subs_.size()) return *subs_[start_order].conn;
+  return *pubs_[start_order - subs_.size()].conn;
+}
+
+void runner::start_more_clients() {
+  const std::size_t total = pubs_.size() + subs_.size();
+  while (phase_ == phase::connecting && started_ < total &&
+         started_ - ready_ < options_.connect_concurrency) {
+    client_at(started_++).start(endpoint_);
+  }
+}
+
+run_results runner::run() {
+  run_start_ = bench_clock::now();
+  last_tick_cpu_ = sample_cpu();
+  try {
+    asio::ip::tcp::resolver resolver(io_);
+    const auto endpoints = resolver.resolve(options_.host, std::to_string(options_.port));
+    endpoint_ = endpoints.begin()->endpoint();
+  } catch (const boost::system::system_error& e) {
+    ++connect_failures_;
+    aborted_ = true;
+    abort_reason_ = fmt::format("cannot resolve {}: {}", options_.host, e.code().message());
+    return collect();
+  }
+  create_clients();
+
+  phase_timer_.expires_after(seconds(options_.connect_timeout_s));
+  phase_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || phase_ != phase::connecting) return;
+    std::size_t tcp = 0;
+    std::size_t connack = 0;
+    std::size_t suback = 0;
+    for (std::size_t i = 0; i < pubs_.size() + subs_.size(); ++i) {
+      switch (client_at(i).current_state()) {
+        case client::state::ready:
+          break;
+        case client::state::handshaking:
+          ++connack;
+          break;
+        case client::state::subscribing:
+          ++suback;
+          break;
+        default:
+          ++tcp;
+          break;
+      }
+    }
+    connect_failures_ += tcp + connack + suback;
+    abort_run(fmt::format(
+        "{} clients not ready after {} s ({} waiting for CONNACK, {} for SUBACK, {} other)",
+        tcp + connack + suback, options_.connect_timeout_s, connack, suback, tcp));
+  });
+  next_tick_ = run_start_ + 1s;
+  tick_timer_.expires_at(next_tick_);
+  tick_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) tick();
+  });
+  start_more_clients();
+  io_.run();
+  return collect();
+}
+
+// ---- client events ----
+
+void runner::on_ready(client&) {
+  ++ready_;
+  if (phase_ != phase::connecting) return;
+  if (ready_ == pubs_.size() + subs_.size()) return start_traffic();
+  start_more_clients();
+}
+
+void runner::on_error(client& c, client_error kind, std::string_view detail) {
+  switch (kind) {
+    case client_error::connect_failed:
+      ++connect_failures_;
+      break;
+    case client_error::disconnected:
+      ++disconnects_;
+      break;
+    case client_error::protocol:
+      ++protocol_errors_;
+      break;
+  }
+  record_error(c.id(), detail);
+  if (phase_ == phase::connecting) {
+    abort_run(fmt::format("client {} failed while connecting: {}", c.id(), detail));
+  }
+}
+
+void runner::on_closed(client&) {
+  ++closed_;
+  if (phase_ == phase::closing && closed_ == pubs_.size() + subs_.size()) io_.stop();
+}
+
+void runner::on_capacity(client& c) {
+  if (c.role() == client_role::publisher) pump(c.index());
+}
+
+void runner::on_message(client& c, const codec::publish& message, bench_clock::time_point now) {
+  if (c.role() != client_role::subscriber) {
+    ++protocol_errors_;
+    return record_error(c.id(), fmt::format("PUBLISH on {} to a publisher", message.topic));
+  }
+  auto& sub = subs_[c.index()];
+  const auto publisher = scenario_.publisher_of_topic(message.topic);
+  if (!publisher || !sub.publishers.contains(*publisher)) {
+    ++protocol_errors_;
+    return record_error(c.id(), fmt::format("PUBLISH on unexpected topic {}", message.topic));
+  }
+  auto& pub = pubs_[*publisher];
+  const auto stamp = read_stamp(message.payload);
+  if (!stamp || stamp->seq >= pub.sent) {
+    ++protocol_errors_;
+    return record_error(
+        c.id(), fmt::format("PUBLISH on {} with a payload this run did not send", message.topic));
+  }
+  auto& stream = sub.streams[*publisher - sub.publishers.begin];
+  const auto before = stream.next_expected();
+  if (stream.record(stamp->seq) == sequence_tracker::outcome::duplicate) return;
+
+  ++unique_receipts_;
+  ++interval_delivered_;
+  if (phase_ == phase::measuring) ++delivered_window_;
+  if (stamp->sent_ns >= latency_from_ns_ && stamp->sent_ns < latency_until_ns_) {
+    const auto now_ns = to_ns(now);
+    histogram_.record(now_ns > stamp->sent_ns ? now_ns - stamp->sent_ns : 0);
+  }
+  if (!schedule_ && stream.next_expected() > before &&
+      pub.window.advance(before, stream.next_expected()) > 0) {
+    pub.last_progress = now;
+    pump(*publisher);
+  }
+}
+
+// ---- publishing ----
+
+void runner::pump(std::uint32_t publisher) {
+  if (!publishing()) return;
+  auto& pub = pubs_[publisher];
+  if (schedule_) {
+    while (pub.sent < pub.due && pub.conn->can_publish(qos_)) {
+      send_message(pub, schedule_->time_of(publisher, pub.sent));
+    }
+    return;
+  }
+  const std::uint64_t limit = pub.window.completed() + pub.window.window();
+  if (pub.sent >= limit) return;
+  const auto now_ns = to_ns(bench_clock::now());
+  while (pub.sent < limit && pub.conn->can_publish(qos_)) send_message(pub, now_ns);
+}
+
+void runner::send_message(publisher_state& pub, std::uint64_t stamp_ns) {
+  auto& message = std::get<codec::publish>(pub.message);
+  write_stamp(message.payload, {stamp_ns, pub.sent});
+  pub.conn->publish(pub.message);
+  ++pub.sent;
+  ++total_sent_;
+  expected_receipts_ += pub.subscribers.size();
+  ++interval_published_;
+  if (phase_ == phase::measuring) ++published_window_;
+}
+
+void runner::pace() {
+  if (!publishing()) return;
+  const auto due = schedule_->due_by(to_ns(bench_clock::now()));
+  std::uint64_t handed_out = 0;
+  while (next_global_ < due && handed_out < k_pace_batch) {
+    const auto publisher = schedule_->publisher_of(next_global_);
+    ++pubs_[publisher].due;
+    pump(publisher);
+    ++next_global_;
+    ++handed_out;
+  }
+  if (next_global_ < due) {
+    asio::post(io_, [this] { pace(); });  // behind schedule: let I/O run, then continue
+    return;
+  }
+  pace_timer_.expires_at(from_ns(schedule_->time_of(next_global_)));
+  pace_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) pace();
+  });
+}
+
+// ---- phases ----
+
+void runner::start_traffic() {
+  const auto now = bench_clock::now();
+  traffic_start_ = now;
+  for (auto& pub : pubs_) pub.last_progress = now;
+  phase_timer_.cancel();  // the connect timeout
+  if (options_.warmup_s > 0) {
+    phase_ = phase::warmup;
+    latency_from_ns_ = to_ns(now);
+    phase_timer_.expires_at(now + seconds(options_.warmup_s));
+    phase_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec && phase_ == phase::warmup) begin_measuring();
+    });
+  } else {
+    begin_measuring();
+  }
+  if (schedule_) {
+    schedule_->start(to_ns(now));
+    pace();
+  } else {
+    for (std::uint32_t i = 0; i < pubs_.size(); ++i) pump(i);
+  }
+}
+
+void runner::begin_measuring() {
+  phase_ = phase::measuring;
+  cpu_start_ = sample_cpu();
+  measure_start_ = cpu_start_.wall;
+  measured_ = true;
+  histogram_.reset();
+  latency_from_ns_ = to_ns(measure_start_);
+  published_window_ = 0;
+  delivered_window_ = 0;
+  phase_timer_.expires_at(measure_start_ + seconds(options_.duration_s));
+  phase_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && phase_ == phase::measuring) end_measuring();
+  });
+}
+
+void runner::end_measuring() {
+  phase_ = phase::draining;
+  cpu_end_ = sample_cpu();
+  measure_end_ = cpu_end_.wall;
+  latency_until_ns_ = to_ns(measure_end_);
+  pace_timer_.cancel();
+  if (schedule_) {
+    const auto due = schedule_->due_by(latency_until_ns_);
+    backlog_ = due > total_sent_ ? due - total_sent_ : 0;
+  }
+  drain_deadline_ = measure_end_ + seconds(options_.drain_s);
+  poll_drain();
+}
+
+bool runner::drained() const {
+  const bool listening = std::any_of(subs_.begin(), subs_.end(), [](const subscriber_state& sub) {
+    return sub.conn->current_state() == client::state::ready;
+  });
+  if (!listening) return true;  // nothing more can arrive
+  if (unique_receipts_ < expected_receipts_) return false;
+  return std::all_of(pubs_.begin(), pubs_.end(), [](const publisher_state& pub) {
+    return pub.conn->current_state() != client::state::ready || pub.conn->inflight() == 0;
+  });
+}
+
+void runner::poll_drain() {
+  if (phase_ != phase::draining) return;
+  if (drained() || bench_clock::now() >= drain_deadline_) return finish();
+  phase_timer_.expires_after(k_drain_poll);
+  phase_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) poll_drain();
+  });
+}
+
+void runner::abort_run(std::string reason) {
+  if (aborted_ || phase_ == phase::closing) return;
+  aborted_ = true;
+  abort_reason_ = std::move(reason);
+  if (phase_ == phase::measuring) end_measuring();
+  finish();
+}
+
+void runner::finish() {
+  if (phase_ == phase::closing) return;
+  phase_ = phase::closing;
+  tick_timer_.cancel();
+  pace_timer_.cancel();
+  phase_timer_.cancel();
+  for (auto& sub : subs_) sub.conn->disconnect();
+  for (auto& pub : pubs_) pub.conn->disconnect();
+  if (closed_ == pubs_.size() + subs_.size()) return io_.stop();
+  phase_timer_.expires_after(k_close_timeout);
+  phase_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    for (auto& sub : subs_) sub.conn->close();
+    for (auto& pub : pubs_) pub.conn->close();
+    io_.stop();
+  });
+}
+
+// ---- once a second ----
+
+void runner::tick() {
+  const auto now = bench_clock::now();
+  for (auto& pub : pubs_) pub.conn->keep_alive(now);
+  for (auto& sub : subs_) sub.conn->keep_alive(now);
+  if (publishing() && !schedule_) check_stalls(now);
+  if (!options_.quiet) print_progress(now);
+  interval_published_ = 0;
+  interval_delivered_ = 0;
+  next_tick_ += 1s;
+  tick_timer_.expires_at(next_tick_);
+  tick_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) tick();
+  });
+}
+
+void runner::check_stalls(bench_clock::time_point now) {
+  for (std::uint32_t i = 0; i < pubs_.size(); ++i) {
+    auto& pub = pubs_[i];
+    if (pub.sent > pub.window.completed() && now - pub.last_progress > k_stall_timeout &&
+        pub.conn->current_state() == client::state::ready) {
+      pub.window.abandon(pub.sent);
+      pub.last_progress = now;
+      ++window_timeouts_;
+      pump(i);
+    }
+  }
+}
+
+void runner::print_progress(bench_clock::time_point now) {
+  const auto cpu_now = sample_cpu();
+  const auto cpu = cpu_between(last_tick_cpu_, cpu_now);
+  last_tick_cpu_ = cpu_now;
+  const double t = elapsed_s(run_start_, now);
+  const auto errors = connect_failures_ + disconnects_ + protocol_errors_;
+  switch (phase_) {
+    case phase::connecting:
+      fmt::print(stderr, "[{:5.1f}s] connecting  ready {}/{}  errors {}\n", t, ready_,
+                 pubs_.size() + subs_.size(), errors);
+      break;
+    case phase::warmup:
+    case phase::measuring:
+    case phase::draining:
+      fmt::print(stderr,
+                 "[{:5.1f}s] {:<10} sent {:>8}/s  recv {:>8}/s  p99 {} ({} samples)  "
+                 "outstanding {}  errors {}  cpu {:.0f}%\n",
+                 t,
+                 phase_ == phase::warmup      ? "warm-up"
+                 : phase_ == phase::measuring ? "measuring"
+                                              : "draining",
+                 interval_published_, interval_delivered_,
+                 format_latency(histogram_.percentile(99.0)), histogram_.count(),
+                 expected_receipts_ - unique_receipts_, errors, cpu.percent());
+      break;
+    case phase::closing:
+      break;
+  }
+}
+
+void runner::record_error(std::string_view who, std::string_view detail) {
+  if (errors_printed_ < k_max_error_lines) {
+    fmt::print(stderr, "tern-bench: {}: {}\n", who, detail);
+  } else if (errors_printed_ == k_max_error_lines) {
+    fmt::print(stderr, "tern-bench: further errors are counted but not shown\n");
+  }
+  ++errors_printed_;
+}
+
+// ---- results ----
+
+run_results runner::collect() const {
+  run_results r;
+  r.publishers = scenario_.publishers();
+  r.subscribers = scenario_.subscribers();
+  if (measured_) {
+    r.warmup_s = elapsed_s(traffic_start_, measure_start_);
+    r.measured_s = elapsed_s(measure_start_, measure_end_);
+    r.cpu = cpu_between(cpu_start_, cpu_end_);
+  }
+  r.published = published_window_;
+  r.delivered = delivered_window_;
+  r.latency.count = histogram_.count();
+  r.latency.mean_us = histogram_.mean() / 1e3;
+  r.latency.p50_us = static_cast<double>(histogram_.percentile(50.0)) / 1e3;
+  r.latency.p99_us = static_cast<double>(histogram_.percentile(99.0)) / 1e3;
+  r.latency.p999_us = static_cast<double>(histogram_.percentile(99.9)) / 1e3;
+  r.latency.max_us = static_cast<double>(histogram_.max()) / 1e3;
+  for (const auto& sub : subs_) {
+    for (std::size_t k = 0; k < sub.streams.size(); ++k) {
+      const auto& stream = sub.streams[k];
+      const auto sent = pubs_[sub.publishers.begin + k].sent;
+      r.lost += stream.missing() + (sent - std::min(sent, stream.next_expected()));
+      r.duplicated += stream.duplicates();
+      r.out_of_order += stream.out_of_order();
+    }
+  }
+  r.connect_failures = connect_failures_;
+  r.disconnects = disconnects_;
+  r.protocol_errors = protocol_errors_;
+  r.window_timeouts = window_timeouts_;
+  r.backlog = backlog_;
+  r.aborted = aborted_;
+  r.abort_reason = abort_reason_;
+  return r;
+}
+
+}  // namespace tern::bench

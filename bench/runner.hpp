@@ -1,0 +1,138 @@
+#pragma once
+// Runs one benchmark on a single-threaded event loop: connects every client (subscribers also
+// subscribe), then drives the publishers through warm-up, the measured window and a drain, and
+// collects the results. Closed loop: each publisher keeps a window of messages in flight
+// end-to-end. Open loop: messages go out on a fixed schedule and latency counts from it.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "client.hpp"
+#include "codec/packets.hpp"
+#include "completion_window.hpp"
+#include "cpu_usage.hpp"
+#include "histogram.hpp"
+#include "open_loop_schedule.hpp"
+#include "options.hpp"
+#include "results.hpp"
+#include "scenario.hpp"
+#include "sequence_tracker.hpp"
+
+namespace tern::bench {
+
+class runner final : public client_events {
+ public:
+  explicit runner(const bench_options& options);
+  runner(const runner&) = delete;
+  runner& operator=(const runner&) = delete;
+
+  run_results run();
+
+  void on_ready(client& c) override;
+  void on_message(client& c, const codec::publish& message, bench_clock::time_point now) override;
+  void on_capacity(client& c) override;
+  void on_error(client& c, client_error kind, std::string_view detail) override;
+  void on_closed(client& c) override;
+
+ private:
+  enum class phase : std::uint8_t { connecting, warmup, measuring, draining, closing };
+
+  struct publisher_state {
+    std::unique_ptr<client> conn;
+    codec::packet message;  // a codec::publish, restamped for every send
+    index_range subscribers;
+    std::uint64_t sent = 0;
+    std::uint64_t due = 0;     // open loop: messages scheduled so far
+    completion_window window;  // closed loop
+    bench_clock::time_point last_progress{};
+  };
+
+  struct subscriber_state {
+    std::unique_ptr<client> conn;
+    index_range publishers;
+    std::vector<sequence_tracker> streams;  // indexed by publisher - publishers.begin
+  };
+
+  void create_clients();
+  client& client_at(std::size_t start_order);
+  void start_more_clients();
+  void start_traffic();
+  void begin_measuring();
+  void end_measuring();
+  void poll_drain();
+  bool drained() const;
+  void finish();
+  void abort_run(std::string reason);
+
+  void pump(std::uint32_t publisher);
+  void send_message(publisher_state& pub, std::uint64_t stamp_ns);
+  void pace();
+  void tick();
+  void check_stalls(bench_clock::time_point now);
+  void print_progress(bench_clock::time_point now);
+  bool publishing() const noexcept { return phase_ == phase::warmup || phase_ == phase::measuring; }
+  void record_error(std::string_view who, std::string_view detail);
+  run_results collect() const;
+
+  const bench_options& options_;
+  scenario scenario_;
+  codec::qos qos_;
+  codec::protocol_version version_;
+
+  boost::asio::io_context io_;  // declared before everything holding I/O objects
+  boost::asio::ip::tcp::endpoint endpoint_;
+  boost::asio::steady_timer tick_timer_;
+  boost::asio::steady_timer phase_timer_;
+  boost::asio::steady_timer pace_timer_;
+  std::vector<publisher_state> pubs_;
+  std::vector<subscriber_state> subs_;
+
+  phase phase_ = phase::connecting;
+  std::size_t started_ = 0;
+  std::size_t ready_ = 0;
+  std::size_t closed_ = 0;
+
+  std::optional<open_loop_schedule> schedule_;
+  std::uint64_t next_global_ = 0;  // open loop: next global message index to hand out
+
+  latency_histogram histogram_;
+  std::uint64_t latency_from_ns_ = 0;
+  std::uint64_t latency_until_ns_ = ~std::uint64_t{0};
+
+  std::uint64_t total_sent_ = 0;
+  std::uint64_t expected_receipts_ = 0;  // sum over sent messages of their subscriber count
+  std::uint64_t unique_receipts_ = 0;
+  std::uint64_t published_window_ = 0;
+  std::uint64_t delivered_window_ = 0;
+  std::uint64_t interval_published_ = 0;
+  std::uint64_t interval_delivered_ = 0;
+
+  std::uint64_t connect_failures_ = 0;
+  std::uint64_t disconnects_ = 0;
+  std::uint64_t protocol_errors_ = 0;
+  std::uint64_t window_timeouts_ = 0;
+  std::uint64_t backlog_ = 0;
+  std::uint64_t errors_printed_ = 0;
+  bool aborted_ = false;
+  std::string abort_reason_;
+
+  bench_clock::time_point run_start_{};
+  bench_clock::time_point traffic_start_{};
+  bench_clock::time_point measure_start_{};
+  bench_clock::time_point measure_end_{};
+  bench_clock::time_point drain_deadline_{};
+  bench_clock::time_point next_tick_{};
+  bool measured_ = false;
+  cpu_sample cpu_start_{};
+  cpu_sample cpu_end_{};
+  cpu_sample last_tick_cpu_{};
+};
+
+}  // namespace tern::bench
