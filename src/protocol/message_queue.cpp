@@ -28,6 +28,7 @@ bool enqueue(session_state& state, outbound_message out, const session_settings&
     if (full()) return false;  // a single message larger than the byte limit
   }
   state.queued_bytes += size;
+  if (out.qos_level == codec::qos::at_most_once) ++state.queued_qos0;
   state.queue.push_back(std::move(out));
   return !dropped;
 }
@@ -36,6 +37,7 @@ outbound_message dequeue(session_state& state) {
   outbound_message out = std::move(state.queue.front());
   state.queue.pop_front();
   state.queued_bytes -= cost(out);
+  if (out.qos_level == codec::qos::at_most_once) --state.queued_qos0;
   return out;
 }
 

@@ -233,8 +233,9 @@ void session::handle_disconnect(const disconnect& d) {
           std::min(*d.props.session_expiry_interval, settings_.max_session_expiry);
     }
   }
-  const auto kind = d.reason == reason_code::disconnect_with_will_message ? end_kind::with_will
-                                                                          : end_kind::normal;
+  // Only a normal disconnection (0x00) discards the will [MQTT-3.1.2-10]; 0x04 and every error
+  // reason publish it.
+  const auto kind = d.reason == reason_code::success ? end_kind::normal : end_kind::with_will;
   close(d.reason, fmt::format("client sent DISCONNECT ({})", to_string(d.reason)), kind, true);
 }
 

@@ -190,7 +190,9 @@ void session::deliver(outbound_message out, time_point now) {
   now_ = now;
   if (phase_ != session_phase::connected || state_ == nullptr) return;
   if (out.msg->expired(now)) return;
-  if (out.qos_level == qos::at_most_once) {
+  if (out.qos_level == qos::at_most_once && state_->queued_qos0 > 0) {
+    enqueue(*state_, std::move(out), settings_);  // behind QoS 0 queued offline, in order
+  } else if (out.qos_level == qos::at_most_once) {
     // A slow consumer loses QoS 0 messages rather than growing the broker's memory.
     if (output_backlogged()) {
       ++dropped_for_slowness_;
@@ -233,15 +235,16 @@ void session::pump_queue() {
 void session::resume_session() {
   // Unacknowledged messages go again, in their original order, before anything new
   // [MQTT-4.4.0-1]: PUBLISH with DUP, or PUBREL when PUBREC had arrived.
-  for (auto& m : state_->inflight) {
+  // A message now too large for the client's Maximum Packet Size is dropped as if delivered.
+  std::erase_if(state_->inflight, [this](const inflight_message& m) {
     if (m.pubrec_received) {
       pubrel rel;
       rel.packet_id = m.packet_id;
       send(rel);
-    } else {
-      send_publish(m.out, m.packet_id, true);
+      return false;
     }
-  }
+    return !send_publish(m.out, m.packet_id, true);
+  });
   pump_queue();
 }
 

@@ -54,6 +54,7 @@ struct session_state {
 
   std::deque<outbound_message> queue;  // not yet sent (offline, or in-flight window full)
   std::size_t queued_bytes = 0;
+  std::size_t queued_qos0 = 0;            // QoS 0 messages among them (queued while offline)
   std::deque<inflight_message> inflight;  // sent, not yet acknowledged, in send order
   std::uint16_t next_packet_id = 1;
   std::unordered_set<std::uint16_t> inbound_qos2;  // received QoS 2 ids awaiting PUBREL

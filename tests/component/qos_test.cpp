@@ -224,7 +224,9 @@ TEST_P(qos_test, pubrel_for_an_unknown_id_gets_pubcomp) {
   pub.pubrel(5);
   const auto comp = pub.expect_one<codec::pubcomp>();
   EXPECT_EQ(comp.packet_id, 5u);
-  if (is_v5()) EXPECT_EQ(comp.reason, reason_code::packet_identifier_not_found);
+  if (is_v5()) {
+    EXPECT_EQ(comp.reason, reason_code::packet_identifier_not_found);
+  }
   EXPECT_FALSE(pub.closed());
 }
 
@@ -280,6 +282,23 @@ TEST_P(qos_test, qos1_resend_is_routed_again_at_least_once) {
   pub.send(p);
   EXPECT_EQ(pub.received().size(), 2u);  // two PUBACKs
   EXPECT_EQ(sub.drain_acking().size(), 2u);
+}
+
+TEST_P(qos_test, resend_of_a_pending_qos2_id_at_the_receive_maximum_is_accepted) {
+  settings.receive_maximum = 2;
+  auto& pub = connected(version(), "pub");
+  codec::publish p;
+  p.topic = "t";
+  p.payload = bytes_of("x");
+  p.qos_level = qos::exactly_once;
+  p.packet_id = 1;
+  pub.send(p);
+  p.packet_id = 2;
+  pub.send(p);
+  p.dup = true;
+  pub.send(p);  // a resend is not a new message: no Receive Maximum violation
+  EXPECT_FALSE(pub.closed());
+  EXPECT_EQ(pub.received().size(), 3u);
 }
 
 }  // namespace

@@ -217,5 +217,18 @@ TEST_F(broker_test, v5_retained_message_keeps_its_properties) {
   EXPECT_EQ(got.props.payload_format_indicator, 1);
 }
 
+TEST_P(retained_test, deleting_one_topic_keeps_its_neighbours) {
+  auto& pub = connected(version(), "pub");
+  pub.publish("a", "parent", qos::at_most_once, true);
+  pub.publish("a/b", "child", qos::at_most_once, true);
+  pub.publish("a/b/c", "grandchild", qos::at_most_once, true);
+  pub.publish("a", "", qos::at_most_once, true);
+  pub.publish("a/b/c", "", qos::at_most_once, true);
+  auto& sub = connected(version(), "sub");
+  sub.subscribe("#");
+  EXPECT_EQ(payloads(sub.publishes()), std::vector<std::string>{"child"});
+  EXPECT_EQ(shared().retained.size(), 1u);
+}
+
 }  // namespace
 }  // namespace tern::component

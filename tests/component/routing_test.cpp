@@ -284,5 +284,12 @@ TEST_P(routing_test, messages_cross_protocol_levels) {
   EXPECT_EQ(text_of(new_sub.one_publish().payload), "hello");
 }
 
+TEST_P(routing_test, plus_alone_matches_one_level_topics_only) {
+  auto& sub = connected(version(), "sub");
+  auto& pub = connected(version(), "pub");
+  sub.subscribe("+");
+  EXPECT_EQ(delivered_topics(pub, sub, {"a", "a/b", "/", "$SYS"}), std::vector<std::string>{"a"});
+}
+
 }  // namespace
 }  // namespace tern::component

@@ -387,5 +387,80 @@ TEST_P(session_test, keep_alive_closes_a_silent_connection_at_one_and_a_half_int
   }
 }
 
+TEST_P(session_test, qos0_queued_offline_keeps_its_order_before_later_qos0) {
+  // Messages of one publisher on one topic at one QoS keep their order [MQTT-4.6.0-6]: QoS 0
+  // messages queued while offline must not be overtaken by QoS 0 messages that come later.
+  settings.queue_qos0_offline = true;
+  settings.max_inflight = 1;
+  auto& sub = connected(version(), "sub", false, keep_for(3600));
+  sub.subscribe("t", qos::at_least_once);
+  sub.disconnect();
+  auto& pub = connected(version(), "pub");
+  pub.publish("t", "q1-a", qos::at_least_once);
+  pub.publish("t", "q1-b", qos::at_least_once);
+  pub.publish("t", "q0-1", qos::at_most_once);
+  sub.connect(version(), "sub", false, keep_for(3600));
+  pub.publish("t", "q0-2", qos::at_most_once);
+  std::vector<std::string> qos0;
+  for (const auto& p : sub.drain_acking()) {
+    if (p.qos_level == qos::at_most_once) qos0.push_back(text_of(p.payload));
+  }
+  EXPECT_EQ(qos0, (std::vector<std::string>{"q0-1", "q0-2"}));
+}
+
+TEST_F(broker_test, v5_resumed_message_too_large_for_the_new_maximum_packet_size_is_dropped) {
+  // A message too large for the client is discarded as if delivered [MQTT-3.1.2-25]; one that
+  // was in flight when the client came back with a smaller Maximum Packet Size must not keep
+  // its slot of the in-flight window for ever.
+  settings.max_inflight = 1;
+  codec::properties keep = keep_for(3600);
+  auto& sub = connected(v5, "sub", false, keep);
+  sub.subscribe("t", qos::at_least_once);
+  auto& pub = connected(v5, "pub");
+  pub.publish("t", std::string(200, 'x'), qos::at_least_once);
+  EXPECT_EQ(sub.publishes().size(), 1u);  // not acknowledged
+  sub.close_abruptly();
+  codec::properties small = keep;
+  small.maximum_packet_size = 64;
+  EXPECT_TRUE(sub.connect(v5, "sub", false, small).session_present);
+  sub.expect_nothing();  // too large to resend
+  pub.publish("t", "small", qos::at_least_once);
+  EXPECT_EQ(payloads(sub.publishes()), std::vector<std::string>{"small"});
+}
+
+TEST_P(session_test, resumed_session_respects_the_window_and_uses_fresh_packet_ids) {
+  settings.max_inflight = 2;
+  auto& sub = connected(version(), "sub", false, keep_for(3600));
+  sub.subscribe("t", qos::at_least_once);
+  auto& pub = connected(version(), "pub");
+  pub.publish("t", "0", qos::at_least_once);
+  const auto unacked = sub.one_publish();
+  sub.close_abruptly();
+  for (int i = 1; i < 6; ++i) pub.publish("t", std::to_string(i), qos::at_least_once);
+  sub.connect(version(), "sub", false, keep_for(3600));
+  const auto first = sub.publishes();
+  ASSERT_EQ(payloads(first), (std::vector<std::string>{"0", "1"}));
+  EXPECT_TRUE(first[0].dup);
+  EXPECT_EQ(first[0].packet_id, unacked.packet_id);
+  EXPECT_NE(first[1].packet_id, unacked.packet_id);
+  std::vector<std::string> rest;
+  for (const auto& p : first) sub.ack(p);
+  for (const auto& p : sub.drain_acking()) rest.push_back(text_of(p.payload));
+  EXPECT_EQ(rest, (std::vector<std::string>{"2", "3", "4", "5"}));
+}
+
+TEST_P(session_test, offline_queue_byte_limit_drops_messages) {
+  settings.max_queued_bytes = 10;  // topic + payload bytes
+  auto& sub = connected(version(), "sub", false, keep_for(3600));
+  sub.subscribe("t", qos::at_least_once);
+  sub.disconnect();
+  auto& pub = connected(version(), "pub");
+  pub.publish("t", "1111", qos::at_least_once);  // 5 bytes
+  pub.publish("t", "2222", qos::at_least_once);  // 10
+  pub.publish("t", "3", qos::at_least_once);     // 12: over
+  sub.connect(version(), "sub", false, keep_for(3600));
+  EXPECT_EQ(payloads(sub.publishes()), (std::vector<std::string>{"1111", "2222"}));
+}
+
 }  // namespace
 }  // namespace tern::component
