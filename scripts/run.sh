@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 
 ./scripts/setup.sh
 cmake --preset release
-cmake --build --preset release
+cmake --build --preset release --target tern
 exec ./build/release/src/app/tern --data-dir ./data "$@"

@@ -25,6 +25,8 @@ struct config {
   std::string log_level = "info";
   std::vector<listener_config> listeners;  // empty until defaults are applied
   protocol::session_settings session;
+  // Shared subscriptions: "round_robin", "random" or "hash_publisher".
+  std::string share_strategy = "round_robin";
 };
 
 class config_error : public std::runtime_error {

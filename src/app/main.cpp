@@ -75,6 +75,10 @@ int main(int argc, char** argv) {
 
   boost::asio::io_context control{1};
   net::server server(control, config.shards, config.session);
+  server.shared().subscriptions.set_strategy(
+      config.share_strategy == "random"           ? core::share_strategy::random
+      : config.share_strategy == "hash_publisher" ? core::share_strategy::hash_publisher
+                                                  : core::share_strategy::round_robin);
   // Signals are caught before the first socket opens, so an early SIGTERM is still graceful.
   boost::asio::signal_set signals(control, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int signal) {

@@ -189,7 +189,7 @@ void shard_core::tick(time_point now) {
 void shard_core::publish(message_ptr msg, time_point now) {
   if (msg->retain) shared_.retained.set(msg);
   hits_.clear();
-  shared_.subscriptions.match(msg->topic, hits_);
+  shared_.subscriptions.match(msg->topic, msg->origin_session, hits_);
   // Drop No Local matches [MQTT-3.8.3-3], then merge overlapping subscriptions per session.
   std::erase_if(hits_, [&](const match_hit& h) {
     return h.sub.options.no_local && h.key.session == msg->origin_session;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,14 +41,27 @@ struct match_hit {
   subscriber sub;
 };
 
+// How a shared group picks the member for a message (online members first in every case).
+enum class share_strategy : std::uint8_t {
+  round_robin,     // the next member in turn
+  random,          // a random member
+  hash_publisher,  // the same member for every message of one publisher (keeps its order)
+};
+
 class subscription_index {
  public:
+  explicit subscription_index(share_strategy strategy = share_strategy::round_robin)
+      : strategy_(strategy) {}
+  // Set before the broker starts.
+  void set_strategy(share_strategy strategy) { strategy_ = strategy; }
+
   // `filter` is the full filter, "$share/group/..." included. Returns true when new.
   bool add(std::string_view filter, session_key key, subscriber sub);
   bool remove(std::string_view filter, session_key key);
   // Appends every plain match and one member per matching shared group: the next online member
   // in round-robin order, or the next member when none is online (it queues the message).
-  void match(std::string_view topic, std::vector<match_hit>& out);
+  // `publisher` is the publishing session (for hash_publisher).
+  void match(std::string_view topic, std::uint64_t publisher, std::vector<match_hit>& out);
   // The next online member of a shared subscription other than `excluded`; with `fallback`, an
   // offline one when no member is online.
   std::optional<match_hit> pick_shared_member(std::string_view shared_filter, session_key excluded,
@@ -55,8 +69,15 @@ class subscription_index {
   std::size_t size();
 
  private:
+  using trie_type = topic::subscription_trie<session_key, subscriber>;
+  std::size_t start_member(trie_type::share_group& group, std::uint64_t publisher);
+  static const trie_type::entry* pick_member(const trie_type::share_group& group, std::size_t start,
+                                             const session_key* excluded, bool fallback);
+
   std::mutex mutex_;
-  topic::subscription_trie<session_key, subscriber> trie_;
+  trie_type trie_;
+  share_strategy strategy_;
+  std::minstd_rand random_{std::random_device{}()};
 };
 
 }  // namespace tern::core

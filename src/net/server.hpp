@@ -34,6 +34,8 @@ class server final : public core::shard_links {
   void join();
 
   std::vector<boost::asio::ip::tcp::endpoint> local_endpoints() const;
+  // Broker-wide state; configure it before start().
+  core::broker_shared& shared() noexcept { return shared_; }
 
   // core::shard_links
   void post_deliveries(std::size_t target, std::vector<core::remote_delivery>&& batch) override;
