@@ -1,6 +1,8 @@
 #include "codec/encoder.hpp"
 
+#include <array>
 #include <cstring>
+#include <type_traits>
 
 #include "codec/byte_writer.hpp"
 #include "codec/property_codec.hpp"
@@ -18,7 +20,8 @@ constexpr std::size_t k_max_string = 65'535;
 struct body_writer {
   byte_writer out;
   protocol_version version;
-  bool fits = true;  // false once a string or binary field exceeds 65,535 bytes
+  bool fits = true;           // false once a string or binary field exceeds 65,535 bytes
+  bool skip_payload = false;  // PUBLISH head only: the payload goes out as its own buffer
 
   bool v5() const noexcept { return version == protocol_version::v5; }
 
@@ -77,7 +80,7 @@ struct body_writer {
     string(p.topic);
     if (p.qos_level != qos::at_most_once) out.u16(p.packet_id);
     props(p.props);
-    out.raw(p.payload);
+    if (!skip_payload) out.raw(p.payload);
     auto first = static_cast<std::uint8_t>(0x30 | (static_cast<std::uint8_t>(p.qos_level) << 1));
     if (p.dup) first |= 0x08;
     if (p.retain) first |= 0x01;
@@ -159,28 +162,55 @@ struct body_writer {
 
 }  // namespace
 
-std::size_t encode(const packet& p, protocol_version version, std::vector<std::uint8_t>& out) {
-  // Reserve room for the longest fixed header, write the body after it, then slide the body down
-  // next to the real header: one pass, no scratch buffer.
+namespace {
+
+// Writes the body of `p` after room for the longest fixed header, then slides it down next to
+// the real header: one pass, no scratch buffer. `trailing` bytes (a payload the caller sends
+// separately) count in the Remaining Length but are not written.
+template <typename Packet>
+std::size_t encode_with_header(const Packet& p, protocol_version version, std::size_t trailing,
+                               bool head_only, std::vector<std::uint8_t>& out) {
   const std::size_t start = out.size();
   out.resize(start + 5);
   body_writer writer{byte_writer(out), version};
-  const std::uint8_t first = std::visit(writer, p);
+  writer.skip_payload = head_only;
+  std::uint8_t first = 0;
+  if constexpr (std::is_same_v<Packet, packet>) {
+    first = std::visit(writer, p);
+  } else {
+    first = writer(p);
+  }
   const std::size_t body_size = out.size() - start - 5;
-  if (!writer.fits || body_size > k_max_remaining_length) {
+  if (!writer.fits || body_size + trailing > k_max_remaining_length) {
     out.resize(start);
     return 0;
   }
-  const auto remaining = static_cast<std::uint32_t>(body_size);
-  const std::size_t header_size = 1 + varint_size(remaining);
-  std::vector<std::uint8_t> header;
-  header.reserve(5);
-  header.push_back(first);
-  encode_varint(remaining, header);
+  const auto remaining = static_cast<std::uint32_t>(body_size + trailing);
+  std::array<std::uint8_t, 5> header{first};
+  std::size_t header_size = 1;
+  for (auto value = remaining;; ++header_size) {
+    auto byte = static_cast<std::uint8_t>(value & 0x7Fu);
+    value >>= 7;
+    if (value != 0) byte |= 0x80u;
+    header[header_size] = byte;
+    if (value == 0) break;
+  }
+  ++header_size;
   std::memmove(out.data() + start + header_size, out.data() + start + 5, body_size);
   std::memcpy(out.data() + start, header.data(), header_size);
   out.resize(start + header_size + body_size);
-  return header_size + body_size;
+  return header_size + body_size + trailing;
+}
+
+}  // namespace
+
+std::size_t encode(const packet& p, protocol_version version, std::vector<std::uint8_t>& out) {
+  return encode_with_header(p, version, 0, false, out);
+}
+
+std::size_t encode_publish_head(const publish& p, std::size_t payload_size,
+                                protocol_version version, std::vector<std::uint8_t>& out) {
+  return encode_with_header(p, version, payload_size, true, out);
 }
 
 }  // namespace tern::codec

@@ -16,4 +16,10 @@ namespace tern::codec {
 // Remaining Length limit, a string over 65,535 bytes, or AUTH before MQTT 5.
 std::size_t encode(const packet& p, protocol_version version, std::vector<std::uint8_t>& out);
 
+// Appends a PUBLISH without its payload, for a payload of `payload_size` bytes that the caller
+// writes after it (a shared buffer in a gather write). `p.payload` is ignored. Returns the size of
+// the whole packet, payload included, or 0 as encode() does.
+std::size_t encode_publish_head(const publish& p, std::size_t payload_size,
+                                protocol_version version, std::vector<std::uint8_t>& out);
+
 }  // namespace tern::codec

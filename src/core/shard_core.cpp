@@ -67,6 +67,12 @@ attach_result shard_core::attach(session& s, const codec::connect& c, std::strin
 
   session_state* state = nullptr;
   bool present = false;
+  if (auto it = sessions_.find(client_id);
+      it != sessions_.end() && it->second->expires_at && *it->second->expires_at <= now) {
+    // Expired, though tick() has not run yet: it ends now, before anyone resumes it.
+    publish_will(*it->second, now);
+    destroy_session(*it->second, now);
+  }
   if (auto it = sessions_.find(client_id); it != sessions_.end()) {
     state = it->second.get();
     if (state->attached != nullptr && state->attached != &s) {
@@ -82,7 +88,7 @@ attach_result shard_core::attach(session& s, const codec::connect& c, std::strin
     state->will.reset();
     state->will_at.reset();
     if (c.clean_start) {
-      destroy_session(*state);
+      destroy_session(*state, now);
       state = nullptr;
     } else {
       present = true;
@@ -105,9 +111,9 @@ session_state& shard_core::create_session(const std::string& client_id) {
   return ref;
 }
 
-void shard_core::destroy_session(session_state& state) {
+void shard_core::destroy_session(session_state& state, time_point now) {
   state.online->store(false, std::memory_order_relaxed);
-  redistribute_shared(state, true, protocol::clock::time_point{});
+  redistribute_shared(state, true, now);
   const session_key key{static_cast<std::uint32_t>(index_), state.id};
   for (const auto& [filter, record] : state.subscriptions) {
     shared_.subscriptions.remove(filter, key);
@@ -136,7 +142,7 @@ void shard_core::detach(session_state& state, end_kind kind, time_point now) {
   }
   if (state.expiry_interval == 0) {
     if (state.will_at) publish_will(state, now);
-    return destroy_session(state);
+    return destroy_session(state, now);
   }
   if (state.expiry_interval != k_never_expires) {
     state.expires_at = now + std::chrono::seconds(state.expiry_interval);
@@ -181,7 +187,7 @@ void shard_core::tick(time_point now) {
     if (state.will_at && *state.will_at <= now) publish_will(state, now);
     if (state.expires_at && *state.expires_at <= now) {
       publish_will(state, now);  // the session ends: its will goes now at the latest
-      destroy_session(state);
+      destroy_session(state, now);
     }
   }
 }
@@ -237,7 +243,7 @@ void shard_core::redistribute_shared(session_state& state, bool fallback, time_p
     out.qos_level = min_qos(out.msg->qos_level, member->sub.options.max_qos);
     out.subscription_ids.clear();
     if (member->sub.identifier) out.subscription_ids.push_back(*member->sub.identifier);
-    deliver_to(member->key, std::move(out), now == time_point{} ? clock::now() : now);
+    deliver_to(member->key, std::move(out), now);
     return true;
   };
   // QoS 1 in flight moves to another member (at least once holds). QoS 2 already sent stays:

@@ -54,7 +54,7 @@ class shard_core final : public protocol::broker_port {
 
  private:
   protocol::session_state& create_session(const std::string& client_id);
-  void destroy_session(protocol::session_state& state);
+  void destroy_session(protocol::session_state& state, protocol::time_point now);
   void deliver_local(std::uint64_t session, protocol::outbound_message out,
                      protocol::time_point now);
   void deliver_to(session_key key, protocol::outbound_message out, protocol::time_point now);

@@ -131,22 +131,31 @@ void connection::after_event() {
 
 void connection::flush() {
   if (write_in_flight_ || !session_.has_output() || finished_) return;
-  writing_ = session_.take_output();
+  writing_ = session_.take_output_batch();
+  // One gather write: encoded bytes interleaved with referenced payloads.
+  gather_.clear();
+  std::size_t pos = 0;
+  for (const auto& ref : writing_.payloads) {
+    gather_.emplace_back(writing_.bytes.data() + pos, ref.offset - pos);
+    gather_.emplace_back(ref.owner->payload.data(), ref.owner->payload.size());
+    pos = ref.offset;
+  }
+  gather_.emplace_back(writing_.bytes.data() + pos, writing_.bytes.size() - pos);
   write_in_flight_ = true;
-  asio::async_write(socket_, asio::buffer(writing_),
-                    [self = shared_from_this()](error_code ec, std::size_t) {
-                      self->write_in_flight_ = false;
-                      if (self->finished_) return;
-                      self->session_.recycle_output(std::move(self->writing_));
-                      const auto now = protocol::clock::now();
-                      if (ec) {
-                        self->session_.on_transport_closed(ec.message(), now);
-                      } else {
-                        self->session_.on_output_drained(now);
-                      }
-                      self->after_event();
-                      if (!self->finished_) self->wait_readable();  // resumes a paused reader
-                    });
+  asio::async_write(socket_, gather_, [self = shared_from_this()](error_code ec, std::size_t) {
+    self->write_in_flight_ = false;
+    if (self->finished_) return;
+    self->session_.recycle_output(std::move(self->writing_.bytes));
+    self->writing_.payloads.clear();
+    const auto now = protocol::clock::now();
+    if (ec) {
+      self->session_.on_transport_closed(ec.message(), now);
+    } else {
+      self->session_.on_output_drained(now);
+    }
+    self->after_event();
+    if (!self->finished_) self->wait_readable();  // resumes a paused reader
+  });
 }
 
 void connection::update_timer() {

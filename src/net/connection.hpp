@@ -57,7 +57,8 @@ class connection final : public std::enable_shared_from_this<connection>,
   protocol::session session_;
   protocol::session_phase logged_state_ = protocol::session_phase::awaiting_connect;
   std::vector<std::uint8_t> partial_;  // an incomplete packet carried between reads
-  std::vector<std::uint8_t> writing_;  // the buffer of the write in flight
+  protocol::output_batch writing_;     // the output of the write in flight
+  std::vector<boost::asio::const_buffer> gather_;
   bool write_in_flight_ = false;
   bool read_in_flight_ = false;
   bool finished_ = false;

@@ -156,7 +156,7 @@ void session::handle_connect(connect&& c) {
     redirect.reason =
         settings_.server_moved ? reason_code::server_moved : reason_code::use_another_server;
     if (v5) redirect.props.server_reference = settings_.server_reference;
-    encode(redirect, c.version, output_);
+    encode(redirect, c.version, output_.bytes);
     return close(redirect.reason, fmt::format("redirected to {}", settings_.server_reference),
                  end_kind::normal);
   }
@@ -336,7 +336,7 @@ void session::on_taken_over(time_point now) {
 void session::refuse_connect(protocol_version version, reason_code reason, std::string detail) {
   connack ack;
   ack.reason = reason;
-  encode(ack, version, output_);
+  encode(ack, version, output_.bytes);
   close(reason, std::move(detail), end_kind::with_will);  // [MQTT-3.2.2-5]
 }
 
@@ -348,7 +348,7 @@ void session::protocol_violation(reason_code reason, std::string detail) {
 
 void session::send(const packet& p) {
   if (phase_ == session_phase::closed) return;
-  encode(p, version_.value_or(protocol_version::v3_1_1), output_);
+  encode(p, version_.value_or(protocol_version::v3_1_1), output_.bytes);
 }
 
 void session::close(reason_code reason, std::string detail, end_kind kind, bool by_client) {
@@ -368,16 +368,33 @@ void session::wake() {
   if (!inside_input_ && observer_ != nullptr) observer_->on_output_ready();
 }
 
-std::vector<std::uint8_t> session::take_output() noexcept {
-  std::vector<std::uint8_t> out;
-  out.swap(output_);
+output_batch session::take_output_batch() noexcept {
+  output_batch out;
+  std::swap(out, output_);
+  referenced_bytes_ = 0;
   return out;
 }
 
+std::vector<std::uint8_t> session::take_output() {
+  auto batch = take_output_batch();
+  if (batch.payloads.empty()) return std::move(batch.bytes);
+  std::vector<std::uint8_t> flat;
+  std::size_t pos = 0;
+  for (const auto& ref : batch.payloads) {
+    flat.insert(flat.end(), batch.bytes.begin() + static_cast<std::ptrdiff_t>(pos),
+                batch.bytes.begin() + static_cast<std::ptrdiff_t>(ref.offset));
+    flat.insert(flat.end(), ref.owner->payload.begin(), ref.owner->payload.end());
+    pos = ref.offset;
+  }
+  flat.insert(flat.end(), batch.bytes.begin() + static_cast<std::ptrdiff_t>(pos),
+              batch.bytes.end());
+  return flat;
+}
+
 void session::recycle_output(std::vector<std::uint8_t>&& buffer) noexcept {
-  if (output_.empty() && buffer.capacity() > output_.capacity()) {
+  if (output_.bytes.empty() && buffer.capacity() > output_.bytes.capacity()) {
     buffer.clear();
-    output_.swap(buffer);
+    output_.bytes.swap(buffer);
   }
 }
 

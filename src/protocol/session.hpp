@@ -43,6 +43,18 @@ struct close_info {
   bool by_client = false;  // the client disconnected or closed its socket
 };
 
+// Output waiting for the socket: encoded bytes, with large payloads referenced rather than
+// copied. Each payload goes on the wire right after bytes[0, offset).
+struct output_batch {
+  struct payload_ref {
+    std::size_t offset;
+    message_ptr owner;  // keeps the payload alive until written
+  };
+  std::vector<std::uint8_t> bytes;
+  std::vector<payload_ref> payloads;
+  bool empty() const noexcept { return bytes.empty(); }
+};
+
 class session {
  public:
   session(const session_settings& settings, broker_port& port, time_point now);
@@ -73,10 +85,15 @@ class session {
   void deliver(outbound_message out, time_point now);
 
   // Encoded packets waiting to be written. The transport takes them with take_output().
-  bool has_output() const noexcept { return !output_.empty(); }
+  bool has_output() const noexcept { return !output_.bytes.empty(); }
   // True while the client is not keeping up: the transport pauses reading from it.
-  bool output_backlogged() const noexcept { return output_.size() >= settings_.max_output_buffer; }
-  std::vector<std::uint8_t> take_output() noexcept;
+  bool output_backlogged() const noexcept {
+    return output_.bytes.size() + referenced_bytes_ >= settings_.max_output_buffer;
+  }
+  // For the transport: the pending output as a gather list.
+  output_batch take_output_batch() noexcept;
+  // The pending output as one contiguous buffer (tests, tools).
+  std::vector<std::uint8_t> take_output();
   // Lets the transport hand back an emptied buffer so its capacity is reused.
   void recycle_output(std::vector<std::uint8_t>&& buffer) noexcept;
 
@@ -147,7 +164,8 @@ class session {
   std::optional<std::size_t> migrate_to_;
   bool inside_input_ = false;               // suppresses wake() while handling our own input
   std::uint64_t dropped_for_slowness_ = 0;  // QoS 0 messages dropped while backlogged
-  std::vector<std::uint8_t> output_;
+  output_batch output_;
+  std::size_t referenced_bytes_ = 0;  // payload bytes referenced by output_.payloads
   close_info close_;
 };
 

@@ -16,6 +16,9 @@ using namespace codec;
 
 namespace {
 
+// Payloads from this size on are written from the shared message instead of being copied.
+constexpr std::size_t k_referenced_payload = 512;
+
 // Properties a broker forwards unchanged from publisher to subscriber [MQTT-3.3.2-*].
 properties forwarded_properties(properties&& in) {
   properties out;
@@ -263,8 +266,7 @@ void session::apply_outbound_alias(publish& p) {
 bool session::send_publish(const outbound_message& out, std::uint16_t packet_id, bool dup) {
   const auto& msg = *out.msg;
   publish p;
-  p.topic = msg.topic;
-  p.payload = msg.payload;
+  p.topic = msg.topic;  // the payload is appended or referenced below, never copied into p
   p.qos_level = out.qos_level;
   p.retain = out.retain;
   p.dup = dup;
@@ -280,12 +282,21 @@ bool session::send_publish(const outbound_message& out, std::uint16_t packet_id,
     p.props.subscription_identifiers = out.subscription_ids;
     apply_outbound_alias(p);
   }
-  const std::size_t before = output_.size();
-  const std::size_t size = encode(p, version_.value_or(protocol_version::v3_1_1), output_);
+  auto& bytes = output_.bytes;
+  const std::size_t before = bytes.size();
+  const std::size_t size = encode_publish_head(p, msg.payload.size(),
+                                               version_.value_or(protocol_version::v3_1_1), bytes);
   if (size == 0 || (client_max_packet_size_ && size > *client_max_packet_size_)) {
     // Too large for this client: discard as if delivered [MQTT-3.1.2-25].
-    output_.resize(before);
+    bytes.resize(before);
     return false;
+  }
+  if (msg.payload.size() >= k_referenced_payload) {
+    // One copy of the payload serves every subscriber: the write gathers it from the message.
+    output_.payloads.push_back({bytes.size(), out.msg});
+    referenced_bytes_ += msg.payload.size();
+  } else {
+    bytes.insert(bytes.end(), msg.payload.begin(), msg.payload.end());
   }
   if (p.props.topic_alias && !p.topic.empty())
     outbound_aliases_.emplace(p.topic, *p.props.topic_alias);

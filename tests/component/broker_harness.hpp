@@ -5,8 +5,10 @@
 // broker_harness owns the shared broker state, the core (created on first use, so a test can
 // adjust `settings` first) and every test_client. A test_client is one simulated network
 // connection at a time: connect() opens a fresh protocol::session; received() decodes what the
-// broker wrote to it since the last call. advance() moves the clock in one-second steps, firing
-// session timers (keep-alive) and core.tick() (wills, session expiry) on the way.
+// broker wrote to it since the last call, resolving outbound topic aliases as a client would,
+// and then tells the session its output was written (as the transport does). advance() moves the
+// clock in one-second steps, firing session timers (keep-alive) and core.tick() (wills, session
+// expiry) on the way.
 //
 // Helpers that expect something throw harness_error when the broker does not comply; GoogleTest
 // reports the exception as a failure of the running test.
@@ -17,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -120,10 +123,9 @@ inline codec::will_message make_will(std::string topic, std::string_view payload
   return w;
 }
 
-inline codec::subscription_options sub_options(qos max_qos, bool no_local = false,
-                                               bool retain_as_published = false,
-                                               codec::retain_handling handling =
-                                                   codec::retain_handling::send_on_subscribe) {
+inline codec::subscription_options sub_options(
+    qos max_qos, bool no_local = false, bool retain_as_published = false,
+    codec::retain_handling handling = codec::retain_handling::send_on_subscribe) {
   codec::subscription_options o;
   o.max_qos = max_qos;
   o.no_local = no_local;
@@ -208,12 +210,16 @@ class test_client {
   }
   protocol_version version() const { return version_; }
   const std::string& client_id() const { return client_id_; }
+  // When false, PUBLISH packets that use an outbound topic alias keep their empty topic, so a
+  // test can see what went on the wire. The alias is checked either way.
+  void resolve_topic_aliases(bool on) { resolve_aliases_ = on; }
 
   // Called by the harness when the clock moves.
   void on_time(protocol::time_point now);
 
  private:
   void pull();
+  void resolve_alias(codec::publish& p);
   std::uint16_t next_id() {
     const auto id = next_packet_id_;
     next_packet_id_ = static_cast<std::uint16_t>(id == 65'535 ? 1 : id + 1);
@@ -228,6 +234,10 @@ class test_client {
   std::string client_id_;
   std::deque<codec::packet> pending_;
   std::uint16_t next_packet_id_ = 1;
+  // Outbound topic aliases the broker defined on this connection (client Topic Alias Maximum).
+  std::uint16_t topic_alias_maximum_ = 0;
+  std::map<std::uint16_t, std::string> aliases_;
+  bool resolve_aliases_ = true;
 };
 
 class broker_harness {
@@ -302,6 +312,8 @@ inline codec::connack test_client::connect(const codec::connect& c) {
   }
   session_.reset();
   pending_.clear();
+  aliases_.clear();  // aliases belong to one connection [MQTT-3.3.2-7]
+  topic_alias_maximum_ = c.version == v5 ? c.props.topic_alias_maximum.value_or(0) : 0;
   version_ = c.version;
   client_id_ = c.client_id;
   session_ = std::make_unique<protocol::session>(broker_.settings, broker_.core(), broker_.now);
@@ -469,9 +481,30 @@ inline void test_client::pull() {
       throw harness_error("broker wrote an undecodable packet: " +
                           std::string(codec::to_string(r.error)));
     }
+    if (auto* p = std::get_if<codec::publish>(&r.value)) resolve_alias(*p);
     pending_.push_back(std::move(r.value));
     rest = rest.subspan(r.consumed);
   }
+  // Like the transport once the bytes are written: the session may send what it held back.
+  if (!out.empty() && !session_->wants_close()) session_->on_output_drained(broker_.now);
+}
+
+inline void test_client::resolve_alias(codec::publish& p) {
+  if (!p.props.topic_alias) return;
+  const auto alias = *p.props.topic_alias;
+  if (alias == 0 || alias > topic_alias_maximum_) {
+    throw harness_error("broker used topic alias " + std::to_string(alias) + " above the " +
+                        std::to_string(topic_alias_maximum_) + " the client allows");
+  }
+  if (!p.topic.empty()) {
+    aliases_[alias] = p.topic;
+    return;
+  }
+  const auto it = aliases_.find(alias);
+  if (it == aliases_.end()) {
+    throw harness_error("broker used undefined topic alias " + std::to_string(alias));
+  }
+  if (resolve_aliases_) p.topic = it->second;
 }
 
 inline std::vector<codec::packet> test_client::received() {
@@ -548,7 +581,7 @@ inline std::string version_name(const ::testing::TestParamInfo<protocol_version>
   return info.param == v5 ? "v5" : "v311";
 }
 
-#define TERN_BOTH_VERSIONS(fixture)                                            \
+#define TERN_BOTH_VERSIONS(fixture)                                        \
   INSTANTIATE_TEST_SUITE_P(versions, fixture, ::testing::Values(v311, v5), \
                            ::tern::component::version_name)
 

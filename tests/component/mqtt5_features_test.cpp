@@ -44,8 +44,8 @@ TEST_F(mqtt5_test, inbound_topic_alias_is_defined_then_used_with_an_empty_topic)
   pub.send(use);
   EXPECT_FALSE(pub.closed());
   const auto got = sub.publishes();
-  EXPECT_EQ(topics(got), (std::vector<std::string>{"long/topic/name", "long/topic/name", "other",
-                                                  "other"}));
+  EXPECT_EQ(topics(got),
+            (std::vector<std::string>{"long/topic/name", "long/topic/name", "other", "other"}));
   for (const auto& m : got) EXPECT_FALSE(m.props.topic_alias.has_value());  // not forwarded
 }
 
@@ -463,6 +463,128 @@ TEST_F(mqtt5_test, v311_empty_client_id_with_clean_session_gets_a_private_sessio
   EXPECT_EQ(b.connect(v311, "").reason, reason_code::success);
   EXPECT_FALSE(a.closed());  // no takeover between the two
   EXPECT_NE(a.session().client_id(), b.session().client_id());
+}
+
+// ---- outbound topic aliases ----------------------------------------------------------------
+
+codec::properties alias_max(std::uint16_t n) {
+  codec::properties p;
+  p.topic_alias_maximum = n;
+  return p;
+}
+
+TEST_F(mqtt5_test, outbound_topic_aliases_stay_within_the_client_maximum) {
+  auto& sub = connected(v5, "sub", true, alias_max(2));
+  sub.resolve_topic_aliases(false);
+  sub.subscribe("#");
+  auto& pub = connected(v5, "pub");
+  for (const char* t : {"a", "a", "b", "c", "a", "b", "c"}) pub.publish(t, t);
+  const auto got = sub.publishes();
+  ASSERT_EQ(got.size(), 7u);
+  struct wire {
+    std::string topic;
+    std::optional<std::uint16_t> alias;
+    bool operator==(const wire&) const = default;
+  };
+  std::vector<wire> seen;
+  for (const auto& p : got) seen.push_back({p.topic, p.props.topic_alias});
+  const std::vector<wire> expected{{"a", 1}, {"", 1}, {"b", 2},           {"c", std::nullopt},
+                                   {"", 1},  {"", 2}, {"c", std::nullopt}};
+  EXPECT_TRUE(seen == expected);
+  // Resolved as a client would, the payloads still match their topics.
+  for (const auto& p : got) {
+    if (!p.topic.empty()) {
+      EXPECT_EQ(text_of(p.payload), p.topic);
+    }
+  }
+}
+
+TEST_F(mqtt5_test, no_outbound_aliases_unless_the_client_allows_them) {
+  auto& plain = connected(v5, "plain");
+  auto& old = connected(v311, "old");
+  plain.subscribe("t");
+  old.subscribe("t");
+  auto& pub = connected(v5, "pub");
+  pub.publish("t", "1");
+  pub.publish("t", "2");
+  for (const auto& p : plain.publishes()) {
+    EXPECT_EQ(p.topic, "t");
+    EXPECT_FALSE(p.props.topic_alias.has_value());
+  }
+  EXPECT_EQ(topics(old.publishes()), (std::vector<std::string>{"t", "t"}));
+}
+
+TEST_F(mqtt5_test, outbound_aliases_start_afresh_on_a_new_connection) {
+  codec::properties props = alias_max(4);
+  props.session_expiry_interval = 3600;
+  auto& sub = connected(v5, "sub", false, props);
+  sub.resolve_topic_aliases(false);
+  sub.subscribe("t", qos::at_least_once);
+  auto& pub = connected(v5, "pub");
+  pub.publish("t", "1", qos::at_least_once);
+  pub.publish("t", "2", qos::at_least_once);
+  const auto before = sub.publishes();
+  ASSERT_EQ(before.size(), 2u);
+  EXPECT_EQ(before[1].topic, "");  // alias only
+  sub.close_abruptly();
+  sub.connect(v5, "sub", false, props);
+  sub.resolve_topic_aliases(false);
+  // Both resent: the first must name the topic again, the alias map being per connection.
+  const auto after = sub.publishes();
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(after[0].topic, "t");
+  EXPECT_TRUE(after[0].dup);
+}
+
+TEST_F(mqtt5_test, dropped_oversized_publish_does_not_define_an_alias) {
+  codec::properties props = alias_max(4);
+  props.maximum_packet_size = 64;
+  auto& sub = connected(v5, "sub", true, props);
+  sub.resolve_topic_aliases(false);
+  sub.subscribe("t");
+  auto& pub = connected(v5, "pub");
+  pub.publish("t", std::string(100, 'x'));  // too large: never sent
+  pub.publish("t", "small");
+  const auto got = sub.one_publish();
+  EXPECT_EQ(got.topic, "t");  // the alias was not defined on the wire
+}
+
+// ---- redirection ------------------------------------------------------------------------------
+
+TEST_F(mqtt5_test, redirect_tells_v5_clients_where_to_go) {
+  settings.server_reference = "other.example:1883";
+  auto& c = client();
+  const auto ack = c.connect(v5, "c");
+  EXPECT_EQ(ack.reason, reason_code::use_another_server);
+  EXPECT_EQ(ack.props.server_reference, "other.example:1883");
+  EXPECT_TRUE(c.closed());
+  EXPECT_EQ(core().session_count(), 0u);
+}
+
+TEST_F(mqtt5_test, permanent_redirect_is_server_moved) {
+  settings.server_reference = "new.example";
+  settings.server_moved = true;
+  auto& c = client();
+  EXPECT_EQ(c.connect(v5, "c").reason, reason_code::server_moved);
+}
+
+TEST_F(mqtt5_test, redirect_gives_v311_clients_server_unavailable) {
+  settings.server_reference = "other.example";
+  auto& c = client();
+  const auto ack = c.connect(v311, "c");
+  EXPECT_EQ(ack.reason, reason_code::server_unavailable);
+  EXPECT_TRUE(c.closed());
+}
+
+TEST_F(mqtt5_test, keep_alive_zero_gets_the_server_maximum) {
+  settings.max_keep_alive = 10;
+  auto& c = client();
+  const auto ack = c.connect(make_connect(v5, "c"));  // keep-alive 0: "no limit" asked for
+  EXPECT_EQ(ack.props.server_keep_alive, 10);
+  advance(14s);
+  EXPECT_FALSE(c.closed());
+  advance(1s);
+  EXPECT_TRUE(c.closed());
 }
 
 }  // namespace

@@ -301,5 +301,36 @@ TEST_P(qos_test, resend_of_a_pending_qos2_id_at_the_receive_maximum_is_accepted)
   EXPECT_EQ(pub.received().size(), 3u);
 }
 
+TEST_P(qos_test, slow_reader_gets_qos1_later_and_in_order) {
+  settings.max_output_buffer = 256;
+  auto& sub = connected(version(), "sub");
+  sub.subscribe("t", qos::at_least_once);
+  auto& pub = connected(version(), "pub");
+  std::vector<std::string> sent;
+  for (int i = 0; i < 20; ++i) {
+    sent.push_back(std::to_string(i) + std::string(40, '.'));
+    pub.publish("t", sent.back(), qos::at_least_once);
+  }
+  // The subscriber has not read anything: the rest waits in its queue, not in its buffer.
+  EXPECT_FALSE(sub.session().persistent()->queue.empty());
+  EXPECT_LT(sub.session().persistent()->inflight.size(), 20u);
+  EXPECT_EQ(payloads(sub.drain_acking()), sent);
+}
+
+TEST_P(qos_test, slow_reader_loses_qos0_but_not_its_order) {
+  settings.max_output_buffer = 256;
+  auto& sub = connected(version(), "sub");
+  sub.subscribe("t");
+  auto& pub = connected(version(), "pub");
+  for (int i = 0; i < 20; ++i) pub.publish("t", std::to_string(100 + i) + std::string(40, '.'));
+  const auto got = payloads(sub.publishes());
+  EXPECT_GT(got.size(), 0u);
+  EXPECT_LT(got.size(), 20u);
+  EXPECT_TRUE(std::is_sorted(got.begin(), got.end()));
+  // Once read, new messages flow again.
+  pub.publish("t", "after");
+  EXPECT_EQ(payloads(sub.publishes()), std::vector<std::string>{"after"});
+}
+
 }  // namespace
 }  // namespace tern::component

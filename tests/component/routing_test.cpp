@@ -180,11 +180,11 @@ TEST_P(routing_test, resubscribing_replaces_the_subscription) {
 
 TEST_P(routing_test, suback_grants_the_requested_qos) {
   auto& sub = connected(version(), "sub");
-  EXPECT_EQ(sub.subscribe({{"q0", sub_options(qos::at_most_once)},
-                           {"q1", sub_options(qos::at_least_once)},
-                           {"q2", sub_options(qos::exactly_once)}}),
-            (std::vector{reason_code::success, reason_code::granted_qos_1,
-                         reason_code::granted_qos_2}));
+  EXPECT_EQ(
+      sub.subscribe({{"q0", sub_options(qos::at_most_once)},
+                     {"q1", sub_options(qos::at_least_once)},
+                     {"q2", sub_options(qos::exactly_once)}}),
+      (std::vector{reason_code::success, reason_code::granted_qos_1, reason_code::granted_qos_2}));
 }
 
 TEST_P(routing_test, unsubscribe_stops_delivery_but_keeps_other_subscriptions) {
@@ -241,8 +241,8 @@ TEST_P(routing_test, invalid_filter_is_refused_while_valid_ones_in_the_same_subs
                                       {"ok/+", sub_options(qos::exactly_once)}});
   // 0x8F Topic Filter invalid in MQTT 5; 0x80 Failure in 3.1.1 (decoded as unspecified_error).
   const auto bad = is_v5() ? reason_code::topic_filter_invalid : reason_code::unspecified_error;
-  EXPECT_EQ(reasons, (std::vector{reason_code::granted_qos_1, bad, bad, bad,
-                                  reason_code::granted_qos_2}));
+  EXPECT_EQ(reasons,
+            (std::vector{reason_code::granted_qos_1, bad, bad, bad, reason_code::granted_qos_2}));
   EXPECT_FALSE(sub.closed());
   pub.publish("ok/1", "m", qos::exactly_once);
   const auto got = sub.one_publish();

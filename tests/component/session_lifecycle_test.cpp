@@ -462,5 +462,20 @@ TEST_P(session_test, offline_queue_byte_limit_drops_messages) {
   EXPECT_EQ(payloads(sub.publishes()), (std::vector<std::string>{"1111", "2222"}));
 }
 
+TEST_P(session_test, inbound_qos2_completes_on_the_connection_that_took_over) {
+  auto& sub = connected(version(), "sub");
+  sub.subscribe("t", qos::exactly_once);
+  auto& first = connected(version(), "pub", false, keep_for(3600));
+  const auto id = first.publish("t", "x", qos::exactly_once);
+  EXPECT_EQ(first.expect_one<codec::pubrec>().packet_id, id);
+  auto& second = client();
+  EXPECT_TRUE(second.connect(version(), "pub", false, keep_for(3600)).session_present);
+  second.pubrel(id);
+  const auto comp = second.expect_one<codec::pubcomp>();
+  EXPECT_EQ(comp.packet_id, id);
+  EXPECT_EQ(comp.reason, reason_code::success);
+  EXPECT_EQ(sub.drain_acking().size(), 1u);
+}
+
 }  // namespace
 }  // namespace tern::component

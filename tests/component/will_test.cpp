@@ -31,7 +31,8 @@ TEST_P(will_test, published_when_the_connection_drops) {
   auto& watcher = connected(version(), "watcher");
   watcher.subscribe("will/#", qos::at_least_once);
   auto& c = client();
-  c.connect(will_fixture::with_will(version(), "c", make_will("will/c", "bye", qos::at_least_once)));
+  c.connect(
+      will_fixture::with_will(version(), "c", make_will("will/c", "bye", qos::at_least_once)));
   watcher.expect_nothing();
   c.close_abruptly();
   const auto got = watcher.one_publish();
@@ -127,7 +128,8 @@ TEST_P(will_test, will_reaches_offline_persistent_subscribers) {
   watcher.subscribe("will/#", qos::at_least_once);
   watcher.disconnect();
   auto& c = client();
-  c.connect(will_fixture::with_will(version(), "c", make_will("will/c", "bye", qos::at_least_once)));
+  c.connect(
+      will_fixture::with_will(version(), "c", make_will("will/c", "bye", qos::at_least_once)));
   c.close_abruptly();
   codec::properties keep;
   keep.session_expiry_interval = 3600;
@@ -139,7 +141,8 @@ TEST_P(will_test, takeover_publishes_the_old_connections_will) {
   auto& watcher = connected(version(), "watcher");
   watcher.subscribe("will/#");
   auto& first = client();
-  first.connect(will_fixture::with_will(version(), "same", make_will("will/c", "old"), false, 3600));
+  first.connect(
+      will_fixture::with_will(version(), "same", make_will("will/c", "old"), false, 3600));
   auto& second = client();
   second.connect(version(), "same", false);
   EXPECT_TRUE(first.closed());
@@ -280,6 +283,20 @@ TEST_F(broker_test, v5_published_after_disconnect_with_an_error_reason) {
   c.disconnect(reason_code::unspecified_error);
   EXPECT_TRUE(c.closed());
   EXPECT_EQ(payloads(watcher.publishes()), std::vector<std::string>{"client error"});
+}
+
+TEST_F(broker_test, v5_takeover_with_clean_start_publishes_a_delayed_will_at_once) {
+  // The old session ends with the takeover, so its will goes without waiting for the delay.
+  auto& watcher = connected(v5, "watcher");
+  watcher.subscribe("will/#");
+  auto& first = client();
+  first.connect(will_fixture::with_will(v5, "same", will_fixture::delayed_will(30), false, 3600));
+  auto& second = client();
+  EXPECT_FALSE(second.connect(v5, "same", true).session_present);
+  EXPECT_TRUE(first.closed());
+  EXPECT_EQ(payloads(watcher.publishes()), std::vector<std::string>{"bye"});
+  advance(60s);
+  watcher.expect_nothing();
 }
 
 }  // namespace

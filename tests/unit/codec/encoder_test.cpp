@@ -263,3 +263,29 @@ TEST(encoder, large_body_is_accepted) {
 
 }  // namespace
 }  // namespace tern::codec
+
+namespace tern::codec {
+namespace {
+
+TEST(encode_publish_head, head_plus_payload_equals_the_whole_packet) {
+  for (auto version : {protocol_version::v3_1_1, protocol_version::v5}) {
+    for (std::size_t size : {0u, 1u, 120u, 200u, 20'000u}) {
+      publish p;
+      p.topic = "a/b";
+      p.qos_level = qos::at_least_once;
+      p.packet_id = 7;
+      p.payload.assign(size, 0x5A);
+      if (version == protocol_version::v5) p.props.user_properties.emplace_back("k", "v");
+      std::vector<std::uint8_t> whole;
+      const auto whole_size = encode(p, version, whole);
+      std::vector<std::uint8_t> head;
+      const auto head_total = encode_publish_head(p, p.payload.size(), version, head);
+      EXPECT_EQ(head_total, whole_size);
+      head.insert(head.end(), p.payload.begin(), p.payload.end());
+      EXPECT_EQ(head, whole) << "payload " << size;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tern::codec
