@@ -212,10 +212,8 @@ TEST_P(shared_test, queued_messages_of_a_leaving_member_go_to_the_others) {
 }
 
 TEST_F(broker_test, shared_message_handed_on_at_session_end_uses_the_injected_clock) {
-  // shard_core documents "Time comes in through arguments (injected clock)". When a session
-  // ends (destroy_session), its unacknowledged shared-subscription messages are handed to other
-  // members with clock::now() instead of the caller's time, so against a manual clock a message
-  // with plenty of lifetime left is judged expired and lost.
+  // When a session ends, its unacknowledged shared-subscription messages are handed on at the
+  // caller's (injected) time: a manual clock behind the real one must not make them expire.
   now = protocol::clock::now() - 24h;  // the manual clock runs a day behind the real one
   auto& keeper = connected(v5, "keeper", false, [] {
     codec::properties p;
