@@ -214,7 +214,6 @@ void session::handle_connect(connect&& c) {
       ack.props.topic_alias_maximum = settings_.topic_alias_maximum;
     }
   }
-  topic_aliases_.assign(settings_.topic_alias_maximum + 1u, std::string());
   ack.session_present = result.session_present;
   phase_ = session_phase::connected;
   send(ack);

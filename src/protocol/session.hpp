@@ -57,6 +57,7 @@ struct output_batch {
 
 class session {
  public:
+  // `settings` must outlive the session (the broker's settings are never copied per connection).
   session(const session_settings& settings, broker_port& port, time_point now);
   ~session();
   session(const session&) = delete;
@@ -142,7 +143,7 @@ class session {
   void close(codec::reason_code reason, std::string detail, end_kind kind, bool by_client = false);
   void wake();
 
-  session_settings settings_;
+  const session_settings& settings_;  // the broker's, outlives every session
   broker_port& port_;
   session_observer* observer_ = nullptr;
   session_phase phase_ = session_phase::awaiting_connect;

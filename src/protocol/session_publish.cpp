@@ -46,6 +46,8 @@ bool session::resolve_topic_alias(publish& p) {
         fmt::format("topic alias {} outside 1..{}", alias, settings_.topic_alias_maximum));
     return false;
   }
+  // The table is allocated by the first alias: most clients never use one.
+  if (topic_aliases_.empty()) topic_aliases_.resize(settings_.topic_alias_maximum + 1u);
   if (!p.topic.empty()) {
     topic_aliases_[alias] = p.topic;
     return true;
