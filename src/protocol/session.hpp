@@ -133,6 +133,9 @@ class session {
   std::size_t window() const noexcept;
   std::uint16_t allocate_packet_id();
   void apply_outbound_alias(codec::publish& publish);
+  // Checks the client's Maximum Packet Size for a PUBLISH whose head starts at `head_start`,
+  // then appends or references its payload.
+  bool finish_publish(const outbound_message& out, std::size_t head_start, std::size_t size);
   // Encodes a PUBLISH for this client; false when it exceeds the client's Maximum Packet Size.
   bool send_publish(const outbound_message& out, std::uint16_t packet_id, bool dup);
 

@@ -8,6 +8,7 @@
 #include "codec/encoder.hpp"
 #include "codec/utf8.hpp"
 #include "protocol/message_queue.hpp"
+#include "protocol/publish_heads.hpp"
 #include "protocol/session.hpp"
 
 namespace tern::protocol {
@@ -267,6 +268,19 @@ void session::apply_outbound_alias(publish& p) {
 
 bool session::send_publish(const outbound_message& out, std::uint16_t packet_id, bool dup) {
   const auto& msg = *out.msg;
+  const auto version = version_.value_or(protocol_version::v3_1_1);
+  // The common case shares one encoded head per fan-out; per-subscriber properties need their
+  // own encoding.
+  const bool per_subscriber =
+      version == protocol_version::v5 &&
+      (!out.subscription_ids.empty() || msg.expires_at || client_topic_alias_maximum_ > 0);
+  auto& bytes = output_.bytes;
+  const std::size_t before = bytes.size();
+  if (!per_subscriber) {
+    const auto size =
+        append_publish_head(out.msg, version, out.qos_level, out.retain, dup, packet_id, bytes);
+    return finish_publish(out, before, size);
+  }
   publish p;
   p.topic = msg.topic;  // the payload is appended or referenced below, never copied into p
   p.qos_level = out.qos_level;
@@ -284,24 +298,30 @@ bool session::send_publish(const outbound_message& out, std::uint16_t packet_id,
     p.props.subscription_identifiers = out.subscription_ids;
     apply_outbound_alias(p);
   }
+  const std::size_t size = encode_publish_head(p, msg.payload.size(), version, bytes);
+  if (!finish_publish(out, before, size)) return false;
+  if (p.props.topic_alias && !p.topic.empty()) {
+    outbound_aliases_.emplace(p.topic, *p.props.topic_alias);
+  }
+  return true;
+}
+
+bool session::finish_publish(const outbound_message& out, std::size_t head_start,
+                             std::size_t size) {
   auto& bytes = output_.bytes;
-  const std::size_t before = bytes.size();
-  const std::size_t size = encode_publish_head(p, msg.payload.size(),
-                                               version_.value_or(protocol_version::v3_1_1), bytes);
   if (size == 0 || (client_max_packet_size_ && size > *client_max_packet_size_)) {
     // Too large for this client: discard as if delivered [MQTT-3.1.2-25].
-    bytes.resize(before);
+    bytes.resize(head_start);
     return false;
   }
-  if (msg.payload.size() >= k_referenced_payload) {
+  const auto& payload = out.msg->payload;
+  if (payload.size() >= k_referenced_payload) {
     // One copy of the payload serves every subscriber: the write gathers it from the message.
     output_.payloads.push_back({bytes.size(), out.msg});
-    referenced_bytes_ += msg.payload.size();
+    referenced_bytes_ += payload.size();
   } else {
-    bytes.insert(bytes.end(), msg.payload.begin(), msg.payload.end());
+    bytes.insert(bytes.end(), payload.begin(), payload.end());
   }
-  if (p.props.topic_alias && !p.topic.empty())
-    outbound_aliases_.emplace(p.topic, *p.props.topic_alias);
   return true;
 }
 
