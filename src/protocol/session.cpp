@@ -332,16 +332,30 @@ void session::on_taken_over(time_point now) {
   wake();
 }
 
+std::optional<std::string> session::reason_string_for(const std::string& detail) const {
+  // Omitted when it would make the packet larger than the client accepts [MQTT-3.1.2-25].
+  constexpr std::size_t k_overhead = 16;
+  if (client_max_packet_size_ && detail.size() + k_overhead > *client_max_packet_size_) {
+    return std::nullopt;
+  }
+  return detail;
+}
+
 void session::refuse_connect(protocol_version version, reason_code reason, std::string detail) {
   connack ack;
   ack.reason = reason;
+  if (version == protocol_version::v5) ack.props.reason_string = reason_string_for(detail);
   encode(ack, version, output_.bytes);
   close(reason, std::move(detail), end_kind::with_will);  // [MQTT-3.2.2-5]
 }
 
 void session::protocol_violation(reason_code reason, std::string detail) {
   // MQTT 5 names the reason before closing [MQTT-4.13.2-1]; earlier levels just close.
-  if (version_ == protocol_version::v5) send(disconnect{reason, {}});
+  if (version_ == protocol_version::v5) {
+    disconnect d{reason, {}};
+    d.props.reason_string = reason_string_for(detail);  // allowed on DISCONNECT [MQTT-3.1.2-29]
+    send(d);
+  }
   close(reason, std::move(detail), end_kind::with_will);
 }
 

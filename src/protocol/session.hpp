@@ -142,6 +142,7 @@ class session {
   void refuse_connect(codec::protocol_version version, codec::reason_code reason,
                       std::string detail);
   void protocol_violation(codec::reason_code reason, std::string detail);
+  std::optional<std::string> reason_string_for(const std::string& detail) const;
   void send(const codec::packet& packet);
   void close(codec::reason_code reason, std::string detail, end_kind kind, bool by_client = false);
   void wake();

@@ -229,8 +229,10 @@ TEST_F(session_test, malformed_packet_after_connect) {
   connect_ok(make_connect(protocol_version::v5, "a"));
   const std::vector<std::uint8_t> bad{0xC0, 0x01, 0x00};  // PINGREQ with a body
   s().on_bytes(bad, now_);
-  EXPECT_EQ(std::get<disconnect>(received(protocol_version::v5).at(0)).reason,
-            reason_code::malformed_packet);
+  const auto d = std::get<disconnect>(received(protocol_version::v5).at(0));
+  EXPECT_EQ(d.reason, reason_code::malformed_packet);
+  ASSERT_TRUE(d.props.reason_string);  // MQTT 5 clients are told what was wrong
+  EXPECT_NE(d.props.reason_string->find("PINGREQ"), std::string::npos);
 
   session_.reset();
   connect_ok(make_connect(protocol_version::v3_1_1, "a"));
