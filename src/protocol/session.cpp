@@ -118,6 +118,12 @@ void session::handle(packet&& p) {
     case packet_type::connect:
       return protocol_violation(reason_code::protocol_error, "second CONNECT");
     case packet_type::auth:
+      // No enhanced authentication method is configured: a method named in AUTH is one Tern
+      // does not support; AUTH without one, on a connection that used none, is a protocol error.
+      if (std::get<auth>(p).props.authentication_method) {
+        return protocol_violation(reason_code::bad_authentication_method,
+                                  "no enhanced authentication method is configured");
+      }
       return protocol_violation(reason_code::protocol_error,
                                 "AUTH without enhanced authentication in progress");
     case packet_type::connack:
@@ -185,6 +191,7 @@ void session::handle_connect(connect&& c) {
     client_receive_maximum_ = c.props.receive_maximum.value_or(65'535);
     client_max_packet_size_ = c.props.maximum_packet_size;
     client_topic_alias_maximum_ = c.props.topic_alias_maximum.value_or(0);
+    problem_information_ = c.props.request_problem_information.value_or(1) == 1;
   }
 
   std::string client_id = c.client_id;
@@ -245,8 +252,10 @@ void session::handle_subscribe(const subscribe& s) {
   suback ack;
   ack.packet_id = s.packet_id;
   std::vector<const subscription*> retained_wanted;
+  std::size_t failed_filters = 0;
   for (const auto& sub : s.subscriptions) {
     if (auto error = validate_topic_filter(sub.filter); error != topic_error::none) {
+      ++failed_filters;
       ack.reasons.push_back(v5 ? reason_code::topic_filter_invalid
                                : reason_code::unspecified_error);
       continue;
@@ -263,6 +272,7 @@ void session::handle_subscribe(const subscribe& s) {
       retained_wanted.push_back(&sub);
     }
   }
+  if (failed_filters > 0) ack.props.reason_string = problem_detail("invalid topic filter");
   send(ack);
   for (const auto* sub : retained_wanted) port_.send_retained(*this, *sub, identifier, now_);
 }
@@ -330,6 +340,13 @@ void session::on_taken_over(time_point now) {
   close(reason_code::session_taken_over, "another connection took over the session",
         end_kind::taken_over);
   wake();
+}
+
+std::optional<std::string> session::problem_detail(std::string_view detail) const {
+  // Reason strings on acknowledgements only when the client asked for problem information
+  // [MQTT-3.1.2-29], and only for MQTT 5.
+  if (version_ != protocol_version::v5 || !problem_information_) return std::nullopt;
+  return reason_string_for(std::string(detail));
 }
 
 std::optional<std::string> session::reason_string_for(const std::string& detail) const {

@@ -143,6 +143,7 @@ class session {
                       std::string detail);
   void protocol_violation(codec::reason_code reason, std::string detail);
   std::optional<std::string> reason_string_for(const std::string& detail) const;
+  std::optional<std::string> problem_detail(std::string_view detail) const;
   void send(const codec::packet& packet);
   void close(codec::reason_code reason, std::string detail, end_kind kind, bool by_client = false);
   void wake();
@@ -164,6 +165,7 @@ class session {
   // topics sent get an alias each; later PUBLISHes to them carry the alias and no topic.
   std::unordered_map<std::string, std::uint16_t> outbound_aliases_;
   std::uint16_t client_topic_alias_maximum_ = 0;
+  bool problem_information_ = true;  // the client's Request Problem Information
   time_point connect_deadline_;
   time_point last_packet_;
   std::optional<std::size_t> migrate_to_;

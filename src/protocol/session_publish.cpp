@@ -89,6 +89,7 @@ void session::handle_publish(publish&& p) {
       puback ack;
       ack.packet_id = id;
       ack.reason = reason;
+      if (is_error(reason)) ack.props.reason_string = problem_detail("payload is not valid UTF-8");
       return send(ack);
     }
     case qos::exactly_once: {
@@ -109,6 +110,7 @@ void session::handle_publish(publish&& p) {
       pubrec ack;
       ack.packet_id = id;
       ack.reason = reason;
+      if (is_error(reason)) ack.props.reason_string = problem_detail("payload is not valid UTF-8");
       return send(ack);
     }
   }
@@ -133,6 +135,7 @@ void session::handle_pubrel(const pubrel& rel) {
   comp.packet_id = rel.packet_id;
   if (state_->inbound_qos2.erase(rel.packet_id) == 0) {
     comp.reason = reason_code::packet_identifier_not_found;
+    comp.props.reason_string = problem_detail("no QoS 2 message with this packet identifier");
   }
   send(comp);
 }
@@ -156,6 +159,7 @@ void session::handle_pubrec(const pubrec& ack) {
   rel.packet_id = ack.packet_id;
   if (it == inflight.end()) {
     rel.reason = reason_code::packet_identifier_not_found;
+    rel.props.reason_string = problem_detail("no QoS 2 message with this packet identifier");
     return send(rel);
   }
   if (is_error(ack.reason)) {

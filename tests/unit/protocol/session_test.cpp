@@ -281,3 +281,41 @@ TEST_F(session_test, handles_packets_split_and_batched) {
 
 }  // namespace
 }  // namespace tern::protocol
+
+namespace tern::protocol {
+namespace {
+
+using namespace codec;
+
+TEST_F(session_test, failed_acks_carry_a_reason_string_only_when_problem_information_is_wanted) {
+  for (bool wanted : {true, false}) {
+    session_.reset();
+    auto c = make_connect(protocol_version::v5, wanted ? "wants" : "quiet");
+    if (!wanted) c.props.request_problem_information = 0;
+    connect_ok(c);
+    publish p;
+    p.topic = "t";
+    p.qos_level = qos::at_least_once;
+    p.packet_id = 5;
+    p.props.payload_format_indicator = 1;
+    p.payload = {0xFF, 0xFE};  // not UTF-8
+    send(p, protocol_version::v5);
+    const auto ack = std::get<puback>(received(protocol_version::v5).at(0));
+    EXPECT_EQ(ack.reason, reason_code::payload_format_invalid);
+    EXPECT_EQ(ack.props.reason_string.has_value(), wanted);
+  }
+}
+
+TEST_F(session_test, auth_naming_a_method_gets_bad_authentication_method) {
+  connect_ok(make_connect(protocol_version::v5, "a"));
+  auth a;
+  a.reason = reason_code::re_authenticate;
+  a.props.authentication_method = "SCRAM-SHA-256";
+  send(a, protocol_version::v5);
+  EXPECT_EQ(std::get<disconnect>(received(protocol_version::v5).at(0)).reason,
+            reason_code::bad_authentication_method);
+  EXPECT_TRUE(s().wants_close());
+}
+
+}  // namespace
+}  // namespace tern::protocol
