@@ -75,6 +75,7 @@ attach_result shard_core::attach(session& s, const codec::connect& c, std::strin
   }
   if (auto it = sessions_.find(client_id); it != sessions_.end()) {
     state = it->second.get();
+    unschedule(*state);  // reconnected: the pending will delay and expiry are cancelled
     if (state->attached != nullptr && state->attached != &s) {
       // Takeover [MQTT-3.1.4-3]: the old connection goes; its will follows the usual rules
       // with the new connection counting as a reconnect.
@@ -112,6 +113,7 @@ session_state& shard_core::create_session(const std::string& client_id) {
 }
 
 void shard_core::destroy_session(session_state& state, time_point now) {
+  unschedule(state);
   state.online->store(false, std::memory_order_relaxed);
   redistribute_shared(state, true, now);
   const session_key key{static_cast<std::uint32_t>(index_), state.id};
@@ -154,6 +156,7 @@ void shard_core::publish_will(session_state& state, time_point now) {
   if (!state.will) return;
   auto will = std::move(*state.will);
   state.will.reset();
+  if (state.will_at) timers_.erase({*state.will_at, state.id});
   state.will_at.reset();
   auto msg = std::make_shared<message>();
   msg->topic = std::move(will.topic);
@@ -170,6 +173,11 @@ void shard_core::publish_will(session_state& state, time_point now) {
   msg->props.user_properties = std::move(will.props.user_properties);
   msg->origin_session = state.id;
   publish(std::move(msg), now);
+}
+
+void shard_core::unschedule(session_state& state) {
+  if (state.will_at) timers_.erase({*state.will_at, state.id});
+  if (state.expires_at) timers_.erase({*state.expires_at, state.id});
 }
 
 void shard_core::schedule(time_point at, std::uint64_t session) {

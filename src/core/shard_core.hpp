@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -51,6 +52,7 @@ class shard_core final : public protocol::broker_port {
   void tick(protocol::time_point now);
 
   std::size_t session_count() const noexcept { return sessions_.size(); }
+  std::size_t pending_timers() const noexcept { return timers_.size(); }
 
  private:
   protocol::session_state& create_session(const std::string& client_id);
@@ -63,6 +65,8 @@ class shard_core final : public protocol::broker_port {
   void redistribute_shared(protocol::session_state& state, bool fallback, protocol::time_point now);
   void publish_will(protocol::session_state& state, protocol::time_point now);
   void schedule(protocol::time_point at, std::uint64_t session);
+  // Forgets the session's pending will and expiry instants.
+  void unschedule(protocol::session_state& state);
   std::string assign_client_id();
 
   std::size_t index_;
@@ -71,8 +75,10 @@ class shard_core final : public protocol::broker_port {
   std::unordered_map<std::string, std::unique_ptr<protocol::session_state>> sessions_;
   std::unordered_map<std::uint64_t, protocol::session_state*> by_id_;
   std::uint64_t next_id_ = 1;
-  std::multimap<protocol::time_point, std::uint64_t> timers_;  // wills and expiries
-  std::vector<std::vector<remote_delivery>> outboxes_;         // one per shard
+  // Will delays and session expiries, at most one entry per (instant, session); entries leave
+  // when the session reconnects or ends, so reconnect loops do not grow it.
+  std::set<std::pair<protocol::time_point, std::uint64_t>> timers_;
+  std::vector<std::vector<remote_delivery>> outboxes_;  // one per shard
   bool flush_scheduled_ = false;
   std::vector<match_hit> hits_;  // reused by publish()
 };

@@ -96,7 +96,8 @@ void session::handle_publish(publish&& p) {
       const auto id = p.packet_id;
       auto& pending = state_->inbound_qos2;
       if (!pending.contains(id)) {
-        if (pending.size() >= settings_.receive_maximum) {
+        // Only MQTT 5 clients were told a Receive Maximum; 16-bit ids bound the rest.
+        if (version_ == protocol_version::v5 && pending.size() >= settings_.receive_maximum) {
           return protocol_violation(reason_code::receive_maximum_exceeded,
                                     fmt::format("more than {} QoS 2 messages awaiting PUBREL",
                                                 settings_.receive_maximum));

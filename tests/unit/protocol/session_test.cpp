@@ -319,3 +319,28 @@ TEST_F(session_test, auth_naming_a_method_gets_bad_authentication_method) {
 
 }  // namespace
 }  // namespace tern::protocol
+
+namespace tern::protocol {
+namespace {
+
+using namespace codec;
+
+TEST_F(session_test, reconnect_loops_leave_one_pending_timer_per_session) {
+  for (int i = 0; i < 100; ++i) {
+    session_.reset();
+    auto c = make_connect(protocol_version::v5, "looper");
+    c.clean_start = false;
+    c.props.session_expiry_interval = 3600;
+    will_message w;
+    w.topic = "will/looper";
+    w.props.will_delay_interval = 600;
+    c.will = w;
+    connect_ok(c);
+    EXPECT_EQ(core_->pending_timers(), 0u);  // reconnected: nothing pending
+    send(codec::disconnect{reason_code::disconnect_with_will_message, {}}, protocol_version::v5);
+    EXPECT_LE(core_->pending_timers(), 2u);  // one will delay and one expiry at most
+  }
+}
+
+}  // namespace
+}  // namespace tern::protocol
