@@ -130,6 +130,7 @@ class session {
   void route(codec::publish&& publish);
   void resume_session();
   void pump_queue();
+  void resend_waiting();
   std::size_t window() const noexcept;
   std::uint16_t allocate_packet_id();
   void apply_outbound_alias(codec::publish& publish);

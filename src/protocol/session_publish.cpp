@@ -213,7 +213,7 @@ void session::deliver(outbound_message out, time_point now) {
   } else if (state_->queue.empty() && state_->inflight.size() < window() && !output_backlogged()) {
     const auto id = allocate_packet_id();
     if (send_publish(out, id, false)) {
-      state_->inflight.push_back(inflight_message{std::move(out), id, false});
+      state_->inflight.push_back(inflight_message{std::move(out), id, false, false});
     }
   } else {
     enqueue(*state_, std::move(out), settings_);
@@ -229,6 +229,7 @@ void session::on_output_drained(time_point now) {
 void session::pump_queue() {
   if (state_ == nullptr) return;
   auto& state = *state_;
+  resend_waiting();
   while (!state.queue.empty() && state.inflight.size() < window() && !output_backlogged()) {
     auto out = dequeue(state);
     if (out.msg->expired(now_)) continue;  // never started: drop [MQTT-3.3.2-5]
@@ -238,7 +239,7 @@ void session::pump_queue() {
     }
     const auto id = allocate_packet_id();
     if (send_publish(out, id, false)) {
-      state.inflight.push_back(inflight_message{std::move(out), id, false});
+      state.inflight.push_back(inflight_message{std::move(out), id, false, false});
     }
   }
 }
@@ -247,16 +248,49 @@ void session::resume_session() {
   // Unacknowledged messages go again, in their original order, before anything new
   // [MQTT-4.4.0-1]: PUBLISH with DUP, or PUBREL when PUBREC had arrived.
   // A message now too large for the client's Maximum Packet Size is dropped as if delivered.
-  std::erase_if(state_->inflight, [this](const inflight_message& m) {
-    if (m.pubrec_received) {
+  // No more unacknowledged PUBLISHes than the client's current Receive Maximum [MQTT-3.3.4-9]:
+  // the rest wait, keeping their packet identifiers, and go as acknowledgements make room.
+  for (auto& m : state_->inflight) m.awaiting_resend = !m.pubrec_received;
+  std::size_t outstanding = 0;
+  auto& inflight = state_->inflight;
+  for (auto it = inflight.begin(); it != inflight.end();) {
+    if (it->pubrec_received) {
       pubrel rel;
-      rel.packet_id = m.packet_id;
+      rel.packet_id = it->packet_id;
       send(rel);
-      return false;
+    } else if (outstanding < window()) {
+      it->awaiting_resend = false;
+      if (!send_publish(it->out, it->packet_id, true)) {
+        it = inflight.erase(it);  // now too large for the client: dropped as if delivered
+        continue;
+      }
+    } else {
+      ++it;
+      continue;
     }
-    return !send_publish(m.out, m.packet_id, true);
-  });
+    ++outstanding;
+    ++it;
+  }
   pump_queue();
+}
+
+void session::resend_waiting() {
+  auto& inflight = state_->inflight;
+  std::size_t outstanding = 0;
+  for (const auto& m : inflight) outstanding += m.awaiting_resend ? 0 : 1;
+  for (auto it = inflight.begin(); it != inflight.end() && outstanding < window();) {
+    if (!it->awaiting_resend) {
+      ++it;
+      continue;
+    }
+    it->awaiting_resend = false;
+    if (!send_publish(it->out, it->packet_id, true)) {
+      it = inflight.erase(it);  // now too large for the client: dropped as if delivered
+      continue;
+    }
+    ++outstanding;
+    ++it;
+  }
 }
 
 void session::apply_outbound_alias(publish& p) {

@@ -43,6 +43,9 @@ struct inflight_message {
   outbound_message out;
   std::uint16_t packet_id = 0;
   bool pubrec_received = false;  // QoS 2: PUBREL sent, waiting for PUBCOMP
+  // False for a message to resend after reconnection that waits for room in the client's
+  // (possibly smaller) Receive Maximum; it keeps its packet identifier.
+  bool awaiting_resend = false;
 };
 
 struct session_state {

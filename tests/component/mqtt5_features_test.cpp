@@ -589,3 +589,33 @@ TEST_F(mqtt5_test, keep_alive_zero_gets_the_server_maximum) {
 
 }  // namespace
 }  // namespace tern::component
+
+namespace tern::component {
+namespace {
+
+TEST_F(broker_test, v5_resume_respects_a_smaller_receive_maximum) {
+  codec::properties props;
+  props.session_expiry_interval = 3600;
+  auto& sub = connected(v5, "sub", false, props);
+  sub.subscribe("t", qos::at_least_once);
+  auto& pub = connected(v5, "pub");
+  for (int i = 0; i < 5; ++i) pub.publish("t", std::to_string(i), qos::at_least_once);
+  const auto first = sub.publishes();
+  ASSERT_EQ(first.size(), 5u);
+  sub.close_abruptly();
+
+  props.receive_maximum = 2;  // the client now accepts fewer unacknowledged messages
+  EXPECT_TRUE(sub.connect(v5, "sub", false, props).session_present);
+  auto resent = sub.publishes();
+  ASSERT_EQ(resent.size(), 2u);  // [MQTT-3.3.4-9]
+  EXPECT_TRUE(resent[0].dup);
+  EXPECT_EQ(resent[0].packet_id, first[0].packet_id);
+  sub.puback(resent[0].packet_id);
+  const auto next = sub.publishes();
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_TRUE(next[0].dup);
+  EXPECT_EQ(next[0].packet_id, first[2].packet_id);  // its original identifier
+}
+
+}  // namespace
+}  // namespace tern::component
