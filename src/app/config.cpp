@@ -155,10 +155,23 @@ void read_limits(const reader& r, const toml::table& t, config& c) {
 }
 
 void read_sessions(const reader& r, const toml::table& t, config& c) {
-  r.reject_unknown(t, "sessions.",
-                   {"max_session_expiry", "max_queued_messages", "max_queued_bytes",
-                    "queue_full_policy", "queue_qos0_offline"});
+  r.reject_unknown(
+      t, "sessions.",
+      {"max_session_expiry", "max_queued_messages", "max_queued_bytes", "queue_full_policy",
+       "queue_qos0_offline", "shared_subscription_strategy", "max_subscriptions"});
   auto& s = c.session;
+  if (auto v =
+          r.string(t, "shared_subscription_strategy", "sessions.shared_subscription_strategy")) {
+    if (*v != "round_robin" && *v != "random" && *v != "hash_publisher") {
+      r.fail(*t.get("shared_subscription_strategy"), "sessions.shared_subscription_strategy",
+             "must be \"round_robin\", \"random\" or \"hash_publisher\"");
+    }
+    c.share_strategy = *v;
+  }
+  if (auto v = r.integer<std::size_t>(t, "max_subscriptions", "sessions.max_subscriptions", 1,
+                                      10'000'000)) {
+    s.max_subscriptions_per_session = *v;
+  }
   if (auto v = r.duration(t, "max_session_expiry", "sessions.max_session_expiry",
                           std::chrono::seconds(0xFFFF'FFFE))) {
     s.max_session_expiry =

@@ -260,6 +260,12 @@ void session::handle_subscribe(const subscribe& s) {
                                : reason_code::unspecified_error);
       continue;
     }
+    if (state_->subscriptions.size() >= settings_.max_subscriptions_per_session &&
+        !state_->subscriptions.contains(sub.filter)) {
+      ++failed_filters;
+      ack.reasons.push_back(v5 ? reason_code::quota_exceeded : reason_code::unspecified_error);
+      continue;
+    }
     const auto result = port_.subscribe(*state_, sub, identifier);
     ack.reasons.push_back(result.reason);
     if (is_error(result.reason)) continue;
@@ -272,7 +278,9 @@ void session::handle_subscribe(const subscribe& s) {
       retained_wanted.push_back(&sub);
     }
   }
-  if (failed_filters > 0) ack.props.reason_string = problem_detail("invalid topic filter");
+  if (failed_filters > 0) {
+    ack.props.reason_string = problem_detail("invalid topic filter or too many subscriptions");
+  }
   send(ack);
   for (const auto* sub : retained_wanted) port_.send_retained(*this, *sub, identifier, now_);
 }

@@ -29,6 +29,8 @@ struct session_settings {
   std::uint16_t max_inflight = 64;
   // Topic aliases a client may define; announced as Topic Alias Maximum. 0 disables them.
   std::uint16_t topic_alias_maximum = 64;
+  // Subscriptions one session may hold; beyond it SUBSCRIBE gets 0x97 (MQTT 5) / 0x80.
+  std::size_t max_subscriptions_per_session = 10'000;
   // Longest session expiry granted, seconds. 3.1.1 persistent sessions get this value.
   std::uint32_t max_session_expiry = 14 * 24 * 3600;
   // Per-session queue of messages waiting for delivery (offline, or window full).

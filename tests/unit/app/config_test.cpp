@@ -62,6 +62,42 @@ address = "::"
   EXPECT_EQ(c.listeners[1].port, 1883);
 }
 
+TEST_F(config_test, reads_session_settings) {
+  config c;
+  load_config_file(write(R"([sessions]
+max_session_expiry = "2d"
+max_queued_messages = 50
+max_queued_bytes = 4096
+queue_full_policy = "drop_oldest"
+queue_qos0_offline = true
+shared_subscription_strategy = "hash_publisher"
+max_subscriptions = 7
+[limits]
+receive_maximum = 5
+max_inflight = 6
+topic_alias_maximum = 0
+[redirect]
+server_reference = "b:1883"
+permanent = true
+)"),
+                   c);
+  EXPECT_EQ(c.session.max_session_expiry, 2u * 86'400u);
+  EXPECT_EQ(c.session.max_queued_messages, 50u);
+  EXPECT_EQ(c.session.max_queued_bytes, 4096u);
+  EXPECT_EQ(c.session.queue_policy, protocol::queue_full_policy::drop_oldest);
+  EXPECT_TRUE(c.session.queue_qos0_offline);
+  EXPECT_EQ(c.share_strategy, "hash_publisher");
+  EXPECT_EQ(c.session.max_subscriptions_per_session, 7u);
+  EXPECT_EQ(c.session.receive_maximum, 5);
+  EXPECT_EQ(c.session.max_inflight, 6);
+  EXPECT_EQ(c.session.topic_alias_maximum, 0);
+  EXPECT_EQ(c.session.server_reference, "b:1883");
+  EXPECT_TRUE(c.session.server_moved);
+  EXPECT_NE(error_of("[sessions]\nshared_subscription_strategy = \"sticky\"\n")
+                .find("sessions.shared_subscription_strategy"),
+            std::string::npos);
+}
+
 TEST_F(config_test, durations_accept_seconds_and_units) {
   config c;
   load_config_file(write("[limits]\nconnect_timeout = 5\n"), c);

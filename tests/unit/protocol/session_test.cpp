@@ -344,3 +344,24 @@ TEST_F(session_test, reconnect_loops_leave_one_pending_timer_per_session) {
 
 }  // namespace
 }  // namespace tern::protocol
+
+namespace tern::protocol {
+namespace {
+
+using namespace codec;
+
+TEST_F(session_test, subscriptions_beyond_the_limit_get_quota_exceeded) {
+  settings_.max_subscriptions_per_session = 2;
+  connect_ok(make_connect(protocol_version::v5, "a"));
+  subscribe s;
+  s.packet_id = 1;
+  for (const char* f : {"a", "b", "c", "a"}) s.subscriptions.push_back({f, {}});
+  send(s, protocol_version::v5);
+  const auto ack = std::get<suback>(received(protocol_version::v5).at(0));
+  EXPECT_EQ(ack.reasons,
+            (std::vector<reason_code>{reason_code::success, reason_code::success,
+                                      reason_code::quota_exceeded, reason_code::success}));
+}
+
+}  // namespace
+}  // namespace tern::protocol
