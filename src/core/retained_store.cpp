@@ -91,6 +91,30 @@ void retained_store::match(std::string_view filter, protocol::time_point now,
   match_node(root_, levels, 0, now, out);
 }
 
+std::size_t retained_store::sweep(node& n, protocol::time_point now) {
+  std::size_t dropped = 0;
+  if (n.msg && n.msg->expired(now)) {
+    n.msg.reset();
+    ++dropped;
+  }
+  for (auto it = n.children.begin(); it != n.children.end();) {
+    dropped += sweep(*it->second, now);
+    if (!it->second->msg && it->second->children.empty()) {
+      it = n.children.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return dropped;
+}
+
+std::size_t retained_store::sweep_expired(protocol::time_point now) {
+  std::lock_guard lock(mutex_);
+  const auto dropped = sweep(root_, now);
+  size_ -= dropped;
+  return dropped;
+}
+
 std::size_t retained_store::size() {
   std::lock_guard lock(mutex_);
   return size_;

@@ -185,6 +185,15 @@ void shard_core::schedule(time_point at, std::uint64_t session) {
 }
 
 void shard_core::tick(time_point now) {
+  // One shard clears expired retained messages once a minute, so they do not pile up.
+  if (index_ == 0 && (!next_retained_sweep_ || now >= *next_retained_sweep_)) {
+    if (next_retained_sweep_) {
+      if (const auto dropped = shared_.retained.sweep_expired(now); dropped > 0) {
+        spdlog::debug("dropped {} expired retained message(s)", dropped);
+      }
+    }
+    next_retained_sweep_ = now + std::chrono::minutes(1);
+  }
   while (!timers_.empty() && timers_.begin()->first <= now) {
     const auto id = timers_.begin()->second;
     timers_.erase(timers_.begin());

@@ -80,7 +80,8 @@ class shard_core final : public protocol::broker_port {
   std::set<std::pair<protocol::time_point, std::uint64_t>> timers_;
   std::vector<std::vector<remote_delivery>> outboxes_;  // one per shard
   bool flush_scheduled_ = false;
-  std::vector<match_hit> hits_;  // reused by publish()
+  std::vector<match_hit> hits_;                              // reused by publish()
+  std::optional<protocol::time_point> next_retained_sweep_;  // shard 0 only
 };
 
 }  // namespace tern::core
