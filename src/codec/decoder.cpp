@@ -105,7 +105,8 @@ void read_connack(byte_reader& in, const body_context& ctx, decode_result& resul
   const auto code = in.u8();
   if (in.failed()) return;
   if ((flags & 0xFEu) != 0) return in.fail(decode_error::reserved_connect_flag);
-  c.session_present = (flags & 0x01u) != 0;
+  // MQTT 3.1 has no Session Present flag: that byte is reserved.
+  c.session_present = (flags & 0x01u) != 0 && ctx.version != protocol_version::v3_1;
   if (ctx.is_v5()) {
     if (!is_valid_reason_code(packet_type::connack, code)) {
       return in.fail(decode_error::invalid_reason_code);

@@ -70,7 +70,8 @@ struct body_writer {
   }
 
   std::uint8_t operator()(const connack& c) {
-    out.u8(c.session_present ? 1 : 0);
+    // MQTT 3.1 has no Session Present flag: the byte is reserved there.
+    out.u8(c.session_present && version != protocol_version::v3_1 ? 1 : 0);
     out.u8(v5() ? static_cast<std::uint8_t>(c.reason) : to_v3_connack_code(c.reason));
     props(c.props);
     return 0x20;

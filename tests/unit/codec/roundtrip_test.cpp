@@ -204,8 +204,10 @@ TEST(round_trip, connack_v3_maps_reason_codes_to_return_codes) {
       EXPECT_EQ(wire, (bytes{0x20, 0x02, 0x00, m.wire})) << to_string(m.sent);
       expect_round_trip(sent, v, connack{false, m.received, {}});
     }
+    // MQTT 3.1 has no Session Present flag (the byte is reserved); 3.1.1 carries it.
+    const bool present_on_wire = v != protocol_version::v3_1;
     expect_round_trip(connack{true, reason_code::success, {}}, v,
-                      connack{true, reason_code::success, {}});
+                      connack{present_on_wire, reason_code::success, {}});
   }
 }
 
