@@ -158,21 +158,9 @@ void shard_core::publish_will(session_state& state, time_point now) {
   state.will.reset();
   if (state.will_at) timers_.erase({*state.will_at, state.id});
   state.will_at.reset();
-  auto msg = std::make_shared<message>();
-  msg->topic = std::move(will.topic);
-  msg->payload = std::move(will.payload);
-  msg->qos_level = will.qos_level;
-  msg->retain = will.retain;
-  if (will.props.message_expiry_interval) {
-    msg->expires_at = now + std::chrono::seconds(*will.props.message_expiry_interval);
-  }
-  msg->props.payload_format_indicator = will.props.payload_format_indicator;
-  msg->props.content_type = std::move(will.props.content_type);
-  msg->props.response_topic = std::move(will.props.response_topic);
-  msg->props.correlation_data = std::move(will.props.correlation_data);
-  msg->props.user_properties = std::move(will.props.user_properties);
-  msg->origin_session = state.id;
-  publish(std::move(msg), now);
+  publish(make_message(std::move(will.topic), std::move(will.payload), will.qos_level, will.retain,
+                       std::move(will.props), now, state.id),
+          now);
 }
 
 void shard_core::unschedule(session_state& state) {

@@ -31,4 +31,11 @@ struct message {
 
 using message_ptr = std::shared_ptr<const message>;
 
+// A message from a PUBLISH or a will: keeps the properties a broker forwards (payload format,
+// content type, response topic, correlation data, user properties) and turns Message Expiry
+// Interval into an instant.
+message_ptr make_message(std::string topic, codec::binary payload, codec::qos qos_level,
+                         bool retain, codec::properties&& props, time_point now,
+                         std::uint64_t origin_session);
+
 }  // namespace tern::protocol

@@ -20,17 +20,6 @@ namespace {
 // Payloads from this size on are written from the shared message instead of being copied.
 constexpr std::size_t k_referenced_payload = 512;
 
-// Properties a broker forwards unchanged from publisher to subscriber [MQTT-3.3.2-*].
-properties forwarded_properties(properties&& in) {
-  properties out;
-  out.payload_format_indicator = in.payload_format_indicator;
-  out.content_type = std::move(in.content_type);
-  out.response_topic = std::move(in.response_topic);
-  out.correlation_data = std::move(in.correlation_data);
-  out.user_properties = std::move(in.user_properties);
-  return out;
-}
-
 bool is_utf8_payload(const binary& payload) {
   return is_valid_mqtt_utf8(
       std::string_view(reinterpret_cast<const char*>(payload.data()), payload.size()));
@@ -118,17 +107,9 @@ void session::handle_publish(publish&& p) {
 }
 
 void session::route(publish&& p) {
-  auto msg = std::make_shared<message>();
-  msg->topic = std::move(p.topic);
-  msg->payload = std::move(p.payload);
-  msg->qos_level = p.qos_level;
-  msg->retain = p.retain;
-  if (p.props.message_expiry_interval) {
-    msg->expires_at = now_ + std::chrono::seconds(*p.props.message_expiry_interval);
-  }
-  msg->props = forwarded_properties(std::move(p.props));
-  msg->origin_session = state_->id;
-  port_.publish(std::move(msg), now_);
+  port_.publish(make_message(std::move(p.topic), std::move(p.payload), p.qos_level, p.retain,
+                             std::move(p.props), now_, state_->id),
+                now_);
 }
 
 void session::handle_pubrel(const pubrel& rel) {

@@ -1,0 +1,25 @@
+#include "protocol/message.hpp"
+
+namespace tern::protocol {
+
+message_ptr make_message(std::string topic, codec::binary payload, codec::qos qos_level,
+                         bool retain, codec::properties&& props, time_point now,
+                         std::uint64_t origin_session) {
+  auto msg = std::make_shared<message>();
+  msg->topic = std::move(topic);
+  msg->payload = std::move(payload);
+  msg->qos_level = qos_level;
+  msg->retain = retain;
+  if (props.message_expiry_interval) {
+    msg->expires_at = now + std::chrono::seconds(*props.message_expiry_interval);
+  }
+  msg->props.payload_format_indicator = props.payload_format_indicator;
+  msg->props.content_type = std::move(props.content_type);
+  msg->props.response_topic = std::move(props.response_topic);
+  msg->props.correlation_data = std::move(props.correlation_data);
+  msg->props.user_properties = std::move(props.user_properties);
+  msg->origin_session = origin_session;
+  return msg;
+}
+
+}  // namespace tern::protocol
