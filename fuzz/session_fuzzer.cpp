@@ -24,6 +24,7 @@ using namespace tern;
 struct no_links final : core::shard_links {
   void post_deliveries(std::size_t, std::vector<core::remote_delivery>&&) override {}
   void schedule_outbox_flush(std::size_t) override {}
+  void commit(std::size_t, storage::write_batch&&, std::uint64_t) override {}
 };
 
 codec::protocol_version version_of(unsigned bits) {

@@ -200,6 +200,16 @@ void read_sessions(const reader& r, const toml::table& t, config& c) {
   }
 }
 
+void read_storage(const reader& r, const toml::table& t, config& c) {
+  r.reject_unknown(t, "storage.", {"durability"});
+  if (auto v = r.string(t, "durability", "storage.durability")) {
+    if (*v != "fsync" && *v != "os" && *v != "memory") {
+      r.fail(*t.get("durability"), "storage.durability", "must be \"fsync\", \"os\" or \"memory\"");
+    }
+    c.durability = *v;
+  }
+}
+
 void read_redirect(const reader& r, const toml::table& t, config& c) {
   r.reject_unknown(t, "redirect.", {"server_reference", "permanent"});
   if (auto v = r.string(t, "server_reference", "redirect.server_reference")) {
@@ -254,13 +264,15 @@ void load_config_file(const std::filesystem::path& file, config& into) {
         fmt::format("{}:{}: {}", file.string(), e.source().begin.line, e.description()));
   }
   const reader r(file.string());
-  r.reject_unknown(root, "",
-                   {"shards", "data_dir", "log", "limits", "sessions", "redirect", "listeners"});
+  r.reject_unknown(
+      root, "",
+      {"shards", "data_dir", "log", "limits", "sessions", "storage", "redirect", "listeners"});
   if (auto v = r.integer<std::size_t>(root, "shards", "shards", 0, 256)) into.shards = *v;
   if (auto v = r.string(root, "data_dir", "data_dir")) into.data_dir = *v;
   if (const auto* t = r.table(root, "log")) read_log(r, *t, into);
   if (const auto* t = r.table(root, "limits")) read_limits(r, *t, into);
   if (const auto* t = r.table(root, "sessions")) read_sessions(r, *t, into);
+  if (const auto* t = r.table(root, "storage")) read_storage(r, *t, into);
   if (const auto* t = r.table(root, "redirect")) read_redirect(r, *t, into);
   if (const auto* node = root.get("listeners")) read_listeners(r, *node, into);
 }

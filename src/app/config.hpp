@@ -22,6 +22,9 @@ struct listener_config {
 struct config {
   std::size_t shards = 0;  // 0 = one per core
   std::filesystem::path data_dir = "data";
+  // How far a QoS 1/2 message is written before it is acknowledged: "fsync" (survives power
+  // loss), "os" (survives a crash of Tern, not of the machine) or "memory" (no store at all).
+  std::string durability = "fsync";
   std::string log_level = "info";
   std::vector<listener_config> listeners;  // empty until defaults are applied
   protocol::session_settings session;

@@ -9,12 +9,18 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
+#include <memory>
+#include <optional>
 #include <thread>
 
 #include "app/cli.hpp"
 #include "app/config.hpp"
 #include "app/version.hpp"
+#include "core/recovery.hpp"
+#include "core/store_reclaimer.hpp"
 #include "net/server.hpp"
+#include "storage/group_committer.hpp"
+#include "storage/open_store.hpp"
 
 namespace {
 
@@ -73,8 +79,33 @@ int main(int argc, char** argv) {
   spdlog::info("tern {} starting: {} shard(s), max packet size {} bytes", app::k_version,
                config.shards, config.session.max_packet_size);
 
+  // The store outlives the server: messages still in memory at the end must not reach it.
+  std::optional<storage::opened_store> store;
+  std::unique_ptr<storage::group_committer> committer;
+  std::unique_ptr<core::store_reclaimer> reclaimer;
+  if (config.durability != "memory") {
+    try {
+      spdlog::info("store: {} (durability {})", config.data_dir.string(), config.durability);
+      store = storage::open_store(config.data_dir.string());
+    } catch (const std::exception& e) {
+      spdlog::critical("cannot open the store: {}", e.what());
+      return 1;
+    }
+    committer = std::make_unique<storage::group_committer>(
+        *store->backend,
+        config.durability == "os" ? storage::durability::os : storage::durability::fsync);
+    reclaimer = std::make_unique<core::store_reclaimer>(*committer);
+  } else {
+    spdlog::warn("durability = \"memory\": sessions and messages are lost when Tern stops");
+  }
+
   boost::asio::io_context control{1};
-  net::server server(control, config.shards, config.session);
+  net::server server(control, config.shards, config.session, committer.get(), reclaimer.get());
+  if (committer) {
+    core::restore_broker(std::move(store->contents), server.shared(), server.cores(),
+                         protocol::clock::now());
+    if (!store->cleanup.empty()) committer->submit(std::move(store->cleanup), {});
+  }
   server.shared().subscriptions.set_strategy(
       config.share_strategy == "random"           ? core::share_strategy::random
       : config.share_strategy == "hash_publisher" ? core::share_strategy::hash_publisher
@@ -95,6 +126,10 @@ int main(int argc, char** argv) {
   }
   control.run();
   server.join();
+  if (committer) {
+    committer->stop();  // the shards' last changes are written
+    reclaimer->disable();
+  }
   spdlog::info("stopped");
   return 0;
 }

@@ -4,13 +4,17 @@
 //
 // Thread: the members synchronise themselves; the object outlives every shard.
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "core/retained_store.hpp"
 #include "core/subscription_index.hpp"
 #include "protocol/session_state.hpp"
 #include "protocol/settings.hpp"
+#include "storage/group_committer.hpp"
+#include "storage/write_batch.hpp"
 
 namespace tern::core {
 
@@ -29,6 +33,9 @@ class shard_links {
   virtual void post_deliveries(std::size_t target, std::vector<remote_delivery>&& batch) = 0;
   // Asks for shard_core::flush_outboxes() to run on `shard` once its current work is done.
   virtual void schedule_outbox_flush(std::size_t shard) = 0;
+  // Hands `batch` to the storage thread; once it is durable, shard_core::on_durable(ticket)
+  // runs on `shard`'s thread. Only called when the broker has a store.
+  virtual void commit(std::size_t shard, storage::write_batch&& batch, std::uint64_t ticket) = 0;
 };
 
 struct broker_shared {
@@ -36,6 +43,11 @@ struct broker_shared {
   std::size_t shard_count = 1;
   subscription_index subscriptions;
   retained_store retained;
+  // Session and message identifiers, unique across restarts (continued from the store).
+  std::atomic<std::uint64_t> next_id{1};
+  // The store, when there is one (null in memory mode).
+  storage::group_committer* committer = nullptr;
+  protocol::message_reclaimer* reclaimer = nullptr;
 };
 
 // The shard that hosts a client identifier's session: every connection with that identifier is

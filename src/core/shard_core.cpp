@@ -35,10 +35,11 @@ std::size_t owner_shard(std::string_view client_id, std::size_t shard_count) noe
 }
 
 shard_core::shard_core(std::size_t index, broker_shared& shared, shard_links& links)
-    : index_(index), shared_(shared), links_(links), outboxes_(shared.shard_count) {
-  // Session ids carry the shard in their top bits so they are unique broker-wide.
-  next_id_ = (static_cast<std::uint64_t>(index) << 48) + 1;
-}
+    : index_(index),
+      shared_(shared),
+      links_(links),
+      outboxes_(shared.shard_count),
+      journal_(shared.committer) {}
 
 shard_core::~shard_core() {
   for (auto& [id, state] : sessions_) {
@@ -96,16 +97,119 @@ attach_result shard_core::attach(session& s, const codec::connect& c, std::strin
     }
   }
   if (state == nullptr) state = &create_session(client_id);
-  state->online->store(true, std::memory_order_relaxed);
+  state->presence->online.store(true, std::memory_order_relaxed);
   state->expiry_interval = expiry_interval;
+  state->version = c.version;
   state->expires_at.reset();
+  persist_session(*state, c.will ? &*c.will : nullptr, now);
+  if (state->persisted) hold_output(*state);  // CONNACK only once the session is stored
   return attach_result{state, present, codec::reason_code::success, std::nullopt};
+}
+
+void shard_core::persist_session(session_state& state, const codec::will_message* will,
+                                 time_point now) {
+  if (!journal_.enabled()) return;
+  if (state.expiry_interval == 0) {
+    // Not persistent (any more): what the store held for it goes.
+    if (state.persisted) journal_.erase_session(state.id);
+    set_persisted(state, false);
+  } else {
+    journal_.put_session(state, will, now);
+    set_persisted(state, true);
+  }
+  request_flush();
+}
+
+void shard_core::set_persisted(session_state& state, bool persisted) {
+  state.persisted = persisted;
+  state.presence->persistent.store(persisted, std::memory_order_relaxed);
+}
+
+void shard_core::hold_output(session_state& state) {
+  state.hold_ticket = journal_.open_ticket();
+  request_flush();
+}
+
+void shard_core::drop_entry(session_state& state, const outbound_message& out) {
+  if (!out.stored) return;
+  journal_.erase_entry(state.id, out.msg->store_id);
+  request_flush();
+}
+
+void shard_core::restore(restored_session&& restored,
+                         const std::unordered_map<std::uint64_t, message_ptr>& messages,
+                         time_point now) {
+  const auto& record = restored.record;
+  if (auto it = sessions_.find(record.client_id); it != sessions_.end()) {
+    // Two records for one client identifier: the newer session wins.
+    if (it->second->id > record.session_id) {
+      journal_.erase_session(record.session_id);
+      return;
+    }
+    journal_.erase_session(it->second->id);
+    destroy_session(*it->second, now);
+  }
+  auto owned = std::make_unique<session_state>();
+  auto& state = *owned;
+  state.client_id = record.client_id;
+  state.id = record.session_id;
+  state.version = record.version;
+  state.expiry_interval = record.expiry_interval;
+  set_persisted(state, true);
+  by_id_[state.id] = &state;
+  sessions_[state.client_id] = std::move(owned);
+
+  const session_key key{static_cast<std::uint32_t>(index_), state.id};
+  for (auto& sub : restored.subscriptions) {
+    state.subscriptions[sub.filter] = subscription_record{sub.options, sub.identifier};
+    shared_.subscriptions.add(sub.filter, key,
+                              subscriber{sub.options, sub.identifier, state.presence, {}});
+  }
+  std::uint16_t highest_packet_id = 0;
+  for (auto& entry : restored.entries) {
+    outbound_message out;
+    out.msg = messages.at(entry.message_id);
+    out.qos_level = entry.qos_level;
+    out.retain = entry.retain;
+    out.subscription_ids = std::move(entry.subscription_ids);
+    out.shared_filter = std::move(entry.shared_filter);
+    out.stored = true;
+    if (entry.packet_id != 0) {
+      // A QoS 2 message the client may have: it goes again with the same identifier.
+      state.inflight.push_back(
+          inflight_message{std::move(out), entry.packet_id, entry.pubrec_received, true});
+      highest_packet_id = std::max(highest_packet_id, entry.packet_id);
+    } else {
+      for (const auto& dropped : enqueue(state, std::move(out), shared_.settings)) {
+        drop_entry(state, dropped);
+      }
+    }
+  }
+  state.next_packet_id =
+      static_cast<std::uint16_t>(highest_packet_id == 65'535 ? 1 : highest_packet_id + 1);
+  state.inbound_qos2.insert(restored.inbound.begin(), restored.inbound.end());
+
+  // A session whose connection was open at the crash counts as disconnected now.
+  if (state.expiry_interval != k_never_expires) {
+    state.expires_at = record.expires_at_ms != 0
+                           ? from_wall_ms(record.expires_at_ms, now)
+                           : now + std::chrono::seconds(state.expiry_interval);
+    schedule(*state.expires_at, state.id);
+  }
+  if (record.will) {
+    state.will = record.will;
+    const auto delay =
+        std::min(record.will->props.will_delay_interval.value_or(0), state.expiry_interval);
+    state.will_at = record.will_at_ms != 0 ? from_wall_ms(record.will_at_ms, now)
+                                           : now + std::chrono::seconds(delay);
+    schedule(*state.will_at, state.id);
+  }
 }
 
 session_state& shard_core::create_session(const std::string& client_id) {
   auto state = std::make_unique<session_state>();
   state->client_id = client_id;
-  state->id = next_id_++;
+  state->id = shared_.next_id.fetch_add(1, std::memory_order_relaxed);
   auto& ref = *state;
   by_id_[ref.id] = &ref;
   sessions_[client_id] = std::move(state);
@@ -114,7 +218,12 @@ session_state& shard_core::create_session(const std::string& client_id) {
 
 void shard_core::destroy_session(session_state& state, time_point now) {
   unschedule(state);
-  state.online->store(false, std::memory_order_relaxed);
+  state.presence->online.store(false, std::memory_order_relaxed);
+  if (state.persisted) {
+    journal_.erase_session(state.id);
+    set_persisted(state, false);
+    request_flush();
+  }
   redistribute_shared(state, true, now);
   const session_key key{static_cast<std::uint32_t>(index_), state.id};
   for (const auto& [filter, record] : state.subscriptions) {
@@ -129,7 +238,7 @@ void shard_core::destroy_session(session_state& state, time_point now) {
 }
 
 void shard_core::detach(session_state& state, end_kind kind, time_point now) {
-  state.online->store(false, std::memory_order_relaxed);
+  state.presence->online.store(false, std::memory_order_relaxed);
   redistribute_shared(state, false, now);
   if (kind == end_kind::normal) state.will.reset();  // [MQTT-3.1.2-10]
   if (state.will) {
@@ -150,6 +259,7 @@ void shard_core::detach(session_state& state, end_kind kind, time_point now) {
     state.expires_at = now + std::chrono::seconds(state.expiry_interval);
     schedule(*state.expires_at, state.id);
   }
+  persist_session(state, state.will ? &*state.will : nullptr, now);
 }
 
 void shard_core::publish_will(session_state& state, time_point now) {
@@ -158,7 +268,9 @@ void shard_core::publish_will(session_state& state, time_point now) {
   state.will.reset();
   if (state.will_at) timers_.erase({*state.will_at, state.id});
   state.will_at.reset();
-  publish(make_message(std::move(will.topic), std::move(will.payload), will.qos_level, will.retain,
+  if (state.persisted) persist_session(state, nullptr, now);
+  publish(nullptr,
+          make_message(std::move(will.topic), std::move(will.payload), will.qos_level, will.retain,
                        std::move(will.props), now, state.id),
           now);
 }
@@ -197,8 +309,7 @@ void shard_core::tick(time_point now) {
   }
 }
 
-void shard_core::publish(message_ptr msg, time_point now) {
-  if (msg->retain) shared_.retained.set(msg);
+void shard_core::publish(session_state* publisher, mutable_message_ptr msg, time_point now) {
   hits_.clear();
   shared_.subscriptions.match(msg->topic, msg->origin_session, hits_);
   // Drop No Local matches [MQTT-3.8.3-3], then merge overlapping subscriptions per session.
@@ -207,12 +318,16 @@ void shard_core::publish(message_ptr msg, time_point now) {
   });
   std::sort(hits_.begin(), hits_.end(),
             [](const match_hit& a, const match_hit& b) { return a.key < b.key; });
+  const bool durable = journal_.enabled() && (msg->qos_level != qos::at_most_once || msg->retain);
+  bool stored_entries = false;
+  targets_.clear();
   for (std::size_t i = 0; i < hits_.size();) {
     const auto key = hits_[i].key;
     outbound_message out;
     out.msg = msg;
     qos granted = qos::at_most_once;
     bool retain_as_published = false;
+    bool persistent = false;
     const std::size_t first = i;
     for (; i < hits_.size() && hits_[i].key == key; ++i) {
       const auto& sub = hits_[i].sub;
@@ -221,12 +336,67 @@ void shard_core::publish(message_ptr msg, time_point now) {
       }
       retain_as_published = retain_as_published || sub.options.retain_as_published;
       if (sub.identifier) out.subscription_ids.push_back(*sub.identifier);
+      persistent = sub.presence && sub.presence->persistent.load(std::memory_order_relaxed);
     }
     out.qos_level = min_qos(msg->qos_level, granted);
     // Live deliveries clear RETAIN unless the subscription asked otherwise [MQTT-3.3.1-12,13].
     out.retain = retain_as_published && msg->retain;
     if (i - first == 1) out.shared_filter = hits_[first].sub.shared_filter;
-    deliver_to(key, std::move(out), now);
+    out.stored = durable && persistent && out.qos_level != qos::at_most_once;
+    stored_entries = stored_entries || out.stored;
+    targets_.emplace_back(key, std::move(out));
+  }
+
+  // Written once, referenced by every entry and the retained topic.
+  const bool retained_value = msg->retain && !msg->payload.empty();
+  bool wrote = false;
+  if (durable && (stored_entries || retained_value)) {
+    msg->store_id = shared_.next_id.fetch_add(1, std::memory_order_relaxed);
+    msg->reclaimer = shared_.reclaimer;
+    journal_.put_message(*msg, now);
+    for (const auto& [key, out] : targets_) {
+      if (out.stored) journal_.put_entry(key.session, out);
+    }
+    wrote = true;
+  }
+  if (msg->retain) {
+    if (durable && retained_value) journal_.put_retained(msg->topic, msg->store_id);
+    if (durable && !retained_value) journal_.erase_retained(msg->topic);
+    wrote = wrote || durable;
+    shared_.retained.set(msg);
+  }
+  if (wrote) {
+    request_flush();
+    // The publisher's PUBACK / PUBREC waits for the write.
+    if (publisher != nullptr && msg->qos_level != qos::at_most_once) hold_output(*publisher);
+  }
+  if (wrote || !held_.empty()) {
+    // Deliveries wait for the write too (a crash must not leave a delivered message the
+    // publisher will send again), and later ones wait behind them to keep arrival order.
+    // A message that wrote nothing joins the last group, whose ticket is already on its way.
+    const auto ticket = journal_.open_ticket();
+    if (held_.empty() || (wrote && held_.back().ticket != ticket)) held_.push_back({ticket, {}});
+    auto& group = held_.back().deliveries;
+    group.insert(group.end(), std::make_move_iterator(targets_.begin()),
+                 std::make_move_iterator(targets_.end()));
+    return;
+  }
+  for (auto& [key, out] : targets_) deliver_to(key, std::move(out), now);
+}
+
+void shard_core::on_durable(std::uint64_t ticket, time_point now) {
+  journal_.mark_durable(ticket);
+  while (!held_.empty() && held_.front().ticket <= ticket) {
+    auto group = std::move(held_.front().deliveries);
+    held_.pop_front();
+    for (auto& [key, out] : group) deliver_to(key, std::move(out), now);
+  }
+}
+
+void shard_core::request_flush() {
+  if (!flush_scheduled_) {
+    flush_scheduled_ = true;
+    links_.schedule_outbox_flush(index_);
   }
 }
 
@@ -248,6 +418,12 @@ void shard_core::redistribute_shared(session_state& state, bool fallback, time_p
     out.qos_level = min_qos(out.msg->qos_level, member->sub.options.max_qos);
     out.subscription_ids.clear();
     if (member->sub.identifier) out.subscription_ids.push_back(*member->sub.identifier);
+    // The store entry moves with it, in one batch.
+    drop_entry(state, out);
+    const auto& presence = member->sub.presence;
+    out.stored = out.msg->store_id != 0 && out.qos_level != qos::at_most_once && presence &&
+                 presence->persistent.load(std::memory_order_relaxed);
+    if (out.stored) journal_.put_entry(member->key.session, out);
     deliver_to(member->key, std::move(out), now);
     return true;
   };
@@ -261,11 +437,15 @@ void shard_core::redistribute_shared(session_state& state, bool fallback, time_p
     auto out = dequeue(state);
     if (!move_to_member(out)) kept.push_back(std::move(out));
   }
-  for (auto& out : kept) enqueue(state, std::move(out), shared_.settings);
+  for (auto& out : kept) enqueue(state, std::move(out), shared_.settings);  // fits: it was there
 }
 
 void shard_core::flush_outboxes() {
   flush_scheduled_ = false;
+  if (journal_.has_changes()) {
+    auto [batch, ticket] = journal_.take();
+    links_.commit(index_, std::move(batch), ticket);
+  }
   for (std::size_t target = 0; target < outboxes_.size(); ++target) {
     if (outboxes_[target].empty()) continue;
     std::vector<remote_delivery> batch;
@@ -288,11 +468,37 @@ void shard_core::deliver_local(std::uint64_t session, outbound_message out, time
   }
   // Offline: keep QoS 1/2 (and QoS 0 when configured) for the session's return.
   if (out.qos_level == qos::at_most_once && !shared_.settings.queue_qos0_offline) return;
-  if (out.msg->expired(now)) return;
-  if (!enqueue(state, std::move(out), shared_.settings)) {
+  if (out.msg->expired(now)) return drop_entry(state, out);
+  const auto dropped = enqueue(state, std::move(out), shared_.settings);
+  for (const auto& m : dropped) drop_entry(state, m);
+  if (!dropped.empty()) {
     spdlog::debug("queue of offline session {} full: message dropped ({} so far)", state.client_id,
                   state.dropped_messages);
   }
+}
+
+void shard_core::inbound_qos2(session_state& state, std::uint16_t packet_id, bool awaiting) {
+  if (!state.persisted) return;
+  if (awaiting) {
+    journal_.put_inbound(state.id, packet_id);
+  } else {
+    journal_.erase_inbound(state.id, packet_id);
+  }
+  // PUBREC (or PUBCOMP) waits: a crash must neither route the message again nor take a new
+  // message with this identifier for a duplicate.
+  hold_output(state);
+}
+
+void shard_core::outbound_progress(session_state& state, const inflight_message& m) {
+  if (!m.out.stored || !state.persisted) return;
+  journal_.put_entry(state.id, m.out, m.packet_id, m.pubrec_received);
+  // The PUBLISH (or PUBREL) goes out once its packet identifier (or PUBREC) is stored, so a
+  // crash resends it with the identifier the client already knows [MQTT-4.3.3].
+  hold_output(state);
+}
+
+void shard_core::outbound_done(session_state& state, const outbound_message& out) {
+  drop_entry(state, out);
 }
 
 subscribe_result shard_core::subscribe(session_state& state, const codec::subscription& sub,
@@ -301,7 +507,12 @@ subscribe_result shard_core::subscribe(session_state& state, const codec::subscr
   subscription_record record{sub.options, identifier};
   const bool existed = state.subscriptions.contains(sub.filter);
   state.subscriptions[sub.filter] = record;
-  shared_.subscriptions.add(sub.filter, key, subscriber{sub.options, identifier, state.online, {}});
+  shared_.subscriptions.add(sub.filter, key,
+                            subscriber{sub.options, identifier, state.presence, {}});
+  if (state.persisted) {
+    journal_.put_subscription(state.id, sub.filter, record);
+    hold_output(state);  // SUBACK once stored
+  }
   return subscribe_result{granted_reason(sub.options.max_qos), existed};
 }
 
@@ -310,6 +521,10 @@ bool shard_core::unsubscribe(session_state& state, std::string_view filter) {
   if (it == state.subscriptions.end()) return false;
   shared_.subscriptions.remove(filter, {static_cast<std::uint32_t>(index_), state.id});
   state.subscriptions.erase(it);
+  if (state.persisted) {
+    journal_.erase_subscription(state.id, filter);
+    hold_output(state);
+  }
   return true;
 }
 

@@ -10,9 +10,17 @@
 // interval; wills wait for their delay or the end of the session, whichever comes first
 // [MQTT-3.1.3-9].
 //
+// Persistence. With a store, every change to a persistent session (one with an expiry interval)
+// goes into the shard's journal. A QoS 1/2 publish writes the message once and one entry per
+// persistent subscriber; its deliveries wait until that write is durable, and so does the
+// publisher's acknowledgement (through the session's hold ticket), so nothing the broker
+// acknowledged or delivered can be lost or delivered twice by a crash. Later deliveries of the
+// shard wait behind earlier ones, keeping arrival order.
+//
 // Thread: one shard thread. Time comes in through arguments (injected clock).
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -21,7 +29,9 @@
 #include <vector>
 
 #include "core/broker_shared.hpp"
+#include "core/journal.hpp"
 #include "protocol/broker_port.hpp"
+#include "storage/records.hpp"
 
 namespace tern::core {
 
@@ -36,17 +46,44 @@ class shard_core final : public protocol::broker_port {
                                  protocol::time_point now) override;
   void detach(protocol::session_state& state, protocol::end_kind kind,
               protocol::time_point now) override;
-  void publish(protocol::message_ptr msg, protocol::time_point now) override;
+  void publish(protocol::session_state* publisher, protocol::mutable_message_ptr msg,
+               protocol::time_point now) override;
   protocol::subscribe_result subscribe(protocol::session_state& state,
                                        const codec::subscription& sub,
                                        std::optional<std::uint32_t> identifier) override;
   bool unsubscribe(protocol::session_state& state, std::string_view filter) override;
   void send_retained(protocol::session& s, const codec::subscription& sub,
                      std::optional<std::uint32_t> identifier, protocol::time_point now) override;
+  bool accepting_durable() const override { return journal_.accepting(); }
+  void inbound_qos2(protocol::session_state& state, std::uint16_t packet_id,
+                    bool awaiting) override;
+  void outbound_progress(protocol::session_state& state,
+                         const protocol::inflight_message& m) override;
+  void outbound_done(protocol::session_state& state,
+                     const protocol::outbound_message& out) override;
+
+  // A session read back from the store at start-up, before the shard runs. `messages` maps
+  // store ids to the messages already rebuilt.
+  struct restored_session {
+    storage::session_record record;
+    std::vector<storage::subscription_record> subscriptions;
+    std::vector<storage::entry_record> entries;  // in arrival order
+    std::vector<std::uint16_t> inbound;
+  };
+  void restore(restored_session&& restored,
+               const std::unordered_map<std::uint64_t, protocol::message_ptr>& messages,
+               protocol::time_point now);
+
+  // The store committed the journal batch with this ticket (and every earlier one): held
+  // deliveries go, and connections waiting for it may write.
+  void on_durable(std::uint64_t ticket, protocol::time_point now);
+  const core::journal& journal() const noexcept { return journal_; }
+  core::journal& journal() noexcept { return journal_; }
 
   // Deliveries posted by other shards.
   void receive(std::vector<remote_delivery>&& batch, protocol::time_point now);
-  // Sends the batches gathered for other shards.
+  // Hands the journal's batch to the store, then sends the batches gathered for other shards
+  // (in this order: their later changes to a message must commit after its creation).
   void flush_outboxes();
   // Fires due wills and expires sessions. Call about once a second.
   void tick(protocol::time_point now);
@@ -60,6 +97,15 @@ class shard_core final : public protocol::broker_port {
   void deliver_local(std::uint64_t session, protocol::outbound_message out,
                      protocol::time_point now);
   void deliver_to(session_key key, protocol::outbound_message out, protocol::time_point now);
+  void request_flush();
+  // Writes or removes the session's record as its expiry interval says.
+  void persist_session(protocol::session_state& state, const codec::will_message* will,
+                       protocol::time_point now);
+  void set_persisted(protocol::session_state& state, bool persisted);
+  // The store entry of a message leaving `state` without completing goes too.
+  void drop_entry(protocol::session_state& state, const protocol::outbound_message& out);
+  // The acknowledgement the attached connection is about to send waits for the open batch.
+  void hold_output(protocol::session_state& state);
   // Hands the shared-subscription messages this session has not acknowledged to other members
   // of their groups; with `fallback`, to offline members too (the session is ending).
   void redistribute_shared(protocol::session_state& state, bool fallback, protocol::time_point now);
@@ -74,7 +120,6 @@ class shard_core final : public protocol::broker_port {
   shard_links& links_;
   std::unordered_map<std::string, std::unique_ptr<protocol::session_state>> sessions_;
   std::unordered_map<std::uint64_t, protocol::session_state*> by_id_;
-  std::uint64_t next_id_ = 1;
   // Will delays and session expiries, at most one entry per (instant, session); entries leave
   // when the session reconnects or ends, so reconnect loops do not grow it.
   std::set<std::pair<protocol::time_point, std::uint64_t>> timers_;
@@ -82,6 +127,14 @@ class shard_core final : public protocol::broker_port {
   bool flush_scheduled_ = false;
   std::vector<match_hit> hits_;                              // reused by publish()
   std::optional<protocol::time_point> next_retained_sweep_;  // shard 0 only
+  core::journal journal_;
+  // Deliveries waiting for their message to be durable, by journal ticket, in arrival order.
+  struct held_deliveries {
+    std::uint64_t ticket = 0;
+    std::vector<std::pair<session_key, protocol::outbound_message>> deliveries;
+  };
+  std::deque<held_deliveries> held_;
+  std::vector<std::pair<session_key, protocol::outbound_message>> targets_;  // reused
 };
 
 }  // namespace tern::core

@@ -7,7 +7,7 @@ namespace tern::core {
 namespace {
 
 bool is_online(const subscriber& s) {
-  return s.online && s.online->load(std::memory_order_relaxed);
+  return s.presence && s.presence->online.load(std::memory_order_relaxed);
 }
 
 }  // namespace

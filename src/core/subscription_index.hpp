@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "codec/packets.hpp"
+#include "protocol/session_state.hpp"
 #include "topic/subscription_trie.hpp"
 
 namespace tern::core {
@@ -30,8 +31,9 @@ struct session_key {
 struct subscriber {
   codec::subscription_options options;
   std::optional<std::uint32_t> identifier;
-  // Whether the session has a live connection; shared groups prefer online members.
-  std::shared_ptr<const std::atomic<bool>> online;
+  // Whether the session has a live connection (shared groups prefer online members) and a
+  // record in the store (its QoS 1/2 messages are stored).
+  std::shared_ptr<const protocol::session_presence> presence;
   // The full "$share/<group>/<filter>" for members of a shared group, empty otherwise.
   std::string shared_filter;
 };

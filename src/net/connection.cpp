@@ -125,12 +125,28 @@ void connection::after_event() {
   if (session_.state() == protocol::session_phase::migrating) return migrate();
   log_state_change();
   flush();
-  if (session_.wants_close() && !write_in_flight_) return finish();
+  if (session_.wants_close() && !write_in_flight_ && !output_held()) return finish();
   update_timer();
+}
+
+void connection::on_commit() {
+  held_ = false;
+  after_event();
+}
+
+bool connection::output_held() const {
+  return session_.has_output() && !shard_.core().journal().durable(session_.hold_ticket());
 }
 
 void connection::flush() {
   if (write_in_flight_ || !session_.has_output() || finished_) return;
+  if (output_held()) {
+    if (!held_) {
+      held_ = true;
+      shard_.hold_until_durable(shared_from_this());
+    }
+    return;
+  }
   writing_ = session_.take_output_batch();
   // One gather write: encoded bytes interleaved with referenced payloads.
   gather_.clear();

@@ -34,6 +34,8 @@ class connection final : public std::enable_shared_from_this<connection>,
   // Flushes output produced by other clients' activity (deliveries, takeover).
   void on_output_ready() override;
   void after_event();
+  // The store commit this connection's output waited for may be durable now.
+  void on_commit();
   // The broker is stopping: say goodbye to the client and close.
   void shut_down();
 
@@ -45,6 +47,8 @@ class connection final : public std::enable_shared_from_this<connection>,
   void feed(std::span<const std::uint8_t> bytes);
   void migrate();
   void flush();
+  // True while the pending output acknowledges something not yet durable.
+  bool output_held() const;
   void update_timer();
   void on_timer();
   void finish();
@@ -63,6 +67,7 @@ class connection final : public std::enable_shared_from_this<connection>,
   bool read_in_flight_ = false;
   bool finished_ = false;
   bool flush_scheduled_ = false;
+  bool held_ = false;  // registered with the shard until a commit lets the output go
   std::string peer_;
 };
 

@@ -7,10 +7,13 @@
 namespace tern::net {
 
 server::server(boost::asio::io_context& control, std::size_t shard_count,
-               const protocol::session_settings& settings)
+               const protocol::session_settings& settings, storage::group_committer* committer,
+               protocol::message_reclaimer* reclaimer)
     : control_(control) {
   shared_.settings = settings;
   shared_.shard_count = shard_count;
+  shared_.committer = committer;
+  shared_.reclaimer = reclaimer;
   shards_.reserve(shard_count);
   for (std::size_t i = 0; i < shard_count; ++i) {
     shards_.push_back(std::make_unique<shard>(i, shared_, *this));
@@ -27,6 +30,13 @@ void server::post_deliveries(std::size_t target, std::vector<core::remote_delive
 void server::schedule_outbox_flush(std::size_t index) {
   auto& s = *shards_[index];
   boost::asio::post(s.context(), [&s] { s.core().flush_outboxes(); });
+}
+
+void server::commit(std::size_t index, storage::write_batch&& batch, std::uint64_t ticket) {
+  auto& s = *shards_[index];
+  shared_.committer->submit(std::move(batch), [&s, ticket] {
+    boost::asio::post(s.context(), [&s, ticket] { s.on_durable(ticket); });
+  });
 }
 
 void server::hand_over(std::size_t target, boost::asio::ip::tcp::socket::native_handle_type handle,
@@ -77,6 +87,12 @@ void server::stop() {
 
 void server::join() {
   for (auto& s : shards_) s->join();
+}
+
+std::vector<core::shard_core*> server::cores() {
+  std::vector<core::shard_core*> out;
+  for (auto& s : shards_) out.push_back(&s->core());
+  return out;
 }
 
 std::vector<boost::asio::ip::tcp::endpoint> server::local_endpoints() const {

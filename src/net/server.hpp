@@ -22,8 +22,11 @@ struct listen_endpoint {
 
 class server final : public core::shard_links {
  public:
+  // `committer` and `reclaimer` are the store's (both null in memory mode); they outlive the
+  // server.
   server(boost::asio::io_context& control, std::size_t shard_count,
-         const protocol::session_settings& settings);
+         const protocol::session_settings& settings, storage::group_committer* committer = nullptr,
+         protocol::message_reclaimer* reclaimer = nullptr);
   ~server();
 
   // Binds every endpoint (throws if a required one fails), then starts the shards.
@@ -36,10 +39,13 @@ class server final : public core::shard_links {
   std::vector<boost::asio::ip::tcp::endpoint> local_endpoints() const;
   // Broker-wide state; configure it before start().
   core::broker_shared& shared() noexcept { return shared_; }
+  // Every shard's core, for restoring state before start().
+  std::vector<core::shard_core*> cores();
 
   // core::shard_links
   void post_deliveries(std::size_t target, std::vector<core::remote_delivery>&& batch) override;
   void schedule_outbox_flush(std::size_t shard) override;
+  void commit(std::size_t shard, storage::write_batch&& batch, std::uint64_t ticket) override;
 
   // Moves a socket (and bytes already read from it) to shard `target`. Any thread.
   void hand_over(std::size_t target, boost::asio::ip::tcp::socket::native_handle_type handle,

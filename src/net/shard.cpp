@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 
+#include "core/store_reclaimer.hpp"
 #include "net/connection.hpp"
 #include "net/server.hpp"
 
@@ -33,11 +34,14 @@ shard::~shard() {
   // Close connections before the core goes (declaration order guarantees it as well).
   connections_.clear();
   to_flush_.clear();
+  held_.clear();
 }
 
 void shard::start() {
   arm_tick();
   thread_ = std::thread([this] {
+    // Messages released on this thread delete their store records through this shard's batch.
+    core::store_reclaimer::bind_thread(&core_.journal());
     try {
       context_.run();
     } catch (const std::exception& e) {
@@ -99,6 +103,18 @@ void shard::forget(connection* c) {
 void shard::schedule_flush(std::shared_ptr<connection> c) {
   if (to_flush_.empty()) asio::post(context_, [this] { flush_connections(); });
   to_flush_.push_back(std::move(c));
+}
+
+void shard::hold_until_durable(std::shared_ptr<connection> c) {
+  held_.push_back(std::move(c));
+}
+
+void shard::on_durable(std::uint64_t ticket) {
+  core_.on_durable(ticket, protocol::clock::now());
+  auto waiting = std::move(held_);
+  held_.clear();
+  for (auto& c : waiting) c->on_commit();  // held again if its ticket is still pending
+  core_.flush_outboxes();
 }
 
 void shard::flush_connections() {

@@ -47,6 +47,10 @@ class shard {
   void forget(connection* c);
   // Flushes `c` once the current batch of work is done (one post for many connections).
   void schedule_flush(std::shared_ptr<connection> c);
+  // `c` has output that waits for a store commit: it is flushed when the commit is durable.
+  void hold_until_durable(std::shared_ptr<connection> c);
+  // The store committed this shard's journal up to `ticket`.
+  void on_durable(std::uint64_t ticket);
   // Moves a connection's socket to the shard hosting its client identifier.
   void migrate(std::size_t target, boost::asio::ip::tcp::socket::native_handle_type handle,
                boost::asio::ip::tcp protocol, std::vector<std::uint8_t> pending, std::string peer);
@@ -69,6 +73,7 @@ class shard {
   core::shard_core core_;  // declared before connections_: sessions detach from it on teardown
   std::unordered_map<connection*, std::shared_ptr<connection>> connections_;
   std::vector<std::shared_ptr<connection>> to_flush_;
+  std::vector<std::shared_ptr<connection>> held_;  // output waiting for a commit
   std::vector<std::uint8_t> scratch_;
   bool stopping_ = false;
 };

@@ -44,13 +44,27 @@ class broker_port {
   // The connection ended (whatever the cause); the session stays or goes by its expiry.
   virtual void detach(session_state& state, end_kind kind, time_point now) = 0;
 
-  virtual void publish(message_ptr msg, time_point now) = 0;
+  // Routes a message from `state`'s client (or its will). The message is not shared yet: the
+  // core may stamp it with its store identity.
+  virtual void publish(session_state* publisher, mutable_message_ptr msg, time_point now) = 0;
   virtual subscribe_result subscribe(session_state& state, const codec::subscription& sub,
                                      std::optional<std::uint32_t> identifier) = 0;
   virtual bool unsubscribe(session_state& state, std::string_view filter) = 0;
   // Delivers the retained messages matching a new subscription to `s` (through deliver()).
   virtual void send_retained(session& s, const codec::subscription& sub,
                              std::optional<std::uint32_t> identifier, time_point now) = 0;
+
+  // Persistence of the delivery state. A core without a store ignores them.
+  //
+  // False while the store cannot write: QoS 1/2 publishes are refused, not acknowledged.
+  virtual bool accepting_durable() const { return true; }
+  // An inbound QoS 2 packet identifier starts (`awaiting` true) or ends waiting for PUBREL.
+  virtual void inbound_qos2(session_state&, std::uint16_t /*packet_id*/, bool /*awaiting*/) {}
+  // A QoS 2 message was sent for the first time with this packet identifier, or its PUBREC came:
+  // the state is stored before the client may see what follows.
+  virtual void outbound_progress(session_state&, const inflight_message&) {}
+  // A message left the session: acknowledged, refused by the client, expired or dropped.
+  virtual void outbound_done(session_state&, const outbound_message&) {}
 };
 
 // Told when a session produced output outside of its own input handling (a delivery from

@@ -2,9 +2,9 @@
 
 namespace tern::protocol {
 
-message_ptr make_message(std::string topic, codec::binary payload, codec::qos qos_level,
-                         bool retain, codec::properties&& props, time_point now,
-                         std::uint64_t origin_session) {
+mutable_message_ptr make_message(std::string topic, codec::binary payload, codec::qos qos_level,
+                                 bool retain, codec::properties&& props, time_point now,
+                                 std::uint64_t origin_session) {
   auto msg = std::make_shared<message>();
   msg->topic = std::move(topic);
   msg->payload = std::move(payload);

@@ -15,6 +15,14 @@ namespace tern::protocol {
 using clock = std::chrono::steady_clock;
 using time_point = clock::time_point;
 
+// Told when a message that has a record in the store is no longer referenced in memory, so the
+// record can go too. Must outlive every message.
+class message_reclaimer {
+ public:
+  virtual ~message_reclaimer() = default;
+  virtual void reclaim(std::uint64_t store_id) noexcept = 0;
+};
+
 struct message {
   std::string topic;
   codec::binary payload;
@@ -25,17 +33,28 @@ struct message {
   codec::properties props;
   std::optional<time_point> expires_at;  // from Message Expiry Interval
   std::uint64_t origin_session = 0;      // publisher's session, for No Local; 0 = the broker
+  // Set by the core when the message is written to the store (before it is shared).
+  std::uint64_t store_id = 0;
+  message_reclaimer* reclaimer = nullptr;
+
+  message() = default;
+  message(const message&) = delete;
+  message& operator=(const message&) = delete;
+  ~message() {
+    if (reclaimer != nullptr) reclaimer->reclaim(store_id);
+  }
 
   bool expired(time_point now) const noexcept { return expires_at && now >= *expires_at; }
 };
 
 using message_ptr = std::shared_ptr<const message>;
+using mutable_message_ptr = std::shared_ptr<message>;  // before it is shared
 
 // A message from a PUBLISH or a will: keeps the properties a broker forwards (payload format,
 // content type, response topic, correlation data, user properties) and turns Message Expiry
 // Interval into an instant.
-message_ptr make_message(std::string topic, codec::binary payload, codec::qos qos_level,
-                         bool retain, codec::properties&& props, time_point now,
-                         std::uint64_t origin_session);
+mutable_message_ptr make_message(std::string topic, codec::binary payload, codec::qos qos_level,
+                                 bool retain, codec::properties&& props, time_point now,
+                                 std::uint64_t origin_session);
 
 }  // namespace tern::protocol

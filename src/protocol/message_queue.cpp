@@ -8,29 +8,34 @@ std::size_t cost(const outbound_message& m) {
 }
 }  // namespace
 
-bool enqueue(session_state& state, outbound_message out, const session_settings& settings) {
+std::vector<outbound_message> enqueue(session_state& state, outbound_message out,
+                                      const session_settings& settings) {
   const std::size_t size = cost(out);
   const auto full = [&] {
     return state.queue.size() >= settings.max_queued_messages ||
            state.queued_bytes + size > settings.max_queued_bytes;
   };
-  bool dropped = false;
+  std::vector<outbound_message> dropped;
   if (full()) {
     if (settings.queue_policy == queue_full_policy::drop_new || state.queue.empty()) {
       ++state.dropped_messages;
-      return false;
+      dropped.push_back(std::move(out));
+      return dropped;
     }
     while (!state.queue.empty() && full()) {
-      dequeue(state);
+      dropped.push_back(dequeue(state));
       ++state.dropped_messages;
-      dropped = true;
     }
-    if (full()) return false;  // a single message larger than the byte limit
+    if (full()) {  // a single message larger than the byte limit
+      ++state.dropped_messages;
+      dropped.push_back(std::move(out));
+      return dropped;
+    }
   }
   state.queued_bytes += size;
   if (out.qos_level == codec::qos::at_most_once) ++state.queued_qos0;
   state.queue.push_back(std::move(out));
-  return !dropped;
+  return dropped;
 }
 
 outbound_message dequeue(session_state& state) {

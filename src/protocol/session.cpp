@@ -395,6 +395,7 @@ void session::close(reason_code reason, std::string detail, end_kind kind, bool 
   close_ = close_info{reason, std::move(detail), by_client};
   if (state_ != nullptr) {
     auto* state = state_;
+    hold_ticket_ = state->hold_ticket;
     state_ = nullptr;
     state->attached = nullptr;
     // On takeover the core has already handed the state to the new connection.

@@ -112,6 +112,10 @@ class session {
   std::optional<codec::protocol_version> version() const noexcept { return version_; }
   std::uint16_t keep_alive() const noexcept { return keep_alive_; }
   const session_state* persistent() const noexcept { return state_; }
+  // The store commit the pending output waits for (0: none). See session_state::hold_ticket.
+  std::uint64_t hold_ticket() const noexcept {
+    return state_ != nullptr ? state_->hold_ticket : hold_ticket_;
+  }
 
  private:
   void handle(codec::packet&& packet);
@@ -130,6 +134,10 @@ class session {
   void route(codec::publish&& publish);
   void resume_session();
   void pump_queue();
+  // Appends to the session queue; whatever the queue limits drop is reported to the core.
+  void queue_message(outbound_message out);
+  // Sends a QoS 1/2 message with a new packet identifier and tracks it in flight.
+  void start_delivery(outbound_message out);
   void resend_waiting();
   std::size_t window() const noexcept;
   std::uint16_t allocate_packet_id();
@@ -174,6 +182,7 @@ class session {
   std::uint64_t dropped_for_slowness_ = 0;  // QoS 0 messages dropped while backlogged
   output_batch output_;
   std::size_t referenced_bytes_ = 0;  // payload bytes referenced by output_.payloads
+  std::uint64_t hold_ticket_ = 0;     // kept from the session state when it is detached
   close_info close_;
 };
 

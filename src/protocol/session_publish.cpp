@@ -20,6 +20,11 @@ namespace {
 // Payloads from this size on are written from the shared message instead of being copied.
 constexpr std::size_t k_referenced_payload = 512;
 
+std::string_view refusal_detail(reason_code reason) {
+  return reason == reason_code::quota_exceeded ? "the broker cannot store messages right now"
+                                               : "payload is not valid UTF-8";
+}
+
 bool is_utf8_payload(const binary& payload) {
   return is_valid_mqtt_utf8(
       std::string_view(reinterpret_cast<const char*>(payload.data()), payload.size()));
@@ -68,6 +73,16 @@ void session::handle_publish(publish&& p) {
     reason = reason_code::payload_format_invalid;  // acknowledged, not routed
   }
 
+  const bool accepted_before =
+      p.qos_level == qos::exactly_once && state_->inbound_qos2.contains(p.packet_id);
+  if (p.qos_level != qos::at_most_once && reason == reason_code::success && !accepted_before &&
+      !port_.accepting_durable()) {
+    // The store cannot write: the message is refused rather than acknowledged and then lost.
+    // MQTT 5 clients hear why; earlier levels get no acknowledgement and send it again later.
+    if (!v5) return;
+    reason = reason_code::quota_exceeded;
+  }
+
   switch (p.qos_level) {
     case qos::at_most_once:
       route(std::move(p));
@@ -78,7 +93,7 @@ void session::handle_publish(publish&& p) {
       puback ack;
       ack.packet_id = id;
       ack.reason = reason;
-      if (is_error(reason)) ack.props.reason_string = problem_detail("payload is not valid UTF-8");
+      if (is_error(reason)) ack.props.reason_string = problem_detail(refusal_detail(reason));
       return send(ack);
     }
     case qos::exactly_once: {
@@ -94,20 +109,22 @@ void session::handle_publish(publish&& p) {
         // Route once; a resend of this id before PUBREL is only acknowledged [MQTT-4.3.3-10].
         if (reason == reason_code::success) {
           pending.insert(id);
+          port_.inbound_qos2(*state_, id, true);
           route(std::move(p));
         }
       }
       pubrec ack;
       ack.packet_id = id;
       ack.reason = reason;
-      if (is_error(reason)) ack.props.reason_string = problem_detail("payload is not valid UTF-8");
+      if (is_error(reason)) ack.props.reason_string = problem_detail(refusal_detail(reason));
       return send(ack);
     }
   }
 }
 
 void session::route(publish&& p) {
-  port_.publish(make_message(std::move(p.topic), std::move(p.payload), p.qos_level, p.retain,
+  port_.publish(state_,
+                make_message(std::move(p.topic), std::move(p.payload), p.qos_level, p.retain,
                              std::move(p.props), now_, state_->id),
                 now_);
 }
@@ -118,6 +135,8 @@ void session::handle_pubrel(const pubrel& rel) {
   if (state_->inbound_qos2.erase(rel.packet_id) == 0) {
     comp.reason = reason_code::packet_identifier_not_found;
     comp.props.reason_string = problem_detail("no QoS 2 message with this packet identifier");
+  } else {
+    port_.inbound_qos2(*state_, rel.packet_id, false);
   }
   send(comp);
 }
@@ -128,6 +147,7 @@ void session::handle_puback(const puback& ack) {
     return m.packet_id == ack.packet_id && m.out.qos_level == qos::at_least_once;
   });
   if (it == inflight.end()) return;  // a late or duplicate PUBACK: nothing to do
+  port_.outbound_done(*state_, it->out);
   inflight.erase(it);
   pump_queue();
 }
@@ -146,10 +166,12 @@ void session::handle_pubrec(const pubrec& ack) {
   }
   if (is_error(ack.reason)) {
     // The subscriber refused the message: the exchange ends here [MQTT-4.3.3-4].
+    port_.outbound_done(*state_, it->out);
     inflight.erase(it);
     return pump_queue();
   }
   it->pubrec_received = true;
+  port_.outbound_progress(*state_, *it);  // stored before PUBREL goes out
   send(rel);
 }
 
@@ -159,6 +181,7 @@ void session::handle_pubcomp(const pubcomp& ack) {
     return m.packet_id == ack.packet_id && m.pubrec_received;
   });
   if (it == inflight.end()) return;
+  port_.outbound_done(*state_, it->out);
   inflight.erase(it);
   pump_queue();
 }
@@ -181,9 +204,9 @@ std::uint16_t session::allocate_packet_id() {
 void session::deliver(outbound_message out, time_point now) {
   now_ = now;
   if (phase_ != session_phase::connected || state_ == nullptr) return;
-  if (out.msg->expired(now)) return;
+  if (out.msg->expired(now)) return port_.outbound_done(*state_, out);
   if (out.qos_level == qos::at_most_once && state_->queued_qos0 > 0) {
-    enqueue(*state_, std::move(out), settings_);  // behind QoS 0 queued offline, in order
+    queue_message(std::move(out));  // behind QoS 0 queued offline, in order
   } else if (out.qos_level == qos::at_most_once) {
     // A slow consumer loses QoS 0 messages rather than growing the broker's memory.
     if (output_backlogged()) {
@@ -192,14 +215,26 @@ void session::deliver(outbound_message out, time_point now) {
     }
     send_publish(out, 0, false);
   } else if (state_->queue.empty() && state_->inflight.size() < window() && !output_backlogged()) {
-    const auto id = allocate_packet_id();
-    if (send_publish(out, id, false)) {
-      state_->inflight.push_back(inflight_message{std::move(out), id, false, false});
-    }
+    start_delivery(std::move(out));
   } else {
-    enqueue(*state_, std::move(out), settings_);
+    queue_message(std::move(out));
   }
   wake();
+}
+
+void session::queue_message(outbound_message out) {
+  for (const auto& dropped : enqueue(*state_, std::move(out), settings_)) {
+    port_.outbound_done(*state_, dropped);
+  }
+}
+
+void session::start_delivery(outbound_message out) {
+  const auto id = allocate_packet_id();
+  if (!send_publish(out, id, false)) return port_.outbound_done(*state_, out);
+  state_->inflight.push_back(inflight_message{std::move(out), id, false, false});
+  if (state_->inflight.back().out.qos_level == qos::exactly_once) {
+    port_.outbound_progress(*state_, state_->inflight.back());
+  }
 }
 
 void session::on_output_drained(time_point now) {
@@ -213,15 +248,15 @@ void session::pump_queue() {
   resend_waiting();
   while (!state.queue.empty() && state.inflight.size() < window() && !output_backlogged()) {
     auto out = dequeue(state);
-    if (out.msg->expired(now_)) continue;  // never started: drop [MQTT-3.3.2-5]
+    if (out.msg->expired(now_)) {  // never started: drop [MQTT-3.3.2-5]
+      port_.outbound_done(state, out);
+      continue;
+    }
     if (out.qos_level == qos::at_most_once) {
       send_publish(out, 0, false);
       continue;
     }
-    const auto id = allocate_packet_id();
-    if (send_publish(out, id, false)) {
-      state.inflight.push_back(inflight_message{std::move(out), id, false, false});
-    }
+    start_delivery(std::move(out));
   }
 }
 
@@ -242,6 +277,7 @@ void session::resume_session() {
     } else if (outstanding < window()) {
       it->awaiting_resend = false;
       if (!send_publish(it->out, it->packet_id, true)) {
+        port_.outbound_done(*state_, it->out);
         it = inflight.erase(it);  // now too large for the client: dropped as if delivered
         continue;
       }
@@ -266,6 +302,7 @@ void session::resend_waiting() {
     }
     it->awaiting_resend = false;
     if (!send_publish(it->out, it->packet_id, true)) {
+      port_.outbound_done(*state_, it->out);
       it = inflight.erase(it);  // now too large for the client: dropped as if delivered
       continue;
     }

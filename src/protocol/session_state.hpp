@@ -37,6 +37,9 @@ struct outbound_message {
   // Set when only a shared subscription matched: if this member leaves before acknowledging,
   // the message goes to another member of the group.
   std::string shared_filter;
+  // The store holds an entry for this message in this session's queue (persistent sessions,
+  // QoS 1/2): it goes when the delivery completes or the message is dropped.
+  bool stored = false;
 };
 
 struct inflight_message {
@@ -48,9 +51,15 @@ struct inflight_message {
   bool awaiting_resend = false;
 };
 
+// What other shards may read about a session without touching it.
+struct session_presence {
+  std::atomic<bool> online{false};      // a connection is attached
+  std::atomic<bool> persistent{false};  // the session has a record in the store
+};
+
 struct session_state {
   std::string client_id;
-  std::uint64_t id = 0;  // unique within the broker for the process lifetime
+  std::uint64_t id = 0;  // unique within the broker, also across restarts (store key)
   codec::protocol_version version = codec::protocol_version::v5;
   std::uint32_t expiry_interval = 0;  // seconds; 0xFFFFFFFF never
   std::map<std::string, subscription_record, std::less<>> subscriptions;  // by full filter
@@ -66,8 +75,13 @@ struct session_state {
   std::optional<time_point> will_at;     // a will waiting for its delay
   std::optional<time_point> expires_at;  // set while no connection is attached
   session* attached = nullptr;           // the live connection, if any
-  // Mirrors attached != nullptr for other shards (shared subscriptions prefer online members).
-  std::shared_ptr<std::atomic<bool>> online = std::make_shared<std::atomic<bool>>(false);
+  // Mirrors attached != nullptr and persisted for other shards.
+  std::shared_ptr<session_presence> presence = std::make_shared<session_presence>();
+  // The session has a record in the store (expiry interval above zero).
+  bool persisted = false;
+  // Output of the attached connection waits until the store's commit with this ticket: it
+  // acknowledges something that must be durable first.
+  std::uint64_t hold_ticket = 0;
 
   std::uint64_t dropped_messages = 0;  // lost to queue limits, for logs and metrics
 };

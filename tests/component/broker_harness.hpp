@@ -138,6 +138,7 @@ inline codec::subscription_options sub_options(
 struct no_links final : core::shard_links {
   void post_deliveries(std::size_t, std::vector<core::remote_delivery>&&) override {}
   void schedule_outbox_flush(std::size_t) override {}
+  void commit(std::size_t, storage::write_batch&&, std::uint64_t) override {}
 };
 
 class broker_harness;

@@ -37,6 +37,7 @@ using protocol::time_point;
 struct no_links final : core::shard_links {
   void post_deliveries(std::size_t, std::vector<core::remote_delivery>&&) override {}
   void schedule_outbox_flush(std::size_t) override {}
+  void commit(std::size_t, storage::write_batch&&, std::uint64_t) override {}
 };
 
 const std::vector<std::string> k_filters{"a/b", "a/+", "a/#", "#", "+/b", "b/c", "will/+"};

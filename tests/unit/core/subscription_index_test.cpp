@@ -9,7 +9,12 @@ namespace {
 
 struct member {
   session_key key;
-  std::shared_ptr<std::atomic<bool>> online = std::make_shared<std::atomic<bool>>(true);
+  std::shared_ptr<protocol::session_presence> presence = online_presence();
+  static std::shared_ptr<protocol::session_presence> online_presence() {
+    auto p = std::make_shared<protocol::session_presence>();
+    p->online = true;
+    return p;
+  }
 };
 
 class subscription_index_test : public ::testing::Test {
@@ -19,7 +24,8 @@ class subscription_index_test : public ::testing::Test {
       members.push_back(member{{0, i + 1}});
       index.add(
           "$share/g/t/+", members.back().key,
-          subscriber{{codec::qos::at_least_once, false, false, {}}, {}, members.back().online, {}});
+          subscriber{
+              {codec::qos::at_least_once, false, false, {}}, {}, members.back().presence, {}});
     }
   }
   std::map<std::uint64_t, int> deliveries(subscription_index& index, int count,
@@ -47,11 +53,11 @@ TEST_F(subscription_index_test, offline_members_are_skipped_while_others_are_onl
   subscription_index index;
   std::vector<member> members;
   add_members(index, members);
-  members[1].online->store(false);
+  members[1].presence->online.store(false);
   const auto seen = deliveries(index, 20);
   EXPECT_FALSE(seen.contains(members[1].key.session));
   EXPECT_EQ(seen.at(members[0].key.session) + seen.at(members[2].key.session), 20);
-  for (auto& m : members) m.online->store(false);
+  for (auto& m : members) m.presence->online.store(false);
   EXPECT_EQ(deliveries(index, 3).size(), 3u);  // nobody online: still delivered (queued)
 }
 
@@ -79,8 +85,8 @@ TEST_F(subscription_index_test, pick_shared_member_excludes_the_leaver) {
     ASSERT_TRUE(hit);
     EXPECT_NE(hit->key, members[0].key);
   }
-  members[1].online->store(false);
-  members[2].online->store(false);
+  members[1].presence->online.store(false);
+  members[2].presence->online.store(false);
   EXPECT_FALSE(index.pick_shared_member("$share/g/t/+", members[0].key, false));
   const auto fallback = index.pick_shared_member("$share/g/t/+", members[0].key, true);
   if (fallback) {

@@ -1,0 +1,118 @@
+#include "core/journal.hpp"
+
+#include <chrono>
+
+namespace tern::core {
+
+namespace {
+std::int64_t wall_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+std::int64_t to_wall_ms(protocol::time_point at, protocol::time_point now) {
+  return wall_now_ms() + std::chrono::duration_cast<std::chrono::milliseconds>(at - now).count();
+}
+
+protocol::time_point from_wall_ms(std::int64_t wall_ms, protocol::time_point now) {
+  return now + std::chrono::milliseconds(wall_ms - wall_now_ms());
+}
+
+void journal::put_session(const protocol::session_state& state, const codec::will_message* will,
+                          protocol::time_point now) {
+  if (!enabled()) return;
+  storage::session_record r;
+  r.session_id = state.id;
+  r.client_id = state.client_id;
+  r.version = state.version;
+  r.expiry_interval = state.expiry_interval;
+  if (state.expires_at) r.expires_at_ms = to_wall_ms(*state.expires_at, now);
+  if (will != nullptr) r.will = *will;
+  if (state.will_at) r.will_at_ms = to_wall_ms(*state.will_at, now);
+  batch_.put(storage::keys::of_session(state.id), storage::encode(r));
+}
+
+void journal::erase_session(std::uint64_t session_id) {
+  if (!enabled()) return;
+  for (const char kind :
+       {storage::keys::entry, storage::keys::subscription, storage::keys::inbound}) {
+    auto [begin, end] = storage::keys::session_range(kind, session_id);
+    batch_.erase_range(std::move(begin), std::move(end));
+  }
+  batch_.erase(storage::keys::of_session(session_id));
+}
+
+void journal::put_subscription(std::uint64_t session_id, const std::string& filter,
+                               const protocol::subscription_record& record) {
+  if (!enabled()) return;
+  storage::subscription_record r{session_id, filter, record.options, record.identifier};
+  batch_.put(storage::keys::of_subscription(session_id, filter), storage::encode(r));
+}
+
+void journal::erase_subscription(std::uint64_t session_id, std::string_view filter) {
+  if (!enabled()) return;
+  batch_.erase(storage::keys::of_subscription(session_id, filter));
+}
+
+void journal::put_inbound(std::uint64_t session_id, std::uint16_t packet_id) {
+  if (!enabled()) return;
+  batch_.put(storage::keys::of_inbound(session_id, packet_id), {});
+}
+
+void journal::erase_inbound(std::uint64_t session_id, std::uint16_t packet_id) {
+  if (!enabled()) return;
+  batch_.erase(storage::keys::of_inbound(session_id, packet_id));
+}
+
+void journal::put_message(const protocol::message& msg, protocol::time_point now) {
+  if (!enabled()) return;
+  storage::message_record r;
+  r.id = msg.store_id;
+  r.origin_session = msg.origin_session;
+  r.topic = msg.topic;
+  r.payload = msg.payload;
+  r.qos_level = msg.qos_level;
+  r.retain = msg.retain;
+  if (msg.expires_at) r.expires_at_ms = to_wall_ms(*msg.expires_at, now);
+  r.props = msg.props;
+  batch_.put(storage::keys::of_message(msg.store_id), storage::encode(r));
+}
+
+void journal::erase_message(std::uint64_t message_id) {
+  if (!enabled()) return;
+  batch_.erase(storage::keys::of_message(message_id));
+}
+
+void journal::put_entry(std::uint64_t session_id, const protocol::outbound_message& out,
+                        std::uint16_t packet_id, bool pubrec_received) {
+  if (!enabled()) return;
+  storage::entry_record r;
+  r.session_id = session_id;
+  r.message_id = out.msg->store_id;
+  r.qos_level = out.qos_level;
+  r.retain = out.retain;
+  r.packet_id = packet_id;
+  r.pubrec_received = pubrec_received;
+  r.subscription_ids = out.subscription_ids;
+  r.shared_filter = out.shared_filter;
+  batch_.put(storage::keys::of_entry(session_id, r.message_id), storage::encode(r));
+}
+
+void journal::erase_entry(std::uint64_t session_id, std::uint64_t message_id) {
+  if (!enabled()) return;
+  batch_.erase(storage::keys::of_entry(session_id, message_id));
+}
+
+void journal::put_retained(std::string_view topic, std::uint64_t message_id) {
+  if (!enabled()) return;
+  batch_.put(storage::keys::of_retained(topic), storage::encode_retained(message_id));
+}
+
+void journal::erase_retained(std::string_view topic) {
+  if (!enabled()) return;
+  batch_.erase(storage::keys::of_retained(topic));
+}
+
+}  // namespace tern::core

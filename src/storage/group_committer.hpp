@@ -1,0 +1,74 @@
+#pragma once
+// The storage thread: group commit.
+//
+// Model. Shards hand in write batches, each with a completion. The thread takes everything
+// handed in since its last write, applies it as one atomic write with one fsync (or one write to
+// the kernel in `os` mode), then runs the completions in submission order. Under load one fsync
+// covers the batches of many publishes, so throughput does not pay one disk flush per message.
+// Submission order is commit order: a shard that hands in its batch before telling another shard
+// about a message knows the other shard's later changes to it land after it.
+//
+// When a write fails (disk full, I/O error) the same batch is retried, with back-off, until it
+// succeeds; meanwhile healthy() is false so shards refuse new QoS 1/2 publishes, and completions
+// wait: nothing that depends on the failed write is acknowledged.
+//
+// Thread: submit(), erase_later() and healthy() from any thread; the rest from the owner.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "storage/kv_backend.hpp"
+#include "storage/write_batch.hpp"
+
+namespace tern::storage {
+
+struct commit_stats {
+  std::uint64_t commits = 0;  // backend writes
+  std::uint64_t batches = 0;  // batches handed in
+  std::uint64_t failures = 0;
+  std::uint64_t commit_micros = 0;  // time spent in backend writes
+};
+
+class group_committer {
+ public:
+  using completion = std::function<void()>;
+
+  group_committer(kv_backend& backend, durability mode);
+  ~group_committer();
+  group_committer(const group_committer&) = delete;
+  group_committer& operator=(const group_committer&) = delete;
+
+  // Queues `batch`; `done` runs on the storage thread once it is committed.
+  void submit(write_batch&& batch, completion done);
+  // Queues a deletion that nothing waits for (a message no longer referenced).
+  void erase_later(bytes key);
+  // False while writes fail.
+  bool healthy() const noexcept { return healthy_.load(std::memory_order_relaxed); }
+  // Commits what is queued and ends the thread. Gives up on a failing disk after `patience`.
+  void stop(std::chrono::milliseconds patience = std::chrono::seconds(5));
+  commit_stats stats() const;
+
+ private:
+  void run();
+  bool commit(write_batch& batch);
+
+  kv_backend& backend_;
+  durability mode_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  write_batch queued_;
+  std::vector<completion> completions_;
+  bool stopping_ = false;
+  std::chrono::steady_clock::time_point give_up_at_;
+  std::atomic<bool> healthy_{true};
+  commit_stats stats_;
+  std::thread thread_;
+};
+
+}  // namespace tern::storage

@@ -1,0 +1,310 @@
+#include "storage/records.hpp"
+
+#include <cstring>
+#include <span>
+
+#include "codec/byte_reader.hpp"
+#include "codec/byte_writer.hpp"
+#include "codec/property_codec.hpp"
+
+namespace tern::storage {
+
+namespace {
+
+using codec::detail::byte_reader;
+using codec::detail::property_context;
+
+constexpr std::uint8_t k_record_version = 1;
+
+// Appends fixed-width big-endian fields to a record.
+class record_writer {
+ public:
+  explicit record_writer(bytes& out) : out_(out) {}
+  void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void u16(std::uint16_t v) {
+    u8(static_cast<std::uint8_t>(v >> 8));
+    u8(static_cast<std::uint8_t>(v));
+  }
+  void u32(std::uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) u8(static_cast<std::uint8_t>(v >> shift));
+  }
+  void u64(std::uint64_t v) {
+    for (int shift = 56; shift >= 0; shift -= 8) u8(static_cast<std::uint8_t>(v >> shift));
+  }
+  void i64(std::int64_t v) { u64(static_cast<std::uint64_t>(v)); }
+  void text(std::string_view s) {
+    u32(static_cast<std::uint32_t>(s.size()));
+    out_.append(s);
+  }
+  void blob(const codec::binary& b) {
+    u32(static_cast<std::uint32_t>(b.size()));
+    out_.append(reinterpret_cast<const char*>(b.data()), b.size());
+  }
+  void props(const codec::properties& p) {
+    std::vector<std::uint8_t> encoded;
+    codec::detail::byte_writer w(encoded);
+    codec::detail::write_properties(w, p);
+    out_.append(reinterpret_cast<const char*>(encoded.data()), encoded.size());
+  }
+
+ private:
+  bytes& out_;
+};
+
+// Reads what record_writer wrote; failures latch in the underlying byte_reader.
+class record_reader {
+ public:
+  explicit record_reader(std::string_view data)
+      : in_(std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size())) {}
+  std::uint8_t u8() { return in_.u8(); }
+  std::uint16_t u16() { return in_.u16(); }
+  std::uint32_t u32() { return in_.u32(); }
+  std::uint64_t u64() {
+    const std::uint64_t high = in_.u32();
+    return (high << 32) | in_.u32();
+  }
+  std::int64_t i64() { return static_cast<std::int64_t>(u64()); }
+  std::string text() {
+    const auto raw = in_.bytes(in_.u32());
+    return std::string(raw.begin(), raw.end());
+  }
+  codec::binary blob() {
+    const auto raw = in_.bytes(in_.u32());
+    return codec::binary(raw.begin(), raw.end());
+  }
+  codec::properties props(property_context context) {
+    codec::properties p;
+    codec::detail::read_properties(in_, context, p);
+    return p;
+  }
+  bool ok_and_done() const { return !in_.failed() && in_.at_end(); }
+  bool failed() const { return in_.failed(); }
+
+ private:
+  byte_reader in_;
+};
+
+std::uint64_t read_id(std::string_view key, std::size_t offset) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8; ++i) {
+    v = (v << 8) | static_cast<std::uint8_t>(key[offset + i]);
+  }
+  return v;
+}
+
+bytes key_with_id(char kind, std::uint64_t id) {
+  bytes key(1, kind);
+  record_writer(key).u64(id);
+  return key;
+}
+
+bool valid_qos(std::uint8_t q) {
+  return q <= 2;
+}
+
+std::uint8_t pack_options(const codec::subscription_options& o) {
+  return static_cast<std::uint8_t>(static_cast<unsigned>(o.max_qos) | (o.no_local ? 4u : 0u) |
+                                   (o.retain_as_published ? 8u : 0u) |
+                                   (static_cast<unsigned>(o.retain) << 4));
+}
+
+}  // namespace
+
+namespace keys {
+
+bytes of_message(std::uint64_t id) {
+  return key_with_id(message, id);
+}
+
+bytes of_entry(std::uint64_t session_id, std::uint64_t message_id) {
+  auto key = key_with_id(entry, session_id);
+  record_writer(key).u64(message_id);
+  return key;
+}
+
+bytes of_subscription(std::uint64_t session_id, std::string_view filter) {
+  auto key = key_with_id(subscription, session_id);
+  key.append(filter);
+  return key;
+}
+
+bytes of_inbound(std::uint64_t session_id, std::uint16_t packet_id) {
+  auto key = key_with_id(inbound, session_id);
+  record_writer(key).u16(packet_id);
+  return key;
+}
+
+bytes of_retained(std::string_view topic) {
+  bytes key(1, retained);
+  key.append(topic);
+  return key;
+}
+
+bytes of_session(std::uint64_t session_id) {
+  return key_with_id(session, session_id);
+}
+
+std::pair<bytes, bytes> session_range(char kind, std::uint64_t session_id) {
+  return {key_with_id(kind, session_id), key_with_id(kind, session_id + 1)};
+}
+
+}  // namespace keys
+
+bytes encode(const message_record& r) {
+  bytes out;
+  out.reserve(64 + r.topic.size() + r.payload.size());
+  record_writer w(out);
+  w.u8(k_record_version);
+  w.u64(r.origin_session);
+  w.u8(static_cast<std::uint8_t>(r.qos_level));
+  w.u8(r.retain ? 1 : 0);
+  w.i64(r.expires_at_ms);
+  w.text(r.topic);
+  w.blob(r.payload);
+  w.props(r.props);
+  return out;
+}
+
+std::optional<message_record> decode_message(std::string_view key, std::string_view value) {
+  if (key.size() != 9) return std::nullopt;
+  record_reader in(value);
+  message_record r;
+  r.id = read_id(key, 1);
+  if (in.u8() != k_record_version) return std::nullopt;
+  r.origin_session = in.u64();
+  const auto q = in.u8();
+  r.retain = in.u8() != 0;
+  r.expires_at_ms = in.i64();
+  r.topic = in.text();
+  r.payload = in.blob();
+  r.props = in.props(property_context::publish);
+  if (!in.ok_and_done() || !valid_qos(q)) return std::nullopt;
+  r.qos_level = static_cast<codec::qos>(q);
+  return r;
+}
+
+bytes encode(const entry_record& r) {
+  bytes out;
+  record_writer w(out);
+  w.u8(static_cast<std::uint8_t>(r.qos_level));
+  w.u8(static_cast<std::uint8_t>((r.retain ? 1 : 0) | (r.pubrec_received ? 2 : 0)));
+  w.u16(r.packet_id);
+  w.text(r.shared_filter);
+  w.u32(static_cast<std::uint32_t>(r.subscription_ids.size()));
+  for (const auto id : r.subscription_ids) w.u32(id);
+  return out;
+}
+
+std::optional<entry_record> decode_entry(std::string_view key, std::string_view value) {
+  if (key.size() != 17) return std::nullopt;
+  record_reader in(value);
+  entry_record r;
+  r.session_id = read_id(key, 1);
+  r.message_id = read_id(key, 9);
+  const auto q = in.u8();
+  const auto flags = in.u8();
+  r.retain = (flags & 1) != 0;
+  r.pubrec_received = (flags & 2) != 0;
+  r.packet_id = in.u16();
+  r.shared_filter = in.text();
+  const auto count = in.u32();
+  for (std::uint32_t i = 0; i < count && !in.failed(); ++i) r.subscription_ids.push_back(in.u32());
+  if (!in.ok_and_done() || q == 0 || !valid_qos(q)) return std::nullopt;
+  r.qos_level = static_cast<codec::qos>(q);
+  return r;
+}
+
+bytes encode(const subscription_record& r) {
+  bytes out;
+  record_writer w(out);
+  w.u8(pack_options(r.options));
+  w.u8(r.identifier ? 1 : 0);
+  w.u32(r.identifier.value_or(0));
+  return out;
+}
+
+std::optional<subscription_record> decode_subscription(std::string_view key,
+                                                       std::string_view value) {
+  if (key.size() < 10) return std::nullopt;
+  record_reader in(value);
+  subscription_record r;
+  r.session_id = read_id(key, 1);
+  r.filter = std::string(key.substr(9));
+  const auto packed = in.u8();
+  const bool has_id = in.u8() != 0;
+  const auto id = in.u32();
+  if (!in.ok_and_done() || !valid_qos(packed & 3) || (packed >> 4) > 2) return std::nullopt;
+  r.options.max_qos = static_cast<codec::qos>(packed & 3);
+  r.options.no_local = (packed & 4) != 0;
+  r.options.retain_as_published = (packed & 8) != 0;
+  r.options.retain = static_cast<codec::retain_handling>(packed >> 4);
+  if (has_id) r.identifier = id;
+  return r;
+}
+
+bytes encode(const session_record& r) {
+  bytes out;
+  record_writer w(out);
+  w.u8(k_record_version);
+  w.text(r.client_id);
+  w.u8(static_cast<std::uint8_t>(r.version));
+  w.u32(r.expiry_interval);
+  w.i64(r.expires_at_ms);
+  w.i64(r.will_at_ms);
+  w.u8(r.will ? 1 : 0);
+  if (r.will) {
+    w.text(r.will->topic);
+    w.blob(r.will->payload);
+    w.u8(static_cast<std::uint8_t>(r.will->qos_level));
+    w.u8(r.will->retain ? 1 : 0);
+    w.props(r.will->props);
+  }
+  return out;
+}
+
+std::optional<session_record> decode_session(std::string_view key, std::string_view value) {
+  if (key.size() != 9) return std::nullopt;
+  record_reader in(value);
+  session_record r;
+  r.session_id = read_id(key, 1);
+  if (in.u8() != k_record_version) return std::nullopt;
+  r.client_id = in.text();
+  const auto version = in.u8();
+  r.expiry_interval = in.u32();
+  r.expires_at_ms = in.i64();
+  r.will_at_ms = in.i64();
+  if (in.u8() != 0) {
+    codec::will_message will;
+    will.topic = in.text();
+    will.payload = in.blob();
+    const auto q = in.u8();
+    will.retain = in.u8() != 0;
+    will.props = in.props(property_context::will);
+    if (!valid_qos(q)) return std::nullopt;
+    will.qos_level = static_cast<codec::qos>(q);
+    r.will = std::move(will);
+  }
+  if (!in.ok_and_done() || version < 3 || version > 5) return std::nullopt;
+  r.version = static_cast<codec::protocol_version>(version);
+  return r;
+}
+
+std::optional<inbound_record> decode_inbound(std::string_view key) {
+  if (key.size() != 11) return std::nullopt;
+  return inbound_record{read_id(key, 1),
+                        static_cast<std::uint16_t>((static_cast<std::uint8_t>(key[9]) << 8) |
+                                                   static_cast<std::uint8_t>(key[10]))};
+}
+
+bytes encode_retained(std::uint64_t message_id) {
+  bytes out;
+  record_writer(out).u64(message_id);
+  return out;
+}
+
+std::optional<retained_record> decode_retained(std::string_view key, std::string_view value) {
+  if (key.size() < 2 || value.size() != 8) return std::nullopt;
+  return retained_record{std::string(key.substr(1)), read_id(value, 0)};
+}
+
+}  // namespace tern::storage

@@ -1,0 +1,119 @@
+#pragma once
+// What Tern keeps on disk, as plain records, and their byte encoding.
+//
+// Key space (ids are 64-bit big-endian, so keys sort in id order):
+//   'm' msg_id                -> message_record   one per message, shared by every entry
+//   'q' session_id msg_id     -> entry_record     a message queued or in flight for a session
+//   'u' session_id filter     -> subscription_record
+//   'i' session_id packet_id  -> (empty)          inbound QoS 2 id awaiting PUBREL
+//   'r' topic                 -> msg_id           the retained message of a topic
+//   's' session_id            -> session_record
+//   'x' "format"              -> format version
+// Session ids and message ids come from one sequence that survives restarts, so a session that
+// ends and a new one with the same client identifier never share keys.
+//
+// Times are wall-clock milliseconds since the Unix epoch (steady clocks do not survive a
+// restart); 0 means "none".
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "codec/packets.hpp"
+
+namespace tern::storage {
+
+using bytes = std::string;  // keys and values as RocksDB sees them
+
+struct message_record {
+  std::uint64_t id = 0;
+  std::uint64_t origin_session = 0;
+  std::string topic;
+  codec::binary payload;
+  codec::qos qos_level = codec::qos::at_most_once;
+  bool retain = false;
+  std::int64_t expires_at_ms = 0;
+  codec::properties props;  // the forwarded ones (see protocol::make_message)
+  bool operator==(const message_record&) const = default;
+};
+
+struct entry_record {
+  std::uint64_t session_id = 0;
+  std::uint64_t message_id = 0;
+  codec::qos qos_level = codec::qos::at_least_once;
+  bool retain = false;
+  std::uint16_t packet_id = 0;   // QoS 2 sent with this id (0: not sent yet)
+  bool pubrec_received = false;  // QoS 2: PUBREL sent, waiting for PUBCOMP
+  std::vector<std::uint32_t> subscription_ids;
+  std::string shared_filter;
+  bool operator==(const entry_record&) const = default;
+};
+
+struct subscription_record {
+  std::uint64_t session_id = 0;
+  std::string filter;
+  codec::subscription_options options;
+  std::optional<std::uint32_t> identifier;
+  bool operator==(const subscription_record&) const = default;
+};
+
+struct session_record {
+  std::uint64_t session_id = 0;
+  std::string client_id;
+  codec::protocol_version version = codec::protocol_version::v5;
+  std::uint32_t expiry_interval = 0;
+  std::int64_t expires_at_ms = 0;  // set while disconnected
+  std::optional<codec::will_message> will;
+  std::int64_t will_at_ms = 0;  // a will waiting for its delay
+  bool operator==(const session_record&) const = default;
+};
+
+struct inbound_record {
+  std::uint64_t session_id = 0;
+  std::uint16_t packet_id = 0;
+  bool operator==(const inbound_record&) const = default;
+};
+
+struct retained_record {
+  std::string topic;
+  std::uint64_t message_id = 0;
+  bool operator==(const retained_record&) const = default;
+};
+
+namespace keys {
+inline constexpr char message = 'm';
+inline constexpr char entry = 'q';
+inline constexpr char subscription = 'u';
+inline constexpr char inbound = 'i';
+inline constexpr char retained = 'r';
+inline constexpr char session = 's';
+inline constexpr char meta = 'x';
+
+bytes of_message(std::uint64_t id);
+bytes of_entry(std::uint64_t session_id, std::uint64_t message_id);
+bytes of_subscription(std::uint64_t session_id, std::string_view filter);
+bytes of_inbound(std::uint64_t session_id, std::uint16_t packet_id);
+bytes of_retained(std::string_view topic);
+bytes of_session(std::uint64_t session_id);
+// [begin, end) covering every key of `kind` ('q', 'u', 'i') that belongs to a session.
+std::pair<bytes, bytes> session_range(char kind, std::uint64_t session_id);
+}  // namespace keys
+
+bytes encode(const message_record& r);
+bytes encode(const entry_record& r);
+bytes encode(const subscription_record& r);
+bytes encode(const session_record& r);
+bytes encode_retained(std::uint64_t message_id);
+
+// Decoders take the key and the value; they return nothing for a damaged record.
+std::optional<message_record> decode_message(std::string_view key, std::string_view value);
+std::optional<entry_record> decode_entry(std::string_view key, std::string_view value);
+std::optional<subscription_record> decode_subscription(std::string_view key,
+                                                       std::string_view value);
+std::optional<session_record> decode_session(std::string_view key, std::string_view value);
+std::optional<inbound_record> decode_inbound(std::string_view key);
+std::optional<retained_record> decode_retained(std::string_view key, std::string_view value);
+
+}  // namespace tern::storage
