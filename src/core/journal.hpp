@@ -29,6 +29,10 @@ class journal {
   bool enabled() const noexcept { return committer_ != nullptr; }
   // False while the store cannot write (disk full): QoS 1/2 publishes are refused.
   bool accepting() const noexcept { return committer_ == nullptr || committer_->healthy(); }
+  // True when the store has been failing long enough that output held for it is given up.
+  bool stalled() const noexcept {
+    return committer_ != nullptr && committer_->failing_for(std::chrono::seconds(1));
+  }
 
   std::uint64_t open_ticket() const noexcept { return next_ticket_; }
   bool durable(std::uint64_t ticket) const noexcept { return ticket <= durable_; }

@@ -91,14 +91,16 @@ void retained_store::match(std::string_view filter, protocol::time_point now,
   match_node(root_, levels, 0, now, out);
 }
 
-std::size_t retained_store::sweep(node& n, protocol::time_point now) {
+std::size_t retained_store::sweep(node& n, protocol::time_point now,
+                                  std::vector<protocol::message_ptr>& dropped_out) {
   std::size_t dropped = 0;
   if (n.msg && n.msg->expired(now)) {
+    dropped_out.push_back(std::move(n.msg));
     n.msg.reset();
     ++dropped;
   }
   for (auto it = n.children.begin(); it != n.children.end();) {
-    dropped += sweep(*it->second, now);
+    dropped += sweep(*it->second, now, dropped_out);
     if (!it->second->msg && it->second->children.empty()) {
       it = n.children.erase(it);
     } else {
@@ -108,10 +110,10 @@ std::size_t retained_store::sweep(node& n, protocol::time_point now) {
   return dropped;
 }
 
-std::size_t retained_store::sweep_expired(protocol::time_point now) {
+std::vector<protocol::message_ptr> retained_store::sweep_expired(protocol::time_point now) {
+  std::vector<protocol::message_ptr> dropped;
   std::lock_guard lock(mutex_);
-  const auto dropped = sweep(root_, now);
-  size_ -= dropped;
+  size_ -= sweep(root_, now, dropped);
   return dropped;
 }
 

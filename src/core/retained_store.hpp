@@ -24,9 +24,9 @@ class retained_store {
   void match(std::string_view filter, protocol::time_point now,
              std::vector<protocol::message_ptr>& out);
   std::size_t size();
-  // Drops retained messages whose expiry has passed and the branches left empty. Returns how
-  // many were dropped. Walks the whole store: call it rarely.
-  std::size_t sweep_expired(protocol::time_point now);
+  // Drops retained messages whose expiry has passed and the branches left empty. Returns the
+  // dropped messages. Walks the whole store: call it rarely.
+  std::vector<protocol::message_ptr> sweep_expired(protocol::time_point now);
 
  private:
   struct node {
@@ -40,7 +40,8 @@ class retained_store {
                          std::size_t depth, protocol::time_point now,
                          std::vector<protocol::message_ptr>& out);
   static bool prune(node& n, const std::vector<std::string_view>& levels, std::size_t depth);
-  static std::size_t sweep(node& n, protocol::time_point now);
+  static std::size_t sweep(node& n, protocol::time_point now,
+                           std::vector<protocol::message_ptr>& dropped_out);
 
   std::mutex mutex_;
   node root_;

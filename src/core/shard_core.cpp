@@ -288,8 +288,10 @@ void shard_core::tick(time_point now) {
   // One shard clears expired retained messages once a minute, so they do not pile up.
   if (index_ == 0 && (!next_retained_sweep_ || now >= *next_retained_sweep_)) {
     if (next_retained_sweep_) {
-      if (const auto dropped = shared_.retained.sweep_expired(now); dropped > 0) {
-        spdlog::debug("dropped {} expired retained message(s)", dropped);
+      // Their store records go as the messages leave memory; the topic's key, which a newer
+      // message from another shard may already have replaced, is cleared at the next start.
+      if (const auto dropped = shared_.retained.sweep_expired(now); !dropped.empty()) {
+        spdlog::debug("dropped {} expired retained message(s)", dropped.size());
       }
     }
     next_retained_sweep_ = now + std::chrono::minutes(1);
@@ -370,9 +372,11 @@ void shard_core::publish(session_state* publisher, mutable_message_ptr msg, time
     // The publisher's PUBACK / PUBREC waits for the write.
     if (publisher != nullptr && msg->qos_level != qos::at_most_once) hold_output(*publisher);
   }
-  if (wrote || !held_.empty()) {
+  if (msg->qos_level != qos::at_most_once && (wrote || !held_.empty())) {
     // Deliveries wait for the write too (a crash must not leave a delivered message the
     // publisher will send again), and later ones wait behind them to keep arrival order.
+    // QoS 0 messages never wait: order is kept per topic and QoS [MQTT-4.6.0-6], and QoS 0
+    // goes on while a full disk holds the rest.
     // A message that wrote nothing joins the last group, whose ticket is already on its way.
     const auto ticket = journal_.open_ticket();
     if (held_.empty() || (wrote && held_.back().ticket != ticket)) held_.push_back({ticket, {}});

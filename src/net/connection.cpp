@@ -134,6 +134,13 @@ void connection::on_commit() {
   after_event();
 }
 
+void connection::abandon_held_output() {
+  held_ = false;
+  if (finished_) return;
+  if (output_held()) session_.on_store_failure(protocol::clock::now());
+  after_event();
+}
+
 bool connection::output_held() const {
   return session_.has_output() && !shard_.core().journal().durable(session_.hold_ticket());
 }

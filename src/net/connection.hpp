@@ -36,6 +36,8 @@ class connection final : public std::enable_shared_from_this<connection>,
   void after_event();
   // The store commit this connection's output waited for may be durable now.
   void on_commit();
+  // The store cannot write: drop the output that waits for it and disconnect the client.
+  void abandon_held_output();
   // The broker is stopping: say goodbye to the client and close.
   void shut_down();
 

@@ -56,6 +56,7 @@ void shard::arm_tick() {
   tick_.async_wait([this](boost::system::error_code ec) {
     if (ec || stopping_) return;
     core_.tick(protocol::clock::now());
+    if (!held_.empty() && core_.journal().stalled()) abandon_held();
     arm_tick();
   });
 }
@@ -103,6 +104,15 @@ void shard::forget(connection* c) {
 void shard::schedule_flush(std::shared_ptr<connection> c) {
   if (to_flush_.empty()) asio::post(context_, [this] { flush_connections(); });
   to_flush_.push_back(std::move(c));
+}
+
+void shard::abandon_held() {
+  // The store cannot write: acknowledgements waiting for it will not come soon. Their clients
+  // are told (MQTT 5: DISCONNECT 0x97) and disconnected rather than left waiting; what they
+  // sent is written if the store recovers, and they send it again after reconnecting.
+  auto waiting = std::move(held_);
+  held_.clear();
+  for (auto& c : waiting) c->abandon_held_output();
 }
 
 void shard::hold_until_durable(std::shared_ptr<connection> c) {

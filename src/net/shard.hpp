@@ -61,6 +61,7 @@ class shard {
   void stop_on_thread();
   void arm_tick();
   void flush_connections();
+  void abandon_held();
 
   std::size_t index_;
   core::broker_shared& shared_;

@@ -224,6 +224,7 @@ void session::handle_connect(connect&& c) {
   ack.session_present = result.session_present;
   phase_ = session_phase::connected;
   send(ack);
+  connack_pending_ = true;
   resume_session();
 }
 
@@ -342,6 +343,23 @@ void session::on_server_shutdown(time_point now) {
   close(reason_code::server_shutting_down, "server shutting down", end_kind::with_will);
 }
 
+void session::on_store_failure(time_point now) {
+  now_ = now;
+  const bool connack_sent = !connack_pending_;
+  output_ = output_batch{};
+  referenced_bytes_ = 0;
+  connack_pending_ = false;
+  // Without its CONNACK the client may not see a DISCONNECT: it is just closed.
+  if (connack_sent && phase_ == session_phase::connected && version_ == protocol_version::v5) {
+    disconnect d{reason_code::quota_exceeded, {}};
+    d.props.reason_string = reason_string_for("the broker cannot store messages right now");
+    send(d);
+  }
+  close(reason_code::quota_exceeded, "the store cannot write: unacknowledged, disconnected",
+        end_kind::with_will);
+  hold_ticket_ = 0;  // what is left (the DISCONNECT) acknowledges nothing
+}
+
 void session::on_taken_over(time_point now) {
   now_ = now;
   if (version_ == protocol_version::v5) send(disconnect{reason_code::session_taken_over, {}});
@@ -408,6 +426,7 @@ void session::wake() {
 }
 
 output_batch session::take_output_batch() noexcept {
+  connack_pending_ = false;
   output_batch out;
   std::swap(out, output_);
   referenced_bytes_ = 0;

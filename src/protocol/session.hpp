@@ -78,6 +78,9 @@ class session {
   void on_server_shutdown(time_point now);
   // Another connection took this session over [MQTT-3.1.4-3]. Called by the core.
   void on_taken_over(time_point now);
+  // The store cannot write and the pending output waits for it: the output is dropped (nothing
+  // in it may reach the client) and the client is disconnected, MQTT 5 with 0x97.
+  void on_store_failure(time_point now);
 
   // The transport wrote the pending output: queued messages may go now.
   void on_output_drained(time_point now);
@@ -183,6 +186,7 @@ class session {
   output_batch output_;
   std::size_t referenced_bytes_ = 0;  // payload bytes referenced by output_.payloads
   std::uint64_t hold_ticket_ = 0;     // kept from the session state when it is detached
+  bool connack_pending_ = false;      // CONNACK is in output_, not yet taken by the transport
   close_info close_;
 };
 

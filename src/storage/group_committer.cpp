@@ -33,6 +33,13 @@ void group_committer::erase_later(bytes key) {
   // No wake-up: it rides along with the next commit.
 }
 
+bool group_committer::failing_for(std::chrono::milliseconds duration) const noexcept {
+  const auto since = failing_since_.load(std::memory_order_relaxed);
+  if (since == 0) return false;
+  const auto now = std::chrono::steady_clock::now().time_since_epoch();
+  return now - std::chrono::nanoseconds(since) >= duration;
+}
+
 void group_committer::stop(std::chrono::milliseconds patience) {
   {
     std::lock_guard lock(mutex_);
@@ -75,7 +82,23 @@ void group_committer::run() {
 
 bool group_committer::commit(write_batch& batch) {
   auto retry = k_first_retry;
+  bool writable = true;
   while (true) {
+    if (!writable) {
+      // Wait, then try to make the store writable again; never write to a failed one.
+      {
+        std::unique_lock lock(mutex_);
+        if (stopping_ && std::chrono::steady_clock::now() >= give_up_at_) {
+          spdlog::error("stopping with {} unwritten change(s); none of them was acknowledged",
+                        batch.size());
+          return false;
+        }
+        wake_.wait_for(lock, retry);
+      }
+      retry = std::min<std::chrono::milliseconds>(retry * 2, k_max_retry);
+      writable = backend_.recover();
+      if (!writable) continue;
+    }
     const auto start = std::chrono::steady_clock::now();
     const auto status = backend_.write(batch, mode_);
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -84,6 +107,7 @@ bool group_committer::commit(write_batch& batch) {
       std::lock_guard lock(mutex_);
       ++stats_.commits;
       stats_.commit_micros += static_cast<std::uint64_t>(micros.count());
+      failing_since_.store(0, std::memory_order_relaxed);
       if (!healthy_.exchange(true)) {
         spdlog::warn("store writable again: acknowledging QoS 1/2 messages again");
       }
@@ -94,20 +118,12 @@ bool group_committer::commit(write_batch& batch) {
       ++stats_.failures;
     }
     if (healthy_.exchange(false)) {
+      failing_since_.store(std::chrono::steady_clock::now().time_since_epoch().count(),
+                           std::memory_order_relaxed);
       spdlog::error("store write failed{}: {}; QoS 1/2 messages are refused until it succeeds",
                     status.no_space ? " (disk full)" : "", status.message);
     }
-    {
-      std::unique_lock lock(mutex_);
-      if (stopping_ && std::chrono::steady_clock::now() >= give_up_at_) {
-        spdlog::error("stopping with {} unwritten change(s); none of them was acknowledged",
-                      batch.size());
-        return false;
-      }
-      wake_.wait_for(lock, retry);
-    }
-    retry = std::min<std::chrono::milliseconds>(retry * 2, k_max_retry);
-    backend_.recover();
+    writable = false;
   }
 }
 

@@ -50,8 +50,10 @@ class group_committer {
   void erase_later(bytes key);
   // False while writes fail.
   bool healthy() const noexcept { return healthy_.load(std::memory_order_relaxed); }
+  // True when writes have been failing for at least `duration` (not a passing hiccup).
+  bool failing_for(std::chrono::milliseconds duration) const noexcept;
   // Commits what is queued and ends the thread. Gives up on a failing disk after `patience`.
-  void stop(std::chrono::milliseconds patience = std::chrono::seconds(5));
+  void stop(std::chrono::milliseconds patience = std::chrono::seconds(1));
   commit_stats stats() const;
 
  private:
@@ -67,6 +69,7 @@ class group_committer {
   bool stopping_ = false;
   std::chrono::steady_clock::time_point give_up_at_;
   std::atomic<bool> healthy_{true};
+  std::atomic<std::int64_t> failing_since_{0};  // steady-clock nanoseconds; 0 while healthy
   commit_stats stats_;
   std::thread thread_;
 };

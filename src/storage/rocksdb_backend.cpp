@@ -7,6 +7,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstdarg>
+#include <cstdio>
 #include <filesystem>
 
 namespace tern::storage {
@@ -15,8 +17,30 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// RocksDB's own diagnostics go to Tern's log, not to a LOG file in the data directory: a file
+// that fails to grow on a full disk would leave RocksDB's logger in a state it asserts on.
+class spdlog_logger final : public rocksdb::Logger {
+ public:
+  spdlog_logger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
+  }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel()) return;
+    char text[1024];
+    std::vsnprintf(text, sizeof text, format, ap);
+    const auto spd = level >= rocksdb::InfoLogLevel::ERROR_LEVEL  ? spdlog::level::err
+                     : level >= rocksdb::InfoLogLevel::WARN_LEVEL ? spdlog::level::warn
+                                                                  : spdlog::level::debug;
+    spdlog::log(spd, "rocksdb: {}", text);
+  }
+};
+
 rocksdb::Options store_options() {
   rocksdb::Options options;
+  static const auto logger = std::make_shared<spdlog_logger>();
+  options.info_log = logger;
   options.create_if_missing = true;
   options.paranoid_checks = true;
   // A crash can tear the last WAL record: recover everything before it.
@@ -31,7 +55,9 @@ rocksdb::Options store_options() {
 }
 
 rocksdb::Slice slice(std::string_view s) {
-  return rocksdb::Slice(s.data(), s.size());
+  // An empty view may have no data pointer; RocksDB passes it on to memcmp, which must not get
+  // null.
+  return rocksdb::Slice(s.empty() ? "" : s.data(), s.size());
 }
 
 bool is_lock_error(const rocksdb::Status& s) {
@@ -41,6 +67,18 @@ bool is_lock_error(const rocksdb::Status& s) {
 std::string timestamp() {
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now).count());
+}
+
+// Table files or a MANIFEST but no CURRENT: RocksDB would take the directory for a new store and
+// delete those files as obsolete (it only refuses when a WAL file is left).
+bool lost_current(const fs::path& directory) {
+  std::error_code ec;
+  if (fs::exists(directory / "CURRENT", ec)) return false;
+  for (const auto& entry : fs::directory_iterator(directory, ec)) {
+    const auto name = entry.path().filename().string();
+    if (name.ends_with(".sst") || name.starts_with("MANIFEST-")) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -55,8 +93,9 @@ rocksdb_backend::rocksdb_backend(const std::string& directory, open_mode mode)
   }
   const auto options = store_options();
   if (mode == open_mode::move_aside) {
-    moved_to_ =
-        fmt::format("{}.damaged-{}", fs::path(directory_).lexically_normal().string(), timestamp());
+    auto base = fs::path(directory_).lexically_normal();
+    if (!base.has_filename()) base = base.parent_path();  // "data/" goes to "data.damaged-..."
+    moved_to_ = fmt::format("{}.damaged-{}", base.string(), timestamp());
     if (moved_to_.find('/') == std::string::npos) moved_to_ = "./" + moved_to_;
     fs::rename(directory_, moved_to_, ec);
     if (ec) {
@@ -67,6 +106,8 @@ rocksdb_backend::rocksdb_backend(const std::string& directory, open_mode mode)
   } else if (mode == open_mode::repair) {
     const auto repaired = rocksdb::RepairDB(directory_, options);
     if (!repaired.ok()) throw store_corrupt(fmt::format("repair failed: {}", repaired.ToString()));
+  } else if (lost_current(directory_)) {
+    throw store_corrupt(fmt::format("{} holds table files but no CURRENT file", directory_));
   }
   rocksdb::DB* db = nullptr;
   const auto status = rocksdb::DB::Open(options, directory_, &db);
@@ -92,6 +133,7 @@ rocksdb_backend::~rocksdb_backend() {
 }
 
 write_status rocksdb_backend::write(const write_batch& batch, durability mode) {
+  if (!db_) return write_status{false, false, "store is closed after a failure"};
   rocksdb::WriteBatch wb;
   for (const auto& op : batch.ops()) {
     switch (op.kind) {
@@ -116,9 +158,21 @@ write_status rocksdb_backend::write(const write_batch& batch, durability mode) {
 }
 
 bool rocksdb_backend::recover() {
-  const auto status = db_->Resume();
-  if (!status.ok()) spdlog::debug("store still not writable: {}", status.ToString());
-  return status.ok();
+  // After a failed write RocksDB must not be written to again (its WAL writer is in an error
+  // state), and Resume() does not clear every kind of failure: close the store and open it
+  // again, which replays the WAL up to the last complete record and starts a new one.
+  if (db_) {
+    db_->Close();
+    db_.reset();
+  }
+  rocksdb::DB* db = nullptr;
+  const auto status = rocksdb::DB::Open(store_options(), directory_, &db);
+  if (!status.ok()) {
+    spdlog::debug("store still not writable: {}", status.ToString());
+    return false;
+  }
+  db_.reset(db);
+  return true;
 }
 
 void rocksdb_backend::scan(std::string_view prefix,

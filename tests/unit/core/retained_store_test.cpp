@@ -50,9 +50,9 @@ TEST(retained_store, sweep_drops_expired_messages) {
   store.set(retained("go/later", "v", now + 50s));
   EXPECT_EQ(topics(store, "#", now + 10s), (std::vector<std::string>{"go/later", "keep/me"}));
   EXPECT_EQ(store.size(), 3u);  // expired but not swept yet
-  EXPECT_EQ(store.sweep_expired(now + 10s), 1u);
+  EXPECT_EQ(store.sweep_expired(now + 10s).size(), 1u);
   EXPECT_EQ(store.size(), 2u);
-  EXPECT_EQ(store.sweep_expired(now + 60s), 1u);
+  EXPECT_EQ(store.sweep_expired(now + 60s).size(), 1u);
   EXPECT_EQ(store.size(), 1u);
   EXPECT_EQ(topics(store, "#", now + 60s), (std::vector<std::string>{"keep/me"}));
 }
