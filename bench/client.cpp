@@ -50,9 +50,12 @@ void client::on_connect(const boost::system::error_code& ec) {
   socket_.set_option(tcp::no_delay(true), ignored);
   codec::connect c;
   c.version = settings_.version;
-  c.clean_start = true;
+  c.clean_start = settings_.clean_start;
   c.keep_alive = settings_.keep_alive_s;
   c.client_id = settings_.client_id;
+  if (settings_.version == codec::protocol_version::v5 && settings_.session_expiry_s > 0) {
+    c.props.session_expiry_interval = settings_.session_expiry_s;
+  }
   state_ = state::handshaking;
   send(c);
   read_buffer_.resize(k_read_chunk);
@@ -104,10 +107,10 @@ void client::on_read(const boost::system::error_code& ec, std::size_t bytes) {
 void client::handle(const codec::packet& p, bench_clock::time_point now) {
   if (state_ == state::closing) return;  // late traffic after DISCONNECT is not counted
   if (const auto* publish = std::get_if<codec::publish>(&p)) return handle_publish(*publish, now);
-  if (const auto* puback = std::get_if<codec::puback>(&p)) return handle_puback(*puback);
-  if (const auto* pubrec = std::get_if<codec::pubrec>(&p)) return handle_pubrec(*pubrec);
+  if (const auto* puback = std::get_if<codec::puback>(&p)) return handle_puback(*puback, now);
+  if (const auto* pubrec = std::get_if<codec::pubrec>(&p)) return handle_pubrec(*pubrec, now);
   if (const auto* pubrel = std::get_if<codec::pubrel>(&p)) return handle_pubrel(*pubrel);
-  if (const auto* pubcomp = std::get_if<codec::pubcomp>(&p)) return handle_pubcomp(*pubcomp);
+  if (const auto* pubcomp = std::get_if<codec::pubcomp>(&p)) return handle_pubcomp(*pubcomp, now);
   if (const auto* connack = std::get_if<codec::connack>(&p)) return handle_connack(*connack);
   if (const auto* suback = std::get_if<codec::suback>(&p)) return handle_suback(*suback);
   if (std::holds_alternative<codec::pingresp>(p)) return;
@@ -197,15 +200,23 @@ void client::release_id(std::uint16_t id, std::string_view packet_name) {
   events_.on_capacity(*this);
 }
 
-void client::handle_puback(const codec::puback& ack) {
+void client::acknowledged(ack_kind kind, std::uint16_t id, bench_clock::time_point now) {
+  if (!ids_.contains(id)) return;
+  if (const auto sent = sent_.find(id)) events_.on_acknowledged(*this, kind, *sent, now);
+}
+
+void client::handle_puback(const codec::puback& ack, bench_clock::time_point now) {
   if (is_failure(ack.reason)) {
     events_.on_error(*this, client_error::protocol,
                      fmt::format("PUBACK with reason {}", reason_text(ack.reason)));
+  } else {
+    acknowledged(ack_kind::puback, ack.packet_id, now);
   }
+  sent_.forget(ack.packet_id);
   release_id(ack.packet_id, "PUBACK");
 }
 
-void client::handle_pubrec(const codec::pubrec& ack) {
+void client::handle_pubrec(const codec::pubrec& ack, bench_clock::time_point now) {
   if (!ids_.contains(ack.packet_id)) {
     return events_.on_error(*this, client_error::protocol,
                             fmt::format("PUBREC for packet id {} not in use", ack.packet_id));
@@ -213,8 +224,10 @@ void client::handle_pubrec(const codec::pubrec& ack) {
   if (is_failure(ack.reason)) {
     events_.on_error(*this, client_error::protocol,
                      fmt::format("PUBREC with reason {}", reason_text(ack.reason)));
+    sent_.forget(ack.packet_id);
     return release_id(ack.packet_id, "PUBREC");  // the exchange ends here
   }
+  acknowledged(ack_kind::pubrec, ack.packet_id, now);
   codec::pubrel rel;
   rel.packet_id = ack.packet_id;
   send(rel);
@@ -229,11 +242,14 @@ void client::handle_pubrel(const codec::pubrel& rel) {
   send(comp);
 }
 
-void client::handle_pubcomp(const codec::pubcomp& ack) {
+void client::handle_pubcomp(const codec::pubcomp& ack, bench_clock::time_point now) {
   if (is_failure(ack.reason)) {
     events_.on_error(*this, client_error::protocol,
                      fmt::format("PUBCOMP with reason {}", reason_text(ack.reason)));
+  } else {
+    acknowledged(ack_kind::pubcomp, ack.packet_id, now);
   }
+  sent_.forget(ack.packet_id);
   release_id(ack.packet_id, "PUBCOMP");
 }
 
@@ -247,7 +263,10 @@ bool client::can_publish(codec::qos qos_level) const noexcept {
 
 void client::publish(codec::packet& message) {
   auto& p = std::get<codec::publish>(message);
-  if (p.qos_level != codec::qos::at_most_once) p.packet_id = ids_.acquire().value_or(0);
+  if (p.qos_level != codec::qos::at_most_once) {
+    p.packet_id = ids_.acquire().value_or(0);
+    sent_.remember(p.packet_id, bench_clock::now());
+  }
   send(message);
 }
 

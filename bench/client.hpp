@@ -17,6 +17,7 @@
 #include "codec/decoder.hpp"
 #include "codec/packets.hpp"
 #include "packet_ids.hpp"
+#include "send_times.hpp"
 
 namespace tern::bench {
 
@@ -30,6 +31,9 @@ enum class client_error : std::uint8_t {
   protocol,        // a malformed or unexpected packet, or a negative acknowledgement
 };
 
+// The broker's acknowledgement of our PUBLISH: PUBACK (QoS 1), PUBREC then PUBCOMP (QoS 2).
+enum class ack_kind : std::uint8_t { puback, pubrec, pubcomp };
+
 class client;
 
 // What a client reports to whoever runs it.
@@ -41,6 +45,9 @@ class client_events {
   // An application message arrived (for QoS 2: once, when its PUBLISH arrived).
   virtual void on_message(client& c, const codec::publish& message,
                           bench_clock::time_point now) = 0;
+  // A PUBLISH of ours sent at `sent` got a successful acknowledgement of this kind.
+  virtual void on_acknowledged(client& c, ack_kind kind, bench_clock::time_point sent,
+                               bench_clock::time_point now) = 0;
   // A packet id was released or the write queue drained: publishing may resume.
   virtual void on_capacity(client& c) = 0;
   virtual void on_error(client& c, client_error kind, std::string_view detail) = 0;
@@ -54,6 +61,8 @@ struct client_settings {
   std::uint16_t keep_alive_s = 60;
   std::optional<codec::subscription> subscription;    // subscribers subscribe to this one filter
   codec::qos publish_qos = codec::qos::at_most_once;  // publishers: checked against Maximum QoS
+  bool clean_start = true;
+  std::uint32_t session_expiry_s = 0;  // MQTT 5 Session Expiry Interval in CONNECT
 };
 
 class client {
@@ -103,10 +112,11 @@ class client {
   void handle_connack(const codec::connack& ack);
   void handle_suback(const codec::suback& ack);
   void handle_publish(const codec::publish& message, bench_clock::time_point now);
-  void handle_puback(const codec::puback& ack);
-  void handle_pubrec(const codec::pubrec& ack);
+  void handle_puback(const codec::puback& ack, bench_clock::time_point now);
+  void handle_pubrec(const codec::pubrec& ack, bench_clock::time_point now);
   void handle_pubrel(const codec::pubrel& rel);
-  void handle_pubcomp(const codec::pubcomp& ack);
+  void handle_pubcomp(const codec::pubcomp& ack, bench_clock::time_point now);
+  void acknowledged(ack_kind kind, std::uint16_t id, bench_clock::time_point now);
   void release_id(std::uint16_t id, std::string_view packet_name);
 
   void send(const codec::packet& p);
@@ -137,6 +147,7 @@ class client {
   bench_clock::time_point last_send_{};
 
   packet_id_set ids_;                 // our PUBLISH and SUBSCRIBE ids in use
+  send_times sent_;                   // when our QoS 1/2 PUBLISH packets in flight were sent
   packet_id_set awaiting_release_;    // QoS 2 ids received, PUBREL not yet seen
   std::size_t max_inflight_ = 65535;  // the broker's Receive Maximum (MQTT 5)
   std::uint16_t subscribe_id_ = 0;

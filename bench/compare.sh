@@ -3,23 +3,20 @@
 # prints the median delivered msgs/s of each and the Tern/Mosquitto ratio.
 # The broker is pinned to core 0 and the generator to core 1; runs alternate A B A B ...
 # Usage: bench/compare.sh [repetitions=3] [seconds=5]
+# Binaries: $TERN_BIN and $BENCH_BIN, by default the release preset's (built when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 reps="${1:-3}"
 seconds="${2:-5}"
-tern=./build/release/src/app/tern
-bench=./build/release/bench/tern-bench
-command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || {
-  echo "installing mosquitto"; sudo_cmd=(); [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get install -y -q mosquitto >/dev/null; }
-mosquitto_bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
-[ -x "$tern" ] && [ -x "$bench" ] || { cmake --preset release >/dev/null; cmake --build --preset release --target tern tern-bench; }
+bench_find_binaries
+bench_find_mosquitto
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-port=18990
-printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_queued_messages 100000\nmax_inflight_messages 64\n' \
-  "$port" > "$work/mosquitto.conf"
+trap 'bench_stop_broker; rm -rf "$work"' EXIT
+port=$(bench_free_port)
+bench_mosquitto_conf >"$work/mosquitto.conf"
 
 scenarios=(
   "pairs -n 100 --qos 0"
@@ -31,38 +28,31 @@ scenarios=(
   "fanout -n 1000 --qos 1 --size 1024"
 )
 
-start_broker() {
-  if [ "$1" = tern ]; then
-    printf 'shards = 1\n[log]\nlevel = "warn"\n' > "$work/tern.toml"
-    taskset -c 0 "$tern" -p "$port" --data-dir "$work/data" -c "$work/tern.toml" 2>"$work/tern.log" &
-  else
-    taskset -c 0 "$mosquitto_bin" -c "$work/mosquitto.conf" 2>"$work/mosquitto.log" &
-  fi
-  broker_pid=$!
-  for _ in $(seq 50); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && return; sleep 0.1; done
-  echo "broker $1 did not start" >&2; exit 1
-}
-
+# Sets $rate: the delivered msgs/s of scenario $2 against broker $1 ("fail" if the run failed).
 run_one() {
-  start_broker "$1"
+  if [ "$1" = tern ]; then
+    printf 'shards = 1\n[log]\nlevel = "warn"\n' >"$work/tern.toml"
+    bench_start_broker "$work/tern.log" "$tern" -p "$port" --data-dir "$work/data" -c "$work/tern.toml"
+  else
+    bench_start_broker "$work/mosquitto.log" "$mosquitto_bin" -c "$work/mosquitto.conf"
+  fi
   # shellcheck disable=SC2086
-  local rate
-  rate=$(taskset -c 1 "$bench" -p "$port" -s $2 -d "$seconds" --warmup 1 --json -q \
-    | /usr/bin/python3 -c 'import json,sys; print(int(json.load(sys.stdin)["delivered_per_s"]))') || rate=0
-  kill "$broker_pid"; wait "$broker_pid" 2>/dev/null || true
-  echo "$rate"
+  bench_run "$work/result.json" -s $2 -d "$seconds" --warmup 1
+  bench_stop_broker
+  rate=$(bench_fields "$work/result.json" delivered_per_s)
 }
-
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 printf '| scenario | Tern msgs/s | Mosquitto msgs/s | ratio |\n|---|---|---|---|\n'
 for s in "${scenarios[@]}"; do
-  t=(); m=()
+  t=()
+  m=()
   for _ in $(seq "$reps"); do
-    t+=("$(run_one tern "$s")")
-    m+=("$(run_one mosquitto "$s")")
+    run_one tern "$s"
+    t+=("$rate")
+    run_one mosquitto "$s"
+    m+=("$rate")
   done
-  tm=$(median "${t[@]}"); mm=$(median "${m[@]}")
-  ratio=$(/usr/bin/python3 -c "print(f'{$tm/max($mm,1):.1f}x')")
-  printf '| %s | %s | %s | %s |\n' "$s" "$tm" "$mm" "$ratio"
+  tm=$(bench_median "${t[@]}")
+  mm=$(bench_median "${m[@]}")
+  printf '| %s | %s | %s | %s |\n' "$s" "$tm" "$mm" "$(bench_ratio "$tm" "$mm")"
 done

@@ -84,6 +84,9 @@ parse_result parse_options(int argc, char** argv) {
       ->check(CLI::Range(1u, 100'000u))
       ->capture_default_str();
   app.add_option("--topic-prefix", o.topic_prefix, "First topic level")->capture_default_str();
+  app.add_flag("--persistent", o.persistent,
+               "Subscribers connect with clean start 0 (MQTT 5: Session Expiry Interval 3600) and "
+               "client ids unique to the run; their sessions are discarded at the end");
   app.add_flag("--json", o.json, "Print one JSON object on stdout at the end");
   app.add_flag("-q,--quiet", o.quiet, "No progress line on stderr");
 

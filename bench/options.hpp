@@ -29,6 +29,9 @@ struct bench_options {
   double connect_timeout_s = 10.0;
   std::uint32_t connect_concurrency = 64;  // connection handshakes in progress at once
   std::string topic_prefix = "bench";
+  // Subscribers keep their sessions (clean start 0; MQTT 5: Session Expiry Interval 3600), so
+  // the broker queues, and with a store writes, their QoS 1/2 messages. Publishers stay clean.
+  bool persistent = false;
   bool json = false;
   bool quiet = false;  // no progress line on stderr
 

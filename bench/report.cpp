@@ -34,6 +34,20 @@ double finite(double v) {
   return std::isfinite(v) ? v : 0.0;
 }
 
+std::string format_latency_line(const latency_summary& l) {
+  return fmt::format("p50 {}  p99 {}  p99.9 {}  max {}  mean {}  ({} samples)", format_us(l.p50_us),
+                     format_us(l.p99_us), format_us(l.p999_us), format_us(l.max_us),
+                     format_us(l.mean_us), l.count);
+}
+
+std::string json_latency(const latency_summary& l) {
+  return fmt::format(
+      "{{\"count\":{},\"mean\":{:.1f},\"p50\":{:.1f},\"p99\":{:.1f},\"p999\":{:.1f},"
+      "\"max\":{:.1f}}}",
+      l.count, finite(l.mean_us), finite(l.p50_us), finite(l.p99_us), finite(l.p999_us),
+      finite(l.max_us));
+}
+
 std::string json_string(std::string_view s) {
   std::string out = "\"";
   for (const char c : s) {
@@ -52,18 +66,22 @@ std::string json_string(std::string_view s) {
 }  // namespace
 
 void print_text_report(std::FILE* out, const bench_options& o, const run_results& r) {
-  fmt::print(out, "tern-bench {}: {} publisher(s) -> {} subscriber(s), MQTT {}, QoS {}, {} B, {}\n",
-             to_string(o.scenario), r.publishers, r.subscribers, mqtt_name(o), o.qos, o.size,
-             loop_description(o));
+  fmt::print(out,
+             "tern-bench {}: {} publisher(s) -> {} {}subscriber(s), MQTT {}, QoS {}, {} B, {}\n",
+             to_string(o.scenario), r.publishers, r.subscribers, o.persistent ? "persistent " : "",
+             mqtt_name(o), o.qos, o.size, loop_description(o));
   if (r.aborted) fmt::print(out, "  ABORTED     {}\n", r.abort_reason);
   fmt::print(out, "  window      {:.2f} s after {:.2f} s warm-up\n", r.measured_s, r.warmup_s);
   fmt::print(out, "  published   {} msgs ({:.0f} msgs/s)\n", r.published,
              per_second(r.published, r.measured_s));
   fmt::print(out, "  delivered   {} msgs ({:.0f} msgs/s)\n", r.delivered,
              per_second(r.delivered, r.measured_s));
-  fmt::print(out, "  latency     p50 {}  p99 {}  p99.9 {}  max {}  mean {}  ({} samples)\n",
-             format_us(r.latency.p50_us), format_us(r.latency.p99_us), format_us(r.latency.p999_us),
-             format_us(r.latency.max_us), format_us(r.latency.mean_us), r.latency.count);
+  fmt::print(out, "  latency     {}\n", format_latency_line(r.latency));
+  if (o.qos == 1) fmt::print(out, "  PUBACK      {}\n", format_latency_line(r.ack_latency));
+  if (o.qos == 2) {
+    fmt::print(out, "  PUBREC      {}\n", format_latency_line(r.ack_latency));
+    fmt::print(out, "  PUBCOMP     {}\n", format_latency_line(r.pubcomp_latency));
+  }
   fmt::print(out, "  integrity   lost {}  duplicated {}  out-of-order {}\n", r.lost, r.duplicated,
              r.out_of_order);
   if (r.window_timeouts > 0) {
@@ -87,6 +105,7 @@ void print_json_report(std::FILE* out, const bench_options& o, const run_results
   s += fmt::format("\"mqtt\":{},", json_string(mqtt_name(o)));
   s += fmt::format("\"qos\":{},\"size\":{},\"clients\":{},", o.qos, o.size, o.clients);
   s += fmt::format("\"publishers\":{},\"subscribers\":{},", r.publishers, r.subscribers);
+  s += fmt::format("\"persistent\":{},", o.persistent ? "true" : "false");
   s += fmt::format("\"mode\":{},", json_string(o.rate ? "open" : "closed"));
   if (o.rate) {
     s += fmt::format("\"rate\":{},\"inflight\":null,", finite(*o.rate));
@@ -99,11 +118,11 @@ void print_json_report(std::FILE* out, const bench_options& o, const run_results
   s += fmt::format("\"published_per_s\":{:.1f},\"delivered_per_s\":{:.1f},",
                    finite(per_second(r.published, r.measured_s)),
                    finite(per_second(r.delivered, r.measured_s)));
-  s += fmt::format(
-      "\"latency_us\":{{\"count\":{},\"mean\":{:.1f},\"p50\":{:.1f},\"p99\":{:.1f},"
-      "\"p999\":{:.1f},\"max\":{:.1f}}},",
-      r.latency.count, finite(r.latency.mean_us), finite(r.latency.p50_us),
-      finite(r.latency.p99_us), finite(r.latency.p999_us), finite(r.latency.max_us));
+  s += fmt::format("\"latency_us\":{},", json_latency(r.latency));
+  // PUBACK (QoS 1) or PUBREC (QoS 2); null where there is no such acknowledgement.
+  s += fmt::format("\"ack_latency_us\":{},", o.qos > 0 ? json_latency(r.ack_latency) : "null");
+  s += fmt::format("\"pubcomp_latency_us\":{},",
+                   o.qos == 2 ? json_latency(r.pubcomp_latency) : "null");
   s += fmt::format("\"lost\":{},\"duplicated\":{},\"out_of_order\":{},", r.lost, r.duplicated,
                    r.out_of_order);
   s += fmt::format("\"errors\":{},\"connect_failures\":{},\"disconnects\":{},", r.errors(),

@@ -28,6 +28,10 @@ struct run_results {
   // Per delivery of a message sent (scheduled, in open loop) during the window, whenever it
   // arrived: receive time minus send time.
   latency_summary latency;
+  // Per QoS 1/2 PUBLISH sent during the window, whenever acknowledged: the time from sending it to
+  // its PUBACK (QoS 1) or PUBREC (QoS 2), and for QoS 2 also to its PUBCOMP.
+  latency_summary ack_latency;
+  latency_summary pubcomp_latency;
 
   // Over the whole run, per (publisher, subscriber) stream, after the drain.
   std::uint64_t lost = 0;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <chrono>
+#include <random>
 #include <utility>
 #include <variant>
 
@@ -23,6 +24,7 @@ constexpr auto k_close_timeout = 2s;  // wait for brokers to close after DISCONN
 constexpr auto k_drain_poll = 10ms;
 constexpr std::uint64_t k_pace_batch = 4096;  // open loop: messages handed out per wake-up
 constexpr std::uint64_t k_max_error_lines = 10;
+constexpr std::uint32_t k_persistent_session_expiry_s = 3600;  // MQTT 5, with --persistent
 
 std::uint64_t to_ns(bench_clock::time_point t) {
   return static_cast<std::uint64_t>(
@@ -47,6 +49,22 @@ std::string format_latency(std::uint64_t ns) {
   return fmt::format("{:.2f} ms", static_cast<double>(ns) / 1e6);
 }
 
+std::uint32_t random_run_tag() {
+  std::random_device device;
+  return device() ^ static_cast<std::uint32_t>(::getpid());
+}
+
+latency_summary summarize(const latency_histogram& h) {
+  latency_summary s;
+  s.count = h.count();
+  s.mean_us = h.mean() / 1e3;
+  s.p50_us = static_cast<double>(h.percentile(50.0)) / 1e3;
+  s.p99_us = static_cast<double>(h.percentile(99.0)) / 1e3;
+  s.p999_us = static_cast<double>(h.percentile(99.9)) / 1e3;
+  s.max_us = static_cast<double>(h.max()) / 1e3;
+  return s;
+}
+
 }  // namespace
 
 runner::runner(const bench_options& options)
@@ -57,19 +75,19 @@ runner::runner(const bench_options& options)
       io_(1),
       tick_timer_(io_),
       phase_timer_(io_),
-      pace_timer_(io_) {
+      pace_timer_(io_),
+      run_tag_(random_run_tag()) {
   if (options_.rate) schedule_.emplace(*options_.rate, scenario_.publishers());
 }
 
 // ---- setup ----
 
 void runner::create_clients() {
-  const auto pid = static_cast<long>(::getpid());
   pubs_.resize(scenario_.publishers());
   for (std::uint32_t i = 0; i < scenario_.publishers(); ++i) {
     auto& pub = pubs_[i];
-    client_settings settings{version_, fmt::format("tb{}-p{}", pid, i), options_.keep_alive_s,
-                             std::nullopt, qos_};
+    client_settings settings{version_, fmt::format("tb{:08x}-p{}", run_tag_, i),
+                             options_.keep_alive_s, std::nullopt, qos_};
     pub.conn = std::make_unique<client>(io_, *this, client_role::publisher, i, std::move(settings));
     pub.subscribers = scenario_.subscribers_of(i);
     codec::publish message;
@@ -85,8 +103,12 @@ void runner::create_clients() {
     codec::subscription subscription;
     subscription.filter = scenario_.filter_of(i);
     subscription.options.max_qos = qos_;
-    client_settings settings{version_, fmt::format("tb{}-s{}", pid, i), options_.keep_alive_s,
-                             subscription, qos_};
+    client_settings settings{version_, fmt::format("tb{:08x}-s{}", run_tag_, i),
+                             options_.keep_alive_s, subscription, qos_};
+    if (options_.persistent) {
+      settings.clean_start = false;
+      settings.session_expiry_s = k_persistent_session_expiry_s;
+    }
     sub.conn =
         std::make_unique<client>(io_, *this, client_role::subscriber, i, std::move(settings));
     sub.publishers = scenario_.publishers_of(i);
@@ -161,7 +183,8 @@ run_results runner::run() {
 
 // ---- client events ----
 
-void runner::on_ready(client&) {
+void runner::on_ready(client& c) {
+  if (phase_ == phase::ending_sessions) return c.disconnect();
   ++ready_;
   if (phase_ != phase::connecting) return;
   if (ready_ == pubs_.size() + subs_.size()) return start_traffic();
@@ -169,6 +192,9 @@ void runner::on_ready(client&) {
 }
 
 void runner::on_error(client& c, client_error kind, std::string_view detail) {
+  if (phase_ == phase::ending_sessions) {
+    return record_error(c.id(), fmt::format("cannot end the session: {}", detail));
+  }
   switch (kind) {
     case client_error::connect_failed:
       ++connect_failures_;
@@ -187,8 +213,21 @@ void runner::on_error(client& c, client_error kind, std::string_view detail) {
 }
 
 void runner::on_closed(client&) {
+  if (phase_ == phase::ending_sessions) {
+    if (++enders_closed_ == enders_.size()) return io_.stop();
+    return start_more_enders();
+  }
   ++closed_;
-  if (phase_ == phase::closing && closed_ == pubs_.size() + subs_.size()) io_.stop();
+  if (phase_ == phase::closing && closed_ == pubs_.size() + subs_.size()) all_closed();
+}
+
+void runner::on_acknowledged(client&, ack_kind kind, bench_clock::time_point sent,
+                             bench_clock::time_point now) {
+  const auto sent_ns = to_ns(sent);
+  if (!in_latency_window(sent_ns)) return;
+  const auto now_ns = to_ns(now);
+  (kind == ack_kind::pubcomp ? pubcomp_histogram_ : ack_histogram_)
+      .record(now_ns > sent_ns ? now_ns - sent_ns : 0);
 }
 
 void runner::on_capacity(client& c) {
@@ -220,7 +259,7 @@ void runner::on_message(client& c, const codec::publish& message, bench_clock::t
   ++unique_receipts_;
   ++interval_delivered_;
   if (phase_ == phase::measuring) ++delivered_window_;
-  if (stamp->sent_ns >= latency_from_ns_ && stamp->sent_ns < latency_until_ns_) {
+  if (in_latency_window(stamp->sent_ns)) {
     const auto now_ns = to_ns(now);
     histogram_.record(now_ns > stamp->sent_ns ? now_ns - stamp->sent_ns : 0);
   }
@@ -311,6 +350,8 @@ void runner::begin_measuring() {
   measure_start_ = cpu_start_.wall;
   measured_ = true;
   histogram_.reset();
+  ack_histogram_.reset();
+  pubcomp_histogram_.reset();
   latency_from_ns_ = to_ns(measure_start_);
   published_window_ = 0;
   delivered_window_ = 0;
@@ -370,14 +411,48 @@ void runner::finish() {
   phase_timer_.cancel();
   for (auto& sub : subs_) sub.conn->disconnect();
   for (auto& pub : pubs_) pub.conn->disconnect();
-  if (closed_ == pubs_.size() + subs_.size()) return io_.stop();
+  if (closed_ == pubs_.size() + subs_.size()) return all_closed();
   phase_timer_.expires_after(k_close_timeout);
   phase_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    for (auto& sub : subs_) sub.conn->close();
+    for (auto& sub : subs_) sub.conn->close();  // the last one to close calls all_closed()
     for (auto& pub : pubs_) pub.conn->close();
+    if (phase_ == phase::closing) io_.stop();
+  });
+}
+
+void runner::all_closed() {
+  if (!options_.persistent || ready_ == 0) return io_.stop();  // no session was ever made
+  end_sessions();
+}
+
+// A persistent session would outlive the run and, still subscribed, keep collecting (and with a
+// store, writing) the messages of later runs. A clean-start CONNECT with the same client id
+// discards it, in MQTT 3.1.1 as in 5 (where the new session then ends with the connection).
+void runner::end_sessions() {
+  phase_ = phase::ending_sessions;
+  for (std::uint32_t i = 0; i < subs_.size(); ++i) {
+    client_settings settings{version_, subs_[i].conn->id(), options_.keep_alive_s, std::nullopt,
+                             qos_};
+    enders_.push_back(
+        std::make_unique<client>(io_, *this, client_role::subscriber, i, std::move(settings)));
+  }
+  phase_timer_.expires_after(k_close_timeout);
+  phase_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    fmt::print(stderr, "tern-bench: subscriber sessions not all ended after {} s\n",
+               std::chrono::duration<double>(k_close_timeout).count());
+    for (auto& ender : enders_) ender->close();
     io_.stop();
   });
+  start_more_enders();
+}
+
+void runner::start_more_enders() {
+  while (enders_started_ < enders_.size() &&
+         enders_started_ - enders_closed_ < options_.connect_concurrency) {
+    enders_[enders_started_++]->start(endpoint_);
+  }
 }
 
 // ---- once a second ----
@@ -436,6 +511,7 @@ void runner::print_progress(bench_clock::time_point now) {
                  expected_receipts_ - unique_receipts_, errors, cpu.percent());
       break;
     case phase::closing:
+    case phase::ending_sessions:
       break;
   }
 }
@@ -462,12 +538,9 @@ run_results runner::collect() const {
   }
   r.published = published_window_;
   r.delivered = delivered_window_;
-  r.latency.count = histogram_.count();
-  r.latency.mean_us = histogram_.mean() / 1e3;
-  r.latency.p50_us = static_cast<double>(histogram_.percentile(50.0)) / 1e3;
-  r.latency.p99_us = static_cast<double>(histogram_.percentile(99.0)) / 1e3;
-  r.latency.p999_us = static_cast<double>(histogram_.percentile(99.9)) / 1e3;
-  r.latency.max_us = static_cast<double>(histogram_.max()) / 1e3;
+  r.latency = summarize(histogram_);
+  r.ack_latency = summarize(ack_histogram_);
+  r.pubcomp_latency = summarize(pubcomp_histogram_);
   for (const auto& sub : subs_) {
     for (std::size_t k = 0; k < sub.streams.size(); ++k) {
       const auto& stream = sub.streams[k];

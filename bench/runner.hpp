@@ -2,7 +2,9 @@
 // Runs one benchmark on a single-threaded event loop: connects every client (subscribers also
 // subscribe), then drives the publishers through warm-up, the measured window and a drain, and
 // collects the results. Closed loop: each publisher keeps a window of messages in flight
-// end-to-end. Open loop: messages go out on a fixed schedule and latency counts from it.
+// end-to-end. Open loop: messages go out on a fixed schedule and latency counts from it. With
+// --persistent, the subscribers' sessions are discarded at the end by connecting once more with
+// their ids and a clean start.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -37,12 +39,21 @@ class runner final : public client_events {
 
   void on_ready(client& c) override;
   void on_message(client& c, const codec::publish& message, bench_clock::time_point now) override;
+  void on_acknowledged(client& c, ack_kind kind, bench_clock::time_point sent,
+                       bench_clock::time_point now) override;
   void on_capacity(client& c) override;
   void on_error(client& c, client_error kind, std::string_view detail) override;
   void on_closed(client& c) override;
 
  private:
-  enum class phase : std::uint8_t { connecting, warmup, measuring, draining, closing };
+  enum class phase : std::uint8_t {
+    connecting,
+    warmup,
+    measuring,
+    draining,
+    closing,
+    ending_sessions,  // --persistent: the subscribers' sessions are discarded
+  };
 
   struct publisher_state {
     std::unique_ptr<client> conn;
@@ -69,6 +80,9 @@ class runner final : public client_events {
   void poll_drain();
   bool drained() const;
   void finish();
+  void all_closed();
+  void end_sessions();
+  void start_more_enders();
   void abort_run(std::string reason);
 
   void pump(std::uint32_t publisher);
@@ -78,6 +92,9 @@ class runner final : public client_events {
   void check_stalls(bench_clock::time_point now);
   void print_progress(bench_clock::time_point now);
   bool publishing() const noexcept { return phase_ == phase::warmup || phase_ == phase::measuring; }
+  bool in_latency_window(std::uint64_t sent_ns) const noexcept {
+    return sent_ns >= latency_from_ns_ && sent_ns < latency_until_ns_;
+  }
   void record_error(std::string_view who, std::string_view detail);
   run_results collect() const;
 
@@ -98,11 +115,18 @@ class runner final : public client_events {
   std::size_t started_ = 0;
   std::size_t ready_ = 0;
   std::size_t closed_ = 0;
+  std::uint32_t run_tag_;  // in every client id: no session of an earlier run is resumed
+
+  std::vector<std::unique_ptr<client>> enders_;  // clean-start connections ending the sessions
+  std::size_t enders_started_ = 0;
+  std::size_t enders_closed_ = 0;
 
   std::optional<open_loop_schedule> schedule_;
   std::uint64_t next_global_ = 0;  // open loop: next global message index to hand out
 
   latency_histogram histogram_;
+  latency_histogram ack_histogram_;      // PUBACK (QoS 1) or PUBREC (QoS 2)
+  latency_histogram pubcomp_histogram_;  // QoS 2
   std::uint64_t latency_from_ns_ = 0;
   std::uint64_t latency_until_ns_ = ~std::uint64_t{0};
 
