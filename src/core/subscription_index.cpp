@@ -17,14 +17,14 @@ bool is_online(const subscriber& s) {
 const subscription_index::trie_type::entry* subscription_index::pick_member(
     const trie_type::share_group& group, std::size_t start, const session_key* excluded,
     bool fallback) {
-  const auto count = group.members.size();
+  const auto count = group.members().size();
   for (std::size_t i = 0; i < count; ++i) {
-    const auto& member = group.members[(start + i) % count];
+    const auto& member = group.members()[(start + i) % count];
     if (excluded != nullptr && member.key == *excluded) continue;
     if (is_online(member.value)) return &member;
   }
   if (!fallback || count == 0) return nullptr;
-  const auto& member = group.members[start % count];
+  const auto& member = group.members()[start % count];
   if (excluded != nullptr && member.key == *excluded) return nullptr;
   return &member;
 }

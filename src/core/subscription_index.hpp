@@ -28,6 +28,13 @@ struct session_key {
   auto operator<=>(const session_key&) const = default;
 };
 
+struct session_key_hash {
+  std::size_t operator()(const session_key& k) const noexcept {
+    // Session ids are unique broker-wide; the shard adds nothing.
+    return std::hash<std::uint64_t>{}(k.session);
+  }
+};
+
 struct subscriber {
   codec::subscription_options options;
   std::optional<std::uint32_t> identifier;
@@ -71,7 +78,7 @@ class subscription_index {
   std::size_t size();
 
  private:
-  using trie_type = topic::subscription_trie<session_key, subscriber>;
+  using trie_type = topic::subscription_trie<session_key, subscriber, session_key_hash>;
   std::size_t start_member(trie_type::share_group& group, std::uint64_t publisher);
   static const trie_type::entry* pick_member(const trie_type::share_group& group, std::size_t start,
                                              const session_key* excluded, bool fallback);

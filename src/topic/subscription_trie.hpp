@@ -45,16 +45,64 @@ struct string_hash {
   }
 };
 
-template <typename Key, typename Value>
+template <typename Key, typename Value, typename KeyHash = std::hash<Key>>
 class subscription_trie {
  public:
   struct entry {
     Key key;
     Value value;
   };
+  // The entries of one filter (or one shared group), in a vector for matching. Past a few
+  // entries a key -> position index keeps subscribe and unsubscribe O(1) however many clients
+  // share the filter (100,000 subscribers of one topic must not cost 100,000^2 / 2 compares).
+  class entry_list {
+   public:
+    std::vector<entry> items;
+
+    entry* find(const Key& key) {
+      if (index_) {
+        auto it = index_->find(key);
+        return it == index_->end() ? nullptr : &items[it->second];
+      }
+      for (auto& e : items) {
+        if (e.key == key) return &e;
+      }
+      return nullptr;
+    }
+    void add(entry e) {
+      items.push_back(std::move(e));
+      if (index_) {
+        index_->emplace(items.back().key, items.size() - 1);
+      } else if (items.size() > k_index_threshold) {
+        index_ = std::make_unique<std::unordered_map<Key, std::size_t, KeyHash>>();
+        for (std::size_t i = 0; i < items.size(); ++i) index_->emplace(items[i].key, i);
+      }
+    }
+    // Removes by moving the last entry into the hole (order among entries carries no meaning).
+    bool remove(const Key& key) {
+      entry* e = find(key);
+      if (e == nullptr) return false;
+      const auto pos = static_cast<std::size_t>(e - items.data());
+      if (index_) index_->erase(key);
+      if (pos + 1 != items.size()) {
+        items[pos] = std::move(items.back());
+        if (index_) (*index_)[items[pos].key] = pos;
+      }
+      items.pop_back();
+      if (items.empty()) index_.reset();
+      return true;
+    }
+    bool empty() const noexcept { return items.empty(); }
+
+   private:
+    static constexpr std::size_t k_index_threshold = 8;
+    std::unique_ptr<std::unordered_map<Key, std::size_t, KeyHash>> index_;
+  };
   struct share_group {
-    std::vector<entry> members;
+    entry_list list;
     std::size_t cursor = 0;  // next member for round-robin delivery
+    // In the order round robin walks them.
+    const std::vector<entry>& members() const noexcept { return list.items; }
   };
 
   // Adds or replaces the entry of `key` on `filter` (in `group` when not empty).
@@ -62,14 +110,12 @@ class subscription_trie {
   bool insert(std::string_view filter, std::string_view group, const Key& key, Value value) {
     node* n = &root_;
     for_each_level(filter, [&n](std::string_view level) { n = &n->child(level); });
-    auto& list = group.empty() ? n->entries : n->groups[std::string(group)].members;
-    for (auto& e : list) {
-      if (e.key == key) {
-        e.value = std::move(value);
-        return false;
-      }
+    auto& list = group.empty() ? n->entries : n->groups[std::string(group)].list;
+    if (entry* existing = list.find(key)) {
+      existing->value = std::move(value);
+      return false;
     }
-    list.push_back(entry{key, std::move(value)});
+    list.add(entry{key, std::move(value)});
     ++size_;
     return true;
   }
@@ -92,10 +138,10 @@ class subscription_trie {
     if (!found) return false;
     bool removed = false;
     if (group.empty()) {
-      removed = remove_key(n->entries, key);
+      removed = n->entries.remove(key);
     } else if (auto it = n->groups.find(std::string(group)); it != n->groups.end()) {
-      removed = remove_key(it->second.members, key);
-      if (it->second.members.empty()) n->groups.erase(it);
+      removed = it->second.list.remove(key);
+      if (it->second.list.empty()) n->groups.erase(it);
     }
     if (!removed) return false;
     --size_;
@@ -145,7 +191,7 @@ class subscription_trie {
     std::unordered_map<std::string, std::unique_ptr<node>, string_hash, std::equal_to<>> children;
     std::unique_ptr<node> plus;
     std::unique_ptr<node> hash;
-    std::vector<entry> entries;
+    entry_list entries;
     std::map<std::string, share_group, std::less<>> groups;
 
     node& child(std::string_view level) {
@@ -169,21 +215,11 @@ class subscription_trie {
     }
   };
 
-  static bool remove_key(std::vector<entry>& list, const Key& key) {
-    for (auto it = list.begin(); it != list.end(); ++it) {
-      if (it->key == key) {
-        list.erase(it);
-        return true;
-      }
-    }
-    return false;
-  }
-
   template <typename OnEntry, typename OnGroup>
   static void emit(node& n, OnEntry& on_entry, OnGroup& on_group) {
-    for (const auto& e : n.entries) on_entry(e);
+    for (const auto& e : n.entries.items) on_entry(e);
     for (auto& [name, group] : n.groups) {
-      if (!group.members.empty()) on_group(std::string_view(name), group);
+      if (!group.list.empty()) on_group(std::string_view(name), group);
     }
   }
 
@@ -207,10 +243,10 @@ class subscription_trie {
 
   template <typename Fn>
   static void walk(const node& n, std::string& prefix, bool root, Fn& fn) {
-    for (const auto& e : n.entries)
+    for (const auto& e : n.entries.items)
       fn(std::string_view(prefix), e.key, e.value, std::string_view());
     for (const auto& [name, group] : n.groups) {
-      for (const auto& e : group.members)
+      for (const auto& e : group.list.items)
         fn(std::string_view(prefix), e.key, e.value, std::string_view(name));
     }
     auto descend = [&](std::string_view level, const node& child) {

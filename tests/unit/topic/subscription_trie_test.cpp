@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -94,13 +95,13 @@ TEST(subscription_trie, shared_groups_are_reported_once_per_group) {
       "a/b", [&](const trie::entry& e) { plain.push_back(e.key); },
       [&](std::string_view name, trie::share_group& g) {
         groups.emplace_back(name);
-        sizes.push_back(g.members.size());
+        sizes.push_back(g.members().size());
       });
   std::sort(groups.begin(), groups.end());
   EXPECT_EQ(groups, (std::vector<std::string>{"g1", "g2"}));
   EXPECT_EQ(plain, (std::vector{4}));
   ASSERT_NE(t.find_group("a/+", "g1"), nullptr);
-  EXPECT_EQ(t.find_group("a/+", "g1")->members.size(), 2u);
+  EXPECT_EQ(t.find_group("a/+", "g1")->members().size(), 2u);
   EXPECT_EQ(t.find_group("a/+", "nope"), nullptr);
   EXPECT_TRUE(t.erase("a/+", "g1", 1));
   EXPECT_TRUE(t.erase("a/+", "g1", 2));
@@ -119,6 +120,34 @@ TEST(subscription_trie, for_each_reconstructs_filters) {
   });
   std::sort(filters.begin(), filters.end());
   EXPECT_EQ(filters, (std::vector<std::string>{"#", "$share/grp/x/y", "a/+/c"}));
+}
+
+TEST(subscription_trie, many_subscribers_of_one_filter_stay_exact_through_churn) {
+  // Past a handful of entries a filter keeps a key index; removals move the last entry into the
+  // hole. Membership must stay exact whatever the order of subscribes and unsubscribes.
+  trie t;
+  constexpr int k_count = 2000;
+  for (int i = 0; i < k_count; ++i) EXPECT_TRUE(t.insert("a/b", "", i, "v"));
+  for (int i = 0; i < k_count; i += 2) EXPECT_TRUE(t.erase("a/b", "", i));
+  for (int i = 1; i < k_count; i += 4) EXPECT_FALSE(t.insert("a/b", "", i, "updated"));
+  EXPECT_FALSE(t.erase("a/b", "", 0));
+  std::set<int> seen;
+  int updated = 0;
+  t.match(
+      "a/b",
+      [&](const trie::entry& e) {
+        EXPECT_TRUE(seen.insert(e.key).second);
+        updated += e.value == "updated" ? 1 : 0;
+      },
+      [](std::string_view, trie::share_group&) {});
+  EXPECT_EQ(seen.size(), static_cast<std::size_t>(k_count / 2));
+  EXPECT_EQ(*seen.begin(), 1);
+  EXPECT_EQ(updated, k_count / 4);
+  for (int i = 1; i < k_count; i += 2) EXPECT_TRUE(t.erase("a/b", "", i));
+  EXPECT_EQ(t.size(), 0u);
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(t.insert("a/b", "g", i, ""));  // a large group too
+  for (int i = 0; i < 20; i += 3) EXPECT_TRUE(t.erase("a/b", "g", i));
+  EXPECT_EQ(t.find_group("a/b", "g")->members().size(), 13u);
 }
 
 }  // namespace
