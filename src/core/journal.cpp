@@ -66,8 +66,8 @@ void journal::erase_inbound(std::uint64_t session_id, std::uint16_t packet_id) {
   batch_.erase(storage::keys::of_inbound(session_id, packet_id));
 }
 
-void journal::put_message(const protocol::message& msg, protocol::time_point now) {
-  if (!enabled()) return;
+namespace {
+storage::message_record record_of(const protocol::message& msg, protocol::time_point now) {
   storage::message_record r;
   r.id = msg.store_id;
   r.origin_session = msg.origin_session;
@@ -77,7 +77,13 @@ void journal::put_message(const protocol::message& msg, protocol::time_point now
   r.retain = msg.retain;
   if (msg.expires_at) r.expires_at_ms = to_wall_ms(*msg.expires_at, now);
   r.props = msg.props;
-  batch_.put(storage::keys::of_message(msg.store_id), storage::encode(r));
+  return r;
+}
+}  // namespace
+
+void journal::put_message(const protocol::message& msg, protocol::time_point now) {
+  if (!enabled()) return;
+  batch_.put(storage::keys::of_message(msg.store_id), storage::encode(record_of(msg, now)));
 }
 
 void journal::erase_message(std::uint64_t message_id) {
@@ -86,7 +92,7 @@ void journal::erase_message(std::uint64_t message_id) {
 }
 
 void journal::put_entry(std::uint64_t session_id, const protocol::outbound_message& out,
-                        std::uint16_t packet_id, bool pubrec_received) {
+                        protocol::time_point now, std::uint16_t packet_id, bool pubrec_received) {
   if (!enabled()) return;
   storage::entry_record r;
   r.session_id = session_id;
@@ -97,6 +103,8 @@ void journal::put_entry(std::uint64_t session_id, const protocol::outbound_messa
   r.pubrec_received = pubrec_received;
   r.subscription_ids = out.subscription_ids;
   r.shared_filter = out.shared_filter;
+  // A message without a record of its own (see shard_core::publish) travels in its entry.
+  if (out.msg->reclaimer == nullptr) r.message = record_of(*out.msg, now);
   batch_.put(storage::keys::of_entry(session_id, r.message_id), storage::encode(r));
 }
 

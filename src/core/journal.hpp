@@ -59,8 +59,10 @@ class journal {
   void erase_inbound(std::uint64_t session_id, std::uint16_t packet_id);
   void put_message(const protocol::message& msg, protocol::time_point now);
   void erase_message(std::uint64_t message_id);
+  // The entry carries the message when the message has no record of its own (no reclaimer).
   void put_entry(std::uint64_t session_id, const protocol::outbound_message& out,
-                 std::uint16_t packet_id = 0, bool pubrec_received = false);
+                 protocol::time_point now, std::uint16_t packet_id = 0,
+                 bool pubrec_received = false);
   void erase_entry(std::uint64_t session_id, std::uint64_t message_id);
   void put_retained(std::string_view topic, std::uint64_t message_id);
   void erase_retained(std::string_view topic);

@@ -45,6 +45,11 @@ void restore_broker(storage::snapshot&& snap, broker_shared& shared,
   }
   for (auto& sub : snap.subscriptions) sessions.at(sub.session_id).subscriptions.push_back(sub);
   for (auto& entry : snap.entries) {
+    if (entry.message) {
+      // Written with its only entry: no record of its own to delete later.
+      messages.emplace(entry.message_id, rebuild(std::move(*entry.message), nullptr, now));
+      entry.message.reset();
+    }
     sessions.at(entry.session_id).entries.push_back(std::move(entry));
   }
   for (const auto& in : snap.inbound) sessions.at(in.session_id).inbound.push_back(in.packet_id);

@@ -321,7 +321,7 @@ void shard_core::publish(session_state* publisher, mutable_message_ptr msg, time
   std::sort(hits_.begin(), hits_.end(),
             [](const match_hit& a, const match_hit& b) { return a.key < b.key; });
   const bool durable = journal_.enabled() && (msg->qos_level != qos::at_most_once || msg->retain);
-  bool stored_entries = false;
+  std::size_t stored_entries = 0;
   targets_.clear();
   for (std::size_t i = 0; i < hits_.size();) {
     const auto key = hits_[i].key;
@@ -345,19 +345,22 @@ void shard_core::publish(session_state* publisher, mutable_message_ptr msg, time
     out.retain = retain_as_published && msg->retain;
     if (i - first == 1) out.shared_filter = hits_[first].sub.shared_filter;
     out.stored = durable && persistent && out.qos_level != qos::at_most_once;
-    stored_entries = stored_entries || out.stored;
+    stored_entries += out.stored ? 1 : 0;
     targets_.emplace_back(key, std::move(out));
   }
 
-  // Written once, referenced by every entry and the retained topic.
+  // Written once and referenced by every entry and the retained topic; a message for a single
+  // entry travels inside it instead (half the writes for fan-in and pairs).
   const bool retained_value = msg->retain && !msg->payload.empty();
   bool wrote = false;
-  if (durable && (stored_entries || retained_value)) {
+  if (durable && (stored_entries > 0 || retained_value)) {
     msg->store_id = shared_.next_id.fetch_add(1, std::memory_order_relaxed);
-    msg->reclaimer = shared_.reclaimer;
-    journal_.put_message(*msg, now);
+    if (stored_entries > 1 || retained_value) {
+      msg->reclaimer = shared_.reclaimer;
+      journal_.put_message(*msg, now);
+    }
     for (const auto& [key, out] : targets_) {
-      if (out.stored) journal_.put_entry(key.session, out);
+      if (out.stored) journal_.put_entry(key.session, out, now);
     }
     wrote = true;
   }
@@ -427,7 +430,7 @@ void shard_core::redistribute_shared(session_state& state, bool fallback, time_p
     const auto& presence = member->sub.presence;
     out.stored = out.msg->store_id != 0 && out.qos_level != qos::at_most_once && presence &&
                  presence->persistent.load(std::memory_order_relaxed);
-    if (out.stored) journal_.put_entry(member->key.session, out);
+    if (out.stored) journal_.put_entry(member->key.session, out, now);
     deliver_to(member->key, std::move(out), now);
     return true;
   };
@@ -493,9 +496,10 @@ void shard_core::inbound_qos2(session_state& state, std::uint16_t packet_id, boo
   hold_output(state);
 }
 
-void shard_core::outbound_progress(session_state& state, const inflight_message& m) {
+void shard_core::outbound_progress(session_state& state, const inflight_message& m,
+                                   time_point now) {
   if (!m.out.stored || !state.persisted) return;
-  journal_.put_entry(state.id, m.out, m.packet_id, m.pubrec_received);
+  journal_.put_entry(state.id, m.out, now, m.packet_id, m.pubrec_received);
   // The PUBLISH (or PUBREL) goes out once its packet identifier (or PUBREC) is stored, so a
   // crash resends it with the identifier the client already knows [MQTT-4.3.3].
   hold_output(state);

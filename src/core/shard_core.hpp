@@ -57,8 +57,8 @@ class shard_core final : public protocol::broker_port {
   bool accepting_durable() const override { return journal_.accepting(); }
   void inbound_qos2(protocol::session_state& state, std::uint16_t packet_id,
                     bool awaiting) override;
-  void outbound_progress(protocol::session_state& state,
-                         const protocol::inflight_message& m) override;
+  void outbound_progress(protocol::session_state& state, const protocol::inflight_message& m,
+                         protocol::time_point now) override;
   void outbound_done(protocol::session_state& state,
                      const protocol::outbound_message& out) override;
 

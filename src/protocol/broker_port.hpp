@@ -62,7 +62,7 @@ class broker_port {
   virtual void inbound_qos2(session_state&, std::uint16_t /*packet_id*/, bool /*awaiting*/) {}
   // A QoS 2 message was sent for the first time with this packet identifier, or its PUBREC came:
   // the state is stored before the client may see what follows.
-  virtual void outbound_progress(session_state&, const inflight_message&) {}
+  virtual void outbound_progress(session_state&, const inflight_message&, time_point /*now*/) {}
   // A message left the session: acknowledged, refused by the client, expired or dropped.
   virtual void outbound_done(session_state&, const outbound_message&) {}
 };

@@ -171,7 +171,7 @@ void session::handle_pubrec(const pubrec& ack) {
     return pump_queue();
   }
   it->pubrec_received = true;
-  port_.outbound_progress(*state_, *it);  // stored before PUBREL goes out
+  port_.outbound_progress(*state_, *it, now_);  // stored before PUBREL goes out
   send(rel);
 }
 
@@ -233,7 +233,7 @@ void session::start_delivery(outbound_message out) {
   if (!send_publish(out, id, false)) return port_.outbound_done(*state_, out);
   state_->inflight.push_back(inflight_message{std::move(out), id, false, false});
   if (state_->inflight.back().out.qos_level == qos::exactly_once) {
-    port_.outbound_progress(*state_, state_->inflight.back());
+    port_.outbound_progress(*state_, state_->inflight.back(), now_);
   }
 }
 

@@ -150,10 +150,9 @@ std::pair<bytes, bytes> session_range(char kind, std::uint64_t session_id) {
 
 }  // namespace keys
 
-bytes encode(const message_record& r) {
-  bytes out;
-  out.reserve(64 + r.topic.size() + r.payload.size());
-  record_writer w(out);
+namespace {
+
+void write_message_body(record_writer& w, const message_record& r) {
   w.u8(k_record_version);
   w.u64(r.origin_session);
   w.u8(static_cast<std::uint8_t>(r.qos_level));
@@ -162,6 +161,30 @@ bytes encode(const message_record& r) {
   w.text(r.topic);
   w.blob(r.payload);
   w.props(r.props);
+}
+
+// Reads what write_message_body wrote; false on damage.
+bool read_message_body(record_reader& in, message_record& r) {
+  if (in.u8() != k_record_version) return false;
+  r.origin_session = in.u64();
+  const auto q = in.u8();
+  r.retain = in.u8() != 0;
+  r.expires_at_ms = in.i64();
+  r.topic = in.text();
+  r.payload = in.blob();
+  r.props = in.props(property_context::publish);
+  if (in.failed() || !valid_qos(q)) return false;
+  r.qos_level = static_cast<codec::qos>(q);
+  return true;
+}
+
+}  // namespace
+
+bytes encode(const message_record& r) {
+  bytes out;
+  out.reserve(64 + r.topic.size() + r.payload.size());
+  record_writer w(out);
+  write_message_body(w, r);
   return out;
 }
 
@@ -170,16 +193,7 @@ std::optional<message_record> decode_message(std::string_view key, std::string_v
   record_reader in(value);
   message_record r;
   r.id = read_id(key, 1);
-  if (in.u8() != k_record_version) return std::nullopt;
-  r.origin_session = in.u64();
-  const auto q = in.u8();
-  r.retain = in.u8() != 0;
-  r.expires_at_ms = in.i64();
-  r.topic = in.text();
-  r.payload = in.blob();
-  r.props = in.props(property_context::publish);
-  if (!in.ok_and_done() || !valid_qos(q)) return std::nullopt;
-  r.qos_level = static_cast<codec::qos>(q);
+  if (!read_message_body(in, r) || !in.ok_and_done()) return std::nullopt;
   return r;
 }
 
@@ -187,11 +201,13 @@ bytes encode(const entry_record& r) {
   bytes out;
   record_writer w(out);
   w.u8(static_cast<std::uint8_t>(r.qos_level));
-  w.u8(static_cast<std::uint8_t>((r.retain ? 1 : 0) | (r.pubrec_received ? 2 : 0)));
+  w.u8(static_cast<std::uint8_t>((r.retain ? 1 : 0) | (r.pubrec_received ? 2 : 0) |
+                                 (r.message ? 4 : 0)));
   w.u16(r.packet_id);
   w.text(r.shared_filter);
   w.u32(static_cast<std::uint32_t>(r.subscription_ids.size()));
   for (const auto id : r.subscription_ids) w.u32(id);
+  if (r.message) write_message_body(w, *r.message);
   return out;
 }
 
@@ -209,7 +225,13 @@ std::optional<entry_record> decode_entry(std::string_view key, std::string_view 
   r.shared_filter = in.text();
   const auto count = in.u32();
   for (std::uint32_t i = 0; i < count && !in.failed(); ++i) r.subscription_ids.push_back(in.u32());
-  if (!in.ok_and_done() || q == 0 || !valid_qos(q)) return std::nullopt;
+  if ((flags & 4) != 0) {
+    message_record m;
+    m.id = r.message_id;
+    if (!read_message_body(in, m)) return std::nullopt;
+    r.message = std::move(m);
+  }
+  if ((flags & ~7) != 0 || !in.ok_and_done() || q == 0 || !valid_qos(q)) return std::nullopt;
   r.qos_level = static_cast<codec::qos>(q);
   return r;
 }

@@ -4,6 +4,7 @@
 // Key space (ids are 64-bit big-endian, so keys sort in id order):
 //   'm' msg_id                -> message_record   one per message, shared by every entry
 //   'q' session_id msg_id     -> entry_record     a message queued or in flight for a session
+//                                                 (carrying the message when only it holds it)
 //   'u' session_id filter     -> subscription_record
 //   'i' session_id packet_id  -> (empty)          inbound QoS 2 id awaiting PUBREL
 //   'r' topic                 -> msg_id           the retained message of a topic
@@ -48,6 +49,9 @@ struct entry_record {
   bool pubrec_received = false;  // QoS 2: PUBREL sent, waiting for PUBCOMP
   std::vector<std::uint32_t> subscription_ids;
   std::string shared_filter;
+  // The message itself, when it has no record of its own: a message queued for one session
+  // only (not retained) is written with its entry, which halves the writes of the common case.
+  std::optional<message_record> message;
   bool operator==(const entry_record&) const = default;
 };
 

@@ -93,7 +93,7 @@ snapshot load_snapshot(kv_backend& backend, write_batch& cleanup) {
   keep_if_owned(s.entries,
                 [](const entry_record& r) { return keys::of_entry(r.session_id, r.message_id); });
   std::erase_if(s.entries, [&](const entry_record& r) {
-    if (s.messages.contains(r.message_id)) return false;
+    if (r.message || s.messages.contains(r.message_id)) return false;
     ++s.orphans;
     cleanup.erase(keys::of_entry(r.session_id, r.message_id));
     return true;
@@ -109,7 +109,10 @@ snapshot load_snapshot(kv_backend& backend, write_batch& cleanup) {
 
   // Messages nobody refers to any more (their last reference went while the broker was down).
   std::unordered_set<std::uint64_t> referenced;
-  for (const auto& e : s.entries) referenced.insert(e.message_id);
+  for (const auto& e : s.entries) {
+    if (!e.message) referenced.insert(e.message_id);
+    s.highest_id = std::max(s.highest_id, e.message_id);
+  }
   for (const auto& r : s.retained) referenced.insert(r.message_id);
   std::erase_if(s.messages, [&](const auto& item) {
     if (referenced.contains(item.first)) return false;

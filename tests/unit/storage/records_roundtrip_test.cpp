@@ -91,6 +91,21 @@ TEST(storage_records_round_trip, entry_with_subscription_ids_shared_filter_and_q
   EXPECT_EQ(round_trip(e), e);
 }
 
+TEST(storage_records_round_trip, entry_carrying_its_message) {
+  // A message queued for one session only travels in its entry; the id comes from the key.
+  auto e = full_entry(3, 0x1'0000'0001);
+  e.message = full_message(0x1'0000'0001);
+  EXPECT_EQ(round_trip(e), e);
+  auto plain = full_entry(4, 77);
+  plain.message = plain_message(77);
+  EXPECT_EQ(round_trip(plain), plain);
+  // Truncated inside the carried message: rejected, never half-read.
+  const auto bytes = encode(e);
+  for (std::size_t cut = bytes.size() - 20; cut < bytes.size(); ++cut) {
+    EXPECT_FALSE(decode_entry(keys::of_entry(3, 0x1'0000'0001), bytes.substr(0, cut)));
+  }
+}
+
 TEST(storage_records_round_trip, entry_flags_in_every_combination) {
   for (const auto q : {codec::qos::at_least_once, codec::qos::exactly_once}) {
     for (const bool retain : {false, true}) {
