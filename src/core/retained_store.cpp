@@ -1,5 +1,7 @@
 #include "core/retained_store.hpp"
 
+#include <utility>
+
 namespace tern::core {
 
 namespace {
@@ -10,7 +12,7 @@ std::vector<std::string_view> split(std::string_view topic) {
 }
 }  // namespace
 
-void retained_store::set(const protocol::message_ptr& msg) {
+protocol::message_ptr retained_store::set(const protocol::message_ptr& msg) {
   const auto levels = split(msg->topic);
   std::lock_guard lock(mutex_);
   if (msg->payload.empty()) {
@@ -18,13 +20,13 @@ void retained_store::set(const protocol::message_ptr& msg) {
     node* n = &root_;
     for (auto level : levels) {
       auto it = n->children.find(level);
-      if (it == n->children.end()) return;
+      if (it == n->children.end()) return nullptr;
       n = it->second.get();
     }
     if (n->msg) --size_;
-    n->msg.reset();
+    auto old = std::exchange(n->msg, nullptr);
     prune(root_, levels, 0);
-    return;
+    return old;
   }
   node* n = &root_;
   for (auto level : levels) {
@@ -35,7 +37,7 @@ void retained_store::set(const protocol::message_ptr& msg) {
     n = it->second.get();
   }
   if (!n->msg) ++size_;
-  n->msg = msg;
+  return std::exchange(n->msg, msg);
 }
 
 bool retained_store::prune(node& n, const std::vector<std::string_view>& levels,

@@ -19,7 +19,8 @@ namespace tern::core {
 class retained_store {
  public:
   // Stores `msg` for its topic, or deletes the topic's message when the payload is empty.
-  void set(const protocol::message_ptr& msg);
+  // Returns the message it replaced or deleted (null when there was none).
+  protocol::message_ptr set(const protocol::message_ptr& msg);
   // Appends the unexpired retained messages whose topic matches `filter`.
   void match(std::string_view filter, protocol::time_point now,
              std::vector<protocol::message_ptr>& out);

@@ -368,7 +368,9 @@ void shard_core::publish(session_state* publisher, mutable_message_ptr msg, time
     if (durable && retained_value) journal_.put_retained(msg->topic, msg->store_id);
     if (durable && !retained_value) journal_.erase_retained(msg->topic);
     wrote = wrote || durable;
-    shared_.retained.set(msg);
+    if (auto replaced = shared_.retained.set(msg); replaced && durable) {
+      retired_retained_.emplace_back(journal_.open_ticket(), std::move(replaced));
+    }
   }
   if (wrote) {
     request_flush();
@@ -393,6 +395,11 @@ void shard_core::publish(session_state* publisher, mutable_message_ptr msg, time
 
 void shard_core::on_durable(std::uint64_t ticket, time_point now) {
   journal_.mark_durable(ticket);
+  // Their topics' new records are durable: the old messages may go (from this shard's next
+  // batch on).
+  while (!retired_retained_.empty() && retired_retained_.front().first <= ticket) {
+    retired_retained_.pop_front();
+  }
   while (!held_.empty() && held_.front().ticket <= ticket) {
     auto group = std::move(held_.front().deliveries);
     held_.pop_front();

@@ -134,6 +134,10 @@ class shard_core final : public protocol::broker_port {
     std::vector<std::pair<session_key, protocol::outbound_message>> deliveries;
   };
   std::deque<held_deliveries> held_;
+  // Retained messages replaced or deleted by this shard, each kept alive until the batch that
+  // re-points (or clears) its topic is durable: until then the store still refers to it, and
+  // its record must not be erased by whichever shard drops the last reference.
+  std::deque<std::pair<std::uint64_t, protocol::message_ptr>> retired_retained_;
   std::vector<std::pair<session_key, protocol::outbound_message>> targets_;  // reused
 };
 
