@@ -76,7 +76,7 @@ storage::message_record record_of(const protocol::message& msg, protocol::time_p
   r.qos_level = msg.qos_level;
   r.retain = msg.retain;
   if (msg.expires_at) r.expires_at_ms = to_wall_ms(*msg.expires_at, now);
-  r.props = msg.props;
+  r.props = msg.properties();
   return r;
 }
 }  // namespace

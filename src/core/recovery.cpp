@@ -15,7 +15,7 @@ protocol::message_ptr rebuild(storage::message_record&& r, protocol::message_rec
   msg->payload = std::move(r.payload);
   msg->qos_level = r.qos_level;
   msg->retain = r.retain;
-  msg->props = std::move(r.props);
+  msg->set_properties(std::move(r.props));
   if (r.expires_at_ms != 0) msg->expires_at = from_wall_ms(r.expires_at_ms, now);
   msg->origin_session = r.origin_session;
   msg->store_id = r.id;

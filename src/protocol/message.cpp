@@ -13,11 +13,13 @@ mutable_message_ptr make_message(std::string topic, codec::binary payload, codec
   if (props.message_expiry_interval) {
     msg->expires_at = now + std::chrono::seconds(*props.message_expiry_interval);
   }
-  msg->props.payload_format_indicator = props.payload_format_indicator;
-  msg->props.content_type = std::move(props.content_type);
-  msg->props.response_topic = std::move(props.response_topic);
-  msg->props.correlation_data = std::move(props.correlation_data);
-  msg->props.user_properties = std::move(props.user_properties);
+  codec::properties forwarded;
+  forwarded.payload_format_indicator = props.payload_format_indicator;
+  forwarded.content_type = std::move(props.content_type);
+  forwarded.response_topic = std::move(props.response_topic);
+  forwarded.correlation_data = std::move(props.correlation_data);
+  forwarded.user_properties = std::move(props.user_properties);
+  msg->set_properties(std::move(forwarded));
   msg->origin_session = origin_session;
   return msg;
 }

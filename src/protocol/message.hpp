@@ -29,8 +29,9 @@ struct message {
   codec::qos qos_level = codec::qos::at_most_once;
   bool retain = false;
   // Properties forwarded to subscribers: payload format, content type, response topic,
-  // correlation data, user properties. Never topic alias or subscription identifiers.
-  codec::properties props;
+  // correlation data, user properties. Never topic alias or subscription identifiers. Null when
+  // there are none, as for most messages (a properties block is ~470 bytes).
+  std::unique_ptr<const codec::properties> props;
   std::optional<time_point> expires_at;  // from Message Expiry Interval
   std::uint64_t origin_session = 0;      // publisher's session, for No Local; 0 = the broker
   // Set by the core when the message is written to the store (before it is shared).
@@ -45,6 +46,18 @@ struct message {
   }
 
   bool expired(time_point now) const noexcept { return expires_at && now >= *expires_at; }
+  const codec::properties& properties() const noexcept {
+    static const codec::properties none;
+    return props ? *props : none;
+  }
+  // Keeps `forwarded` unless it is empty.
+  void set_properties(codec::properties&& forwarded) {
+    if (forwarded == codec::properties{}) {
+      props.reset();
+    } else {
+      props = std::make_unique<const codec::properties>(std::move(forwarded));
+    }
+  }
 };
 
 using message_ptr = std::shared_ptr<const message>;

@@ -39,7 +39,7 @@ void fill(cached_head& entry, const message_ptr& msg, codec::protocol_version ve
   p.qos_level = qos_level;
   p.retain = retain;
   p.packet_id = qos_level == codec::qos::at_most_once ? 0 : 1;
-  if (version == codec::protocol_version::v5) p.props = msg->props;
+  if (version == codec::protocol_version::v5) p.props = msg->properties();
   entry.msg = msg;
   entry.head.clear();
   entry.total = codec::encode_publish_head(p, msg->payload.size(), version, entry.head);

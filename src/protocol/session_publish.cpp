@@ -345,7 +345,7 @@ bool session::send_publish(const outbound_message& out, std::uint16_t packet_id,
   p.dup = dup;
   p.packet_id = packet_id;
   if (version_ == protocol_version::v5) {
-    p.props = msg.props;
+    p.props = msg.properties();
     if (msg.expires_at) {
       // Forward the time left, rounded up so a message is never shown as already expired.
       const auto left = std::chrono::ceil<std::chrono::seconds>(*msg.expires_at - now_);

@@ -16,7 +16,9 @@ TEST(publish_heads, patched_head_equals_a_fresh_encoding) {
     auto msg = std::make_shared<message>();
     msg->topic = "sensor/1/temperature";
     msg->payload.assign(payload_size, 0x42);
-    msg->props.user_properties.emplace_back("unit", "C");
+    codec::properties props;
+    props.user_properties.emplace_back("unit", "C");
+    msg->set_properties(std::move(props));
     for (auto version : {protocol_version::v3_1_1, protocol_version::v5}) {
       for (auto q : {qos::at_most_once, qos::at_least_once, qos::exactly_once}) {
         for (bool retain : {false, true}) {
@@ -29,7 +31,7 @@ TEST(publish_heads, patched_head_equals_a_fresh_encoding) {
             p.retain = retain;
             p.dup = dup;
             p.packet_id = q == qos::at_most_once ? 0 : id;
-            if (version == protocol_version::v5) p.props = msg->props;
+            if (version == protocol_version::v5) p.props = msg->properties();
             std::vector<std::uint8_t> expected;
             ASSERT_GT(encode(p, version, expected), 0u);
 
