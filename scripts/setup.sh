@@ -11,7 +11,7 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   librocksdb-dev
   mosquitto-clients python3 python3-paho-mqtt
-  procps iproute2 util-linux
+  procps iproute2 util-linux strace
 )
 # Node.js and npm run the MQTT.js tests (tests/js). A node/npm already on PATH (e.g. a newer
 # release from elsewhere) is used as it is; Debian's packages are installed only when missing.
