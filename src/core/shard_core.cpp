@@ -443,9 +443,13 @@ void shard_core::redistribute_shared(session_state& state, bool fallback, time_p
   };
   // QoS 1 in flight moves to another member (at least once holds). QoS 2 already sent stays:
   // its delivery completes with this client, or not at all [MQTT-4.8.2-4], [MQTT-4.8.2-5].
-  std::erase_if(state.inflight, [&](inflight_message& m) {
-    return m.out.qos_level == qos::at_least_once && move_to_member(m.out);
-  });
+  auto& inflight = state.inflight;
+  inflight.erase(std::remove_if(inflight.begin(), inflight.end(),
+                                [&](inflight_message& m) {
+                                  return m.out.qos_level == qos::at_least_once &&
+                                         move_to_member(m.out);
+                                }),
+                 inflight.end());
   std::deque<outbound_message> kept;
   while (!state.queue.empty()) {
     auto out = dequeue(state);

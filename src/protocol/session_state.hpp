@@ -7,8 +7,8 @@
 // protocol::session of the current connection while one is attached.
 
 #include <atomic>
+#include <boost/container/deque.hpp>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -64,10 +64,12 @@ struct session_state {
   std::uint32_t expiry_interval = 0;  // seconds; 0xFFFFFFFF never
   std::map<std::string, subscription_record, std::less<>> subscriptions;  // by full filter
 
-  std::deque<outbound_message> queue;  // not yet sent (offline, or in-flight window full)
+  // Boost's deque allocates nothing while empty (libstdc++'s takes ~530 bytes at once), and most
+  // sessions have nothing queued or in flight most of the time.
+  boost::container::deque<outbound_message> queue;  // not yet sent (offline, or window full)
   std::size_t queued_bytes = 0;
-  std::size_t queued_qos0 = 0;            // QoS 0 messages among them (queued while offline)
-  std::deque<inflight_message> inflight;  // sent, not yet acknowledged, in send order
+  std::size_t queued_qos0 = 0;  // QoS 0 messages among them (queued while offline)
+  boost::container::deque<inflight_message> inflight;  // sent, not acknowledged, in send order
   std::uint16_t next_packet_id = 1;
   std::unordered_set<std::uint16_t> inbound_qos2;  // received QoS 2 ids awaiting PUBREL
 
