@@ -197,7 +197,7 @@ void shard_core::restore(restored_session&& restored,
     schedule(*state.expires_at, state.id);
   }
   if (record.will) {
-    state.will = record.will;
+    state.will = std::make_unique<codec::will_message>(*record.will);
     const auto delay =
         std::min(record.will->props.will_delay_interval.value_or(0), state.expiry_interval);
     state.will_at = record.will_at_ms != 0 ? from_wall_ms(record.will_at_ms, now)

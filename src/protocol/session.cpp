@@ -208,7 +208,7 @@ void session::handle_connect(connect&& c) {
   state_ = result.state;
   state_->attached = this;
   state_->version = c.version;
-  state_->will = std::move(c.will);
+  state_->will = c.will ? std::make_unique<will_message>(std::move(*c.will)) : nullptr;
   client_id_ = std::move(client_id);
 
   if (v5) {

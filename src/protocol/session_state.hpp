@@ -73,10 +73,10 @@ struct session_state {
   std::uint16_t next_packet_id = 1;
   std::unordered_set<std::uint16_t> inbound_qos2;  // received QoS 2 ids awaiting PUBREL
 
-  std::optional<codec::will_message> will;
-  std::optional<time_point> will_at;     // a will waiting for its delay
-  std::optional<time_point> expires_at;  // set while no connection is attached
-  session* attached = nullptr;           // the live connection, if any
+  std::unique_ptr<codec::will_message> will;  // most sessions have none (~560 bytes)
+  std::optional<time_point> will_at;          // a will waiting for its delay
+  std::optional<time_point> expires_at;       // set while no connection is attached
+  session* attached = nullptr;                // the live connection, if any
   // Mirrors attached != nullptr and persisted for other shards.
   std::shared_ptr<session_presence> presence = std::make_shared<session_presence>();
   // The session has a record in the store (expiry interval above zero).
