@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "storage/records.hpp"
 #include "storage/write_batch.hpp"
 
 namespace tern::storage {

@@ -5,19 +5,19 @@ namespace tern::storage {
 write_status memory_backend::write(const write_batch& batch, durability) {
   std::lock_guard lock(mutex_);
   if (full_) return write_status{false, true, "no space left on device (simulated)"};
-  for (const auto& op : batch.ops()) {
+  batch.for_each([this](const write_batch::op& op) {
     switch (op.kind) {
       case write_batch::op_kind::put:
-        data_[op.key] = op.value;
+        data_[bytes(op.key)] = bytes(op.value);
         break;
       case write_batch::op_kind::erase:
-        data_.erase(op.key);
+        data_.erase(bytes(op.key));
         break;
       case write_batch::op_kind::erase_range:
-        data_.erase(data_.lower_bound(op.key), data_.lower_bound(op.value));
+        data_.erase(data_.lower_bound(bytes(op.key)), data_.lower_bound(bytes(op.value)));
         break;
     }
-  }
+  });
   ++writes_;
   return {};
 }

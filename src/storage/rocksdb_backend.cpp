@@ -147,8 +147,8 @@ write_status rocksdb_backend::write(const write_batch& batch, durability mode) {
   }();
   static_cast<void>(perf_disabled);
   if (!db_) return write_status{false, false, "store is closed after a failure"};
-  rocksdb::WriteBatch wb;
-  for (const auto& op : batch.ops()) {
+  rocksdb::WriteBatch wb(batch.byte_size() + 64);  // one allocation for the whole batch
+  batch.for_each([&wb](const write_batch::op& op) {
     switch (op.kind) {
       case write_batch::op_kind::put:
         wb.Put(slice(op.key), slice(op.value));
@@ -160,7 +160,7 @@ write_status rocksdb_backend::write(const write_batch& batch, durability mode) {
         wb.DeleteRange(slice(op.key), slice(op.value));
         break;
     }
-  }
+  });
   rocksdb::WriteOptions options;
   options.sync = mode == durability::fsync;
   const auto status = db_->Write(options, &wb);

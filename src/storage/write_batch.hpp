@@ -2,14 +2,18 @@
 // An ordered list of key-value changes that the store applies atomically: either all of them are
 // durable or none is.
 //
+// The changes are encoded back to back in one buffer (kind, key length, key, value length,
+// value), so building a batch costs no allocation per change and merging batches is one append.
+//
 // Thread: built by one thread, then handed over whole.
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
-
-#include "storage/records.hpp"
 
 namespace tern::storage {
 
@@ -18,46 +22,78 @@ class write_batch {
   enum class op_kind : std::uint8_t { put, erase, erase_range };
   struct op {
     op_kind kind;
-    bytes key;
-    bytes value;  // put: the value; erase_range: the end of the range (exclusive)
+    std::string_view key;
+    std::string_view value;  // put: the value; erase_range: the end of the range (exclusive)
   };
 
-  void put(bytes key, bytes value) {
-    bytes_ += key.size() + value.size();
-    ops_.push_back({op_kind::put, std::move(key), std::move(value)});
-  }
-  void erase(bytes key) {
-    bytes_ += key.size();
-    ops_.push_back({op_kind::erase, std::move(key), {}});
-  }
-  void erase_range(bytes begin, bytes end) {
-    bytes_ += begin.size() + end.size();
-    ops_.push_back({op_kind::erase_range, std::move(begin), std::move(end)});
+  void put(std::string_view key, std::string_view value) { add(op_kind::put, key, value); }
+  void erase(std::string_view key) { add(op_kind::erase, key, {}); }
+  void erase_range(std::string_view begin, std::string_view end) {
+    add(op_kind::erase_range, begin, end);
   }
   // Appends every change of `other` after this batch's own.
   void append(write_batch&& other) {
-    bytes_ += other.bytes_;
-    if (ops_.empty()) {
-      ops_ = std::move(other.ops_);
+    if (buffer_.empty()) {
+      buffer_.swap(other.buffer_);
     } else {
-      ops_.insert(ops_.end(), std::make_move_iterator(other.ops_.begin()),
-                  std::make_move_iterator(other.ops_.end()));
+      buffer_.append(other.buffer_);
     }
+    count_ += other.count_;
     other.clear();
   }
   void clear() noexcept {
-    ops_.clear();
-    bytes_ = 0;
+    buffer_.clear();
+    count_ = 0;
   }
 
-  bool empty() const noexcept { return ops_.empty(); }
-  std::size_t size() const noexcept { return ops_.size(); }
-  std::size_t byte_size() const noexcept { return bytes_; }
-  const std::vector<op>& ops() const noexcept { return ops_; }
+  bool empty() const noexcept { return count_ == 0; }
+  std::size_t size() const noexcept { return count_; }
+  std::size_t byte_size() const noexcept { return buffer_.size(); }
+
+  // Calls fn(const op&) for every change, in order. The views point into this batch.
+  template <typename Fn>
+  void for_each(Fn&& fn) const {
+    std::size_t pos = 0;
+    while (pos < buffer_.size()) {
+      op o{static_cast<op_kind>(buffer_[pos]), {}, {}};
+      ++pos;
+      o.key = read_field(pos);
+      o.value = read_field(pos);
+      fn(o);
+    }
+  }
+  std::vector<op> ops() const {
+    std::vector<op> out;
+    out.reserve(count_);
+    for_each([&out](const op& o) { out.push_back(o); });
+    return out;
+  }
 
  private:
-  std::vector<op> ops_;
-  std::size_t bytes_ = 0;
+  void add(op_kind kind, std::string_view key, std::string_view value) {
+    buffer_.push_back(static_cast<char>(kind));
+    write_field(key);
+    write_field(value);
+    ++count_;
+  }
+  void write_field(std::string_view field) {
+    const auto length = static_cast<std::uint32_t>(field.size());
+    char prefix[sizeof length];
+    std::memcpy(prefix, &length, sizeof length);
+    buffer_.append(prefix, sizeof prefix);
+    buffer_.append(field);
+  }
+  std::string_view read_field(std::size_t& pos) const {
+    std::uint32_t length = 0;
+    std::memcpy(&length, buffer_.data() + pos, sizeof length);
+    pos += sizeof length;
+    const std::string_view field(buffer_.data() + pos, length);
+    pos += length;
+    return field;
+  }
+
+  std::string buffer_;
+  std::size_t count_ = 0;
 };
 
 }  // namespace tern::storage

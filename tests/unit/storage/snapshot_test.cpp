@@ -62,7 +62,7 @@ std::set<bytes> erased(const write_batch& cleanup) {
   std::set<bytes> out;
   for (const auto& op : cleanup.ops()) {
     EXPECT_EQ(op.kind, write_batch::op_kind::erase);
-    out.insert(op.key);
+    out.insert(std::string(op.key));
   }
   EXPECT_EQ(out.size(), cleanup.size()) << "a key is erased twice";
   return out;
