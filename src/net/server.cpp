@@ -34,9 +34,7 @@ void server::schedule_outbox_flush(std::size_t index) {
 
 void server::commit(std::size_t index, storage::write_batch&& batch, std::uint64_t ticket) {
   auto& s = *shards_[index];
-  shared_.committer->submit(std::move(batch), [&s, ticket] {
-    boost::asio::post(s.context(), [&s, ticket] { s.on_durable(ticket); });
-  });
+  shared_.committer->submit(std::move(batch), [&s, ticket] { s.notify_durable(ticket); });
 }
 
 void server::hand_over(std::size_t target, boost::asio::ip::tcp::socket::native_handle_type handle,

@@ -119,6 +119,17 @@ void shard::hold_until_durable(std::shared_ptr<connection> c) {
   held_.push_back(std::move(c));
 }
 
+void shard::notify_durable(std::uint64_t ticket) {
+  // Tickets complete in order, so the newest one covers the rest.
+  durable_ticket_.store(ticket, std::memory_order_release);
+  if (durable_posted_.exchange(true, std::memory_order_acq_rel)) return;
+  asio::post(context_, [this] {
+    // A read-modify-write, so a ticket stored before a post that found one pending is seen.
+    durable_posted_.exchange(false, std::memory_order_acq_rel);
+    on_durable(durable_ticket_.load(std::memory_order_acquire));
+  });
+}
+
 void shard::on_durable(std::uint64_t ticket) {
   core_.on_durable(ticket, protocol::clock::now());
   auto waiting = std::move(held_);

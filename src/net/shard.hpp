@@ -3,6 +3,7 @@
 // broker core for the client identifiers it hosts. Nothing in a shard is touched by another
 // thread except through post() onto its context.
 
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -49,8 +50,9 @@ class shard {
   void schedule_flush(std::shared_ptr<connection> c);
   // `c` has output that waits for a store commit: it is flushed when the commit is durable.
   void hold_until_durable(std::shared_ptr<connection> c);
-  // The store committed this shard's journal up to `ticket`.
-  void on_durable(std::uint64_t ticket);
+  // The store committed this shard's journal up to `ticket`. Any thread: the completions of
+  // one commit become a single wake-up of the shard.
+  void notify_durable(std::uint64_t ticket);
   // Moves a connection's socket to the shard hosting its client identifier.
   void migrate(std::size_t target, boost::asio::ip::tcp::socket::native_handle_type handle,
                boost::asio::ip::tcp protocol, std::vector<std::uint8_t> pending, std::string peer);
@@ -62,6 +64,7 @@ class shard {
   void arm_tick();
   void flush_connections();
   void abandon_held();
+  void on_durable(std::uint64_t ticket);
 
   std::size_t index_;
   core::broker_shared& shared_;
@@ -75,6 +78,8 @@ class shard {
   std::unordered_map<connection*, std::shared_ptr<connection>> connections_;
   std::vector<std::shared_ptr<connection>> to_flush_;
   std::vector<std::shared_ptr<connection>> held_;  // output waiting for a commit
+  std::atomic<std::uint64_t> durable_ticket_{0};   // set by the storage thread
+  std::atomic<bool> durable_posted_{false};
   std::vector<std::uint8_t> scratch_;
   bool stopping_ = false;
 };
