@@ -81,9 +81,15 @@ storage::message_record record_of(const protocol::message& msg, protocol::time_p
 }
 }  // namespace
 
-void journal::put_message(const protocol::message& msg, protocol::time_point now) {
+void journal::put_message(const protocol::message& msg, protocol::time_point now, bool fresh) {
   if (!enabled()) return;
-  batch_.put(storage::keys::of_message(msg.store_id), storage::encode(record_of(msg, now)));
+  const auto key = storage::keys::of_message(msg.store_id);
+  const auto value = storage::encode(record_of(msg, now));
+  if (fresh) {
+    batch_.put_new(key, value);
+  } else {
+    batch_.put(key, value);
+  }
 }
 
 void journal::erase_message(std::uint64_t message_id) {
@@ -92,7 +98,8 @@ void journal::erase_message(std::uint64_t message_id) {
 }
 
 void journal::put_entry(std::uint64_t session_id, const protocol::outbound_message& out,
-                        protocol::time_point now, std::uint16_t packet_id, bool pubrec_received) {
+                        protocol::time_point now, std::uint16_t packet_id, bool pubrec_received,
+                        bool fresh) {
   if (!enabled()) return;
   storage::entry_record r;
   r.session_id = session_id;
@@ -105,7 +112,12 @@ void journal::put_entry(std::uint64_t session_id, const protocol::outbound_messa
   r.shared_filter = out.shared_filter;
   // A message without a record of its own (see shard_core::publish) travels in its entry.
   if (out.msg->reclaimer == nullptr) r.message = record_of(*out.msg, now);
-  batch_.put(storage::keys::of_entry(session_id, r.message_id), storage::encode(r));
+  const auto key = storage::keys::of_entry(session_id, r.message_id);
+  if (fresh) {
+    batch_.put_new(key, storage::encode(r));
+  } else {
+    batch_.put(key, storage::encode(r));
+  }
 }
 
 void journal::erase_entry(std::uint64_t session_id, std::uint64_t message_id) {

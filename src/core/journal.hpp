@@ -57,12 +57,13 @@ class journal {
   void erase_subscription(std::uint64_t session_id, std::string_view filter);
   void put_inbound(std::uint64_t session_id, std::uint16_t packet_id);
   void erase_inbound(std::uint64_t session_id, std::uint16_t packet_id);
-  void put_message(const protocol::message& msg, protocol::time_point now);
+  // `fresh`: the record is new (a new store id), so an erase in the same commit cancels it.
+  void put_message(const protocol::message& msg, protocol::time_point now, bool fresh = false);
   void erase_message(std::uint64_t message_id);
   // The entry carries the message when the message has no record of its own (no reclaimer).
   void put_entry(std::uint64_t session_id, const protocol::outbound_message& out,
                  protocol::time_point now, std::uint16_t packet_id = 0,
-                 bool pubrec_received = false);
+                 bool pubrec_received = false, bool fresh = false);
   void erase_entry(std::uint64_t session_id, std::uint64_t message_id);
   void put_retained(std::string_view topic, std::uint64_t message_id);
   void erase_retained(std::string_view topic);

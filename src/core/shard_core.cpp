@@ -357,10 +357,10 @@ void shard_core::publish(session_state* publisher, mutable_message_ptr msg, time
     msg->store_id = shared_.next_id.fetch_add(1, std::memory_order_relaxed);
     if (stored_entries > 1 || retained_value) {
       msg->reclaimer = shared_.reclaimer;
-      journal_.put_message(*msg, now);
+      journal_.put_message(*msg, now, /*fresh=*/true);
     }
     for (const auto& [key, out] : targets_) {
-      if (out.stored) journal_.put_entry(key.session, out, now);
+      if (out.stored) journal_.put_entry(key.session, out, now, 0, false, /*fresh=*/true);
     }
     wrote = true;
   }
@@ -377,11 +377,12 @@ void shard_core::publish(session_state* publisher, mutable_message_ptr msg, time
     // The publisher's PUBACK / PUBREC waits for the write.
     if (publisher != nullptr && msg->qos_level != qos::at_most_once) hold_output(*publisher);
   }
-  if (msg->qos_level != qos::at_most_once && (wrote || !held_.empty())) {
-    // Deliveries wait for the write too (a crash must not leave a delivered message the
-    // publisher will send again), and later ones wait behind them to keep arrival order.
-    // QoS 0 messages never wait: order is kept per topic and QoS [MQTT-4.6.0-6], and QoS 0
-    // goes on while a full disk holds the rest.
+  if (msg->qos_level == qos::exactly_once && (wrote || !held_.empty())) {
+    // QoS 2 deliveries wait for the write too: a crash must not leave a delivered message the
+    // publisher will send again (a duplicate). Later ones wait behind them to keep arrival order.
+    // QoS 0 and QoS 1 never wait: order is kept per topic and QoS [MQTT-4.6.0-6]; a QoS 1
+    // message delivered before its write and sent again after a crash is an allowed duplicate,
+    // and one acknowledged before its write is not written at all (see group_committer).
     // A message that wrote nothing joins the last group, whose ticket is already on its way.
     const auto ticket = journal_.open_ticket();
     if (held_.empty() || (wrote && held_.back().ticket != ticket)) held_.push_back({ticket, {}});

@@ -12,10 +12,12 @@
 //
 // Persistence. With a store, every change to a persistent session (one with an expiry interval)
 // goes into the shard's journal. A QoS 1/2 publish writes the message once and one entry per
-// persistent subscriber; its deliveries wait until that write is durable, and so does the
-// publisher's acknowledgement (through the session's hold ticket), so nothing the broker
-// acknowledged or delivered can be lost or delivered twice by a crash. Later deliveries of the
-// shard wait behind earlier ones, keeping arrival order.
+// persistent subscriber; the publisher's acknowledgement waits until that write is durable
+// (through the session's hold ticket), and so do QoS 2 deliveries, so nothing the broker
+// acknowledged can be lost and no QoS 2 message delivered twice by a crash. Later QoS 2
+// deliveries of the shard wait behind earlier ones, keeping arrival order. QoS 1 deliveries go at
+// once: when the subscriber acknowledges before the write reached the disk, the write is dropped
+// (group_committer), which saves most of the disk work for online subscribers.
 //
 // Thread: one shard thread. Time comes in through arguments (injected clock).
 

@@ -73,6 +73,13 @@ void group_committer::run() {
       done.swap(completions_);
       stats_.batches += done.size();
     }
+    // Records created and deleted again while the previous commit was under way (a message
+    // acknowledged by its subscriber before it reached the disk) need not be written at all.
+    const auto cancelled = batch.cancel_short_lived();
+    if (cancelled != 0) {
+      std::lock_guard lock(mutex_);
+      stats_.cancelled += cancelled;
+    }
     if (!commit(batch)) return;  // stopping on a failing disk: nothing more can be kept
     batch.clear();
     for (auto& d : done) d();

@@ -5,6 +5,8 @@
 // handed in since its last write, applies it as one atomic write with one fsync (or one write to
 // the kernel in `os` mode), then runs the completions in submission order. Under load one fsync
 // covers the batches of many publishes, so throughput does not pay one disk flush per message.
+// A record created and deleted within one group (a message its subscriber acknowledged while
+// the previous fsync was running) is dropped from the write altogether.
 // Submission order is commit order: a shard that hands in its batch before telling another shard
 // about a message knows the other shard's later changes to it land after it.
 //
@@ -32,6 +34,7 @@ struct commit_stats {
   std::uint64_t commits = 0;  // backend writes
   std::uint64_t batches = 0;  // batches handed in
   std::uint64_t failures = 0;
+  std::uint64_t cancelled = 0;      // changes dropped because a later one in the commit undid them
   std::uint64_t commit_micros = 0;  // time spent in backend writes
 };
 

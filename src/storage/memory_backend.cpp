@@ -8,6 +8,7 @@ write_status memory_backend::write(const write_batch& batch, durability) {
   batch.for_each([this](const write_batch::op& op) {
     switch (op.kind) {
       case write_batch::op_kind::put:
+      case write_batch::op_kind::put_new:
         data_[bytes(op.key)] = bytes(op.value);
         break;
       case write_batch::op_kind::erase:

@@ -151,6 +151,7 @@ write_status rocksdb_backend::write(const write_batch& batch, durability mode) {
   batch.for_each([&wb](const write_batch::op& op) {
     switch (op.kind) {
       case write_batch::op_kind::put:
+      case write_batch::op_kind::put_new:
         wb.Put(slice(op.key), slice(op.value));
         break;
       case write_batch::op_kind::erase:

@@ -19,7 +19,9 @@ namespace tern::storage {
 
 class write_batch {
  public:
-  enum class op_kind : std::uint8_t { put, erase, erase_range };
+  // put_new is a put of a key the store cannot hold yet (a fresh identity): an erase of it later
+  // in the same commit cancels both, so short-lived records never reach the disk.
+  enum class op_kind : std::uint8_t { put, erase, erase_range, put_new };
   struct op {
     op_kind kind;
     std::string_view key;
@@ -27,6 +29,7 @@ class write_batch {
   };
 
   void put(std::string_view key, std::string_view value) { add(op_kind::put, key, value); }
+  void put_new(std::string_view key, std::string_view value) { add(op_kind::put_new, key, value); }
   void erase(std::string_view key) { add(op_kind::erase, key, {}); }
   void erase_range(std::string_view begin, std::string_view end) {
     add(op_kind::erase_range, begin, end);
@@ -62,6 +65,10 @@ class write_batch {
       fn(o);
     }
   }
+  // Removes every put_new whose key is erased later in the batch, with that erase and any put of
+  // the key in between. Returns the number of changes removed.
+  std::size_t cancel_short_lived();
+
   std::vector<op> ops() const {
     std::vector<op> out;
     out.reserve(count_);

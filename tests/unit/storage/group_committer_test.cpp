@@ -166,6 +166,29 @@ TEST(storage_group_committer, concurrent_submitters_without_a_gate_all_land_in_o
   }
 }
 
+TEST(storage_group_committer, records_created_and_erased_while_a_commit_runs_are_never_written) {
+  memory_backend m;
+  group_committer c(m, durability::fsync);
+  gate g;
+  g.submit_to(c);
+  write_batch created;
+  created.put_new("q1-7", "entry");
+  created.put_new("q1-8", "entry");
+  c.submit(std::move(created), {});
+  write_batch acknowledged;  // from another shard: its subscriber acknowledged 7
+  acknowledged.erase("q1-7");
+  std::promise<bool> done;
+  c.submit(std::move(acknowledged), [&] { done.set_value(has(m, "q1-8")); });
+  c.erase_later("q1-8");  // and then 8 too, before the commit
+  g.release();
+  auto committed = done.get_future();
+  ASSERT_EQ(committed.wait_for(5s), std::future_status::ready);
+  EXPECT_FALSE(committed.get());
+  c.stop();
+  EXPECT_EQ(c.stats().cancelled, 4u);
+  EXPECT_EQ(m.key_count(), 1u);  // the gate's record only
+}
+
 TEST(storage_group_committer, erase_later_rides_along_with_the_next_commit) {
   memory_backend m;
   group_committer c(m, durability::fsync);
