@@ -45,6 +45,20 @@ class reader {
     return static_cast<Int>(*value);
   }
 
+  // An integer or a floating-point number.
+  std::optional<double> number(const toml::table& table, std::string_view key,
+                               std::string_view path, double min, double max) const {
+    const auto* node = table.get(key);
+    if (node == nullptr) return std::nullopt;
+    if (!node->is_number()) fail(*node, path, "expected a number");
+    const double value = node->is_integer() ? static_cast<double>(*node->value<std::int64_t>())
+                                            : *node->value<double>();
+    if (!(value >= min && value <= max)) {  // NaN fails too
+      fail(*node, path, fmt::format("must be between {} and {}", min, max));
+    }
+    return value;
+  }
+
   std::optional<std::string> string(const toml::table& table, std::string_view key,
                                     std::string_view path) const {
     const auto* node = table.get(key);
@@ -125,10 +139,49 @@ void read_log(const reader& r, const toml::table& t, config& c) {
   }
 }
 
+// The limits that protect the broker as a whole (see docs/configuration.md, "Overload").
+void read_overload_limits(const reader& r, const toml::table& t, config& c) {
+  auto& s = c.session;
+  if (auto v =
+          r.integer<std::size_t>(t, "max_topic_length", "limits.max_topic_length", 1, 65'535)) {
+    s.max_topic_length = *v;
+  }
+  if (auto v =
+          r.integer<std::size_t>(t, "max_topic_levels", "limits.max_topic_levels", 1, 65'535)) {
+    s.max_topic_levels = *v;
+  }
+  if (auto v =
+          r.integer<std::size_t>(t, "max_connections", "limits.max_connections", 0, 100'000'000)) {
+    c.max_connections = *v;
+  }
+  if (auto v = r.number(t, "max_connection_rate", "limits.max_connection_rate", 0, 1e6)) {
+    c.max_connection_rate = *v;
+  }
+  if (auto v = r.number(t, "connection_burst", "limits.connection_burst", 1, 1e6)) {
+    c.connection_burst = *v;
+  }
+  if (auto v =
+          r.integer<std::size_t>(t, "max_memory", "limits.max_memory", 0, std::int64_t{1} << 50)) {
+    if (*v != 0 && *v < (1u << 20))
+      r.fail(*t.get("max_memory"), "limits.max_memory", "must be 0 or at least 1048576");
+    c.max_memory = *v;
+  }
+  if (auto v = r.integer<std::size_t>(t, "max_output_buffer", "limits.max_output_buffer", 4096,
+                                      std::int64_t{1} << 32)) {
+    s.max_output_buffer = *v;
+  }
+  if (auto v = r.duration(t, "slow_consumer_timeout", "limits.slow_consumer_timeout")) {
+    s.slow_consumer_timeout = *v;
+  }
+}
+
 void read_limits(const reader& r, const toml::table& t, config& c) {
   r.reject_unknown(t, "limits.",
                    {"max_packet_size", "connect_timeout", "max_keep_alive", "receive_maximum",
-                    "max_inflight", "topic_alias_maximum"});
+                    "max_inflight", "topic_alias_maximum", "max_topic_length", "max_topic_levels",
+                    "max_connections", "max_connection_rate", "connection_burst", "max_memory",
+                    "max_output_buffer", "slow_consumer_timeout"});
+  read_overload_limits(r, t, c);
   auto& s = c.session;
   if (auto v = r.integer<std::uint32_t>(t, "max_packet_size", "limits.max_packet_size", 64,
                                         codec::k_max_packet_size)) {
@@ -228,7 +281,7 @@ void read_listeners(const reader& r, const toml::node& node, config& c) {
     const auto path = fmt::format("listeners[{}]", i);
     const auto* t = item.as_table();
     if (t == nullptr) r.fail(item, path, "expected a table");
-    r.reject_unknown(*t, path + ".", {"address", "port", "protocol"});
+    r.reject_unknown(*t, path + ".", {"address", "port", "protocol", "max_connections"});
     listener_config l;
     l.address = r.string(*t, "address", path + ".address").value_or("127.0.0.1");
     if (!is_ip_address(l.address)) {
@@ -236,6 +289,9 @@ void read_listeners(const reader& r, const toml::node& node, config& c) {
              fmt::format("'{}' is not an IPv4 or IPv6 address", l.address));
     }
     l.port = r.integer<std::uint16_t>(*t, "port", path + ".port", 0, 65'535).value_or(1883);
+    l.max_connections =
+        r.integer<std::size_t>(*t, "max_connections", path + ".max_connections", 0, 100'000'000)
+            .value_or(0);
     if (auto protocol = r.string(*t, "protocol", path + ".protocol");
         protocol && *protocol != "mqtt") {
       r.fail(*t->get("protocol"), path + ".protocol",
@@ -246,10 +302,25 @@ void read_listeners(const reader& r, const toml::node& node, config& c) {
   c.listeners = std::move(listeners);
 }
 
+void apply(const toml::table& root, const std::string& name, config& into) {
+  const reader r(name);
+  r.reject_unknown(
+      root, "",
+      {"shards", "data_dir", "log", "limits", "sessions", "storage", "redirect", "listeners"});
+  if (auto v = r.integer<std::size_t>(root, "shards", "shards", 0, 256)) into.shards = *v;
+  if (auto v = r.string(root, "data_dir", "data_dir")) into.data_dir = *v;
+  if (const auto* t = r.table(root, "log")) read_log(r, *t, into);
+  if (const auto* t = r.table(root, "limits")) read_limits(r, *t, into);
+  if (const auto* t = r.table(root, "sessions")) read_sessions(r, *t, into);
+  if (const auto* t = r.table(root, "storage")) read_storage(r, *t, into);
+  if (const auto* t = r.table(root, "redirect")) read_redirect(r, *t, into);
+  if (const auto* node = root.get("listeners")) read_listeners(r, *node, into);
+}
+
 }  // namespace
 
 std::vector<listener_config> default_listeners() {
-  return {{"127.0.0.1", 1883, false}, {"::1", 1883, true}};
+  return {{"127.0.0.1", 1883, false, 0}, {"::1", 1883, true, 0}};
 }
 
 void load_config_file(const std::filesystem::path& file, config& into) {
@@ -263,18 +334,17 @@ void load_config_file(const std::filesystem::path& file, config& into) {
     throw config_error(
         fmt::format("{}:{}: {}", file.string(), e.source().begin.line, e.description()));
   }
-  const reader r(file.string());
-  r.reject_unknown(
-      root, "",
-      {"shards", "data_dir", "log", "limits", "sessions", "storage", "redirect", "listeners"});
-  if (auto v = r.integer<std::size_t>(root, "shards", "shards", 0, 256)) into.shards = *v;
-  if (auto v = r.string(root, "data_dir", "data_dir")) into.data_dir = *v;
-  if (const auto* t = r.table(root, "log")) read_log(r, *t, into);
-  if (const auto* t = r.table(root, "limits")) read_limits(r, *t, into);
-  if (const auto* t = r.table(root, "sessions")) read_sessions(r, *t, into);
-  if (const auto* t = r.table(root, "storage")) read_storage(r, *t, into);
-  if (const auto* t = r.table(root, "redirect")) read_redirect(r, *t, into);
-  if (const auto* node = root.get("listeners")) read_listeners(r, *node, into);
+  apply(root, file.string(), into);
+}
+
+void load_config_text(std::string_view text, std::string_view name, config& into) {
+  toml::table root;
+  try {
+    root = toml::parse(text, name);
+  } catch (const toml::parse_error& e) {
+    throw config_error(fmt::format("{}:{}: {}", name, e.source().begin.line, e.description()));
+  }
+  apply(root, std::string(name), into);
 }
 
 }  // namespace tern::app

@@ -5,8 +5,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "protocol/settings.hpp"
@@ -16,7 +18,8 @@ namespace tern::app {
 struct listener_config {
   std::string address;
   std::uint16_t port = 1883;
-  bool optional = false;  // a built-in default that may be unavailable (IPv6 loopback)
+  bool optional = false;            // a built-in default that may be unavailable (IPv6 loopback)
+  std::size_t max_connections = 0;  // on this listener; 0 = only the broker-wide limit
 };
 
 struct config {
@@ -30,6 +33,13 @@ struct config {
   protocol::session_settings session;
   // Shared subscriptions: "round_robin", "random" or "hash_publisher".
   std::string share_strategy = "round_robin";
+  // Broker-wide connection limit; unset = the file descriptor limit minus a reserve, 0 = none.
+  std::optional<std::size_t> max_connections;
+  // New connections per second and source address (0 = off), and the burst allowed at once.
+  double max_connection_rate = 0;
+  double connection_burst = 20;
+  // Unset = half the physical memory; 0 = no ceiling. Resolved into session.max_memory.
+  std::optional<std::size_t> max_memory;
 };
 
 class config_error : public std::runtime_error {
@@ -39,6 +49,8 @@ class config_error : public std::runtime_error {
 
 // Reads a TOML file over the defaults in `into`. Throws config_error.
 void load_config_file(const std::filesystem::path& file, config& into);
+// The same for TOML text; `name` stands for the file in error messages. Throws config_error.
+void load_config_text(std::string_view text, std::string_view name, config& into);
 
 // Listeners used when the configuration names none: loopback only, IPv4 and IPv6.
 std::vector<listener_config> default_listeners();

@@ -17,6 +17,7 @@
 
 #include "app/cli.hpp"
 #include "app/config.hpp"
+#include "app/resource_limits.hpp"
 #include "app/version.hpp"
 #include "core/recovery.hpp"
 #include "core/store_reclaimer.hpp"
@@ -49,7 +50,7 @@ std::vector<net::listen_endpoint> endpoints_of(const app::config& c) {
     const auto address = boost::asio::ip::make_address(l.address, ec);
     if (ec)
       throw app::config_error(fmt::format("listener address '{}' is not an IP address", l.address));
-    out.push_back({{address, l.port}, l.optional});
+    out.push_back({{address, l.port}, l.optional, l.max_connections});
   }
   return out;
 }
@@ -60,6 +61,32 @@ void setup_logging(const std::string& level) {
   logger->set_level(spdlog::level::from_str(level));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
+}
+
+struct admission_plan {
+  net::admission_settings settings;
+  std::size_t descriptors = 0;
+};
+
+// Raises the descriptor limit and turns the "unset" overload limits into numbers.
+admission_plan resolve_overload_limits(app::config& c) {
+  const auto files = app::raise_file_limit();
+  if (!files.error.empty()) {
+    spdlog::warn("cannot raise the open file limit to {}: {}", files.hard, files.error);
+  }
+  admission_plan plan;
+  plan.descriptors = files.soft;
+  plan.settings.max_connections =
+      c.max_connections.value_or(app::default_max_connections(files.soft));
+  plan.settings.connection_rate = c.max_connection_rate;
+  plan.settings.connection_burst = c.connection_burst;
+  c.session.max_memory = c.max_memory.value_or(app::physical_memory() / 2);
+  spdlog::info("open file limit {}; max connections {}; memory ceiling {}", files.soft,
+               plan.settings.max_connections == 0 ? std::string("none")
+                                                  : std::to_string(plan.settings.max_connections),
+               c.session.max_memory == 0 ? std::string("none")
+                                         : fmt::format("{} MiB", c.session.max_memory >> 20));
+  return plan;
 }
 
 }  // namespace
@@ -80,6 +107,7 @@ int main(int argc, char** argv) {
   setup_logging(config.log_level);
   spdlog::info("tern {} starting: {} shard(s), max packet size {} bytes", app::k_version,
                config.shards, config.session.max_packet_size);
+  const auto admission = resolve_overload_limits(config);
 
   // The store outlives the server: messages still in memory at the end must not reach it.
   std::optional<storage::opened_store> store;
@@ -103,6 +131,7 @@ int main(int argc, char** argv) {
 
   boost::asio::io_context control{1};
   net::server server(control, config.shards, config.session, committer.get(), reclaimer.get());
+  server.configure_admission(admission.settings, admission.descriptors);
   if (committer) {
     core::restore_broker(std::move(store->contents), server.shared(), server.cores(),
                          protocol::clock::now());

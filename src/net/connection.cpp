@@ -5,7 +5,9 @@
 #include <boost/asio/write.hpp>
 #include <chrono>
 
+#include "net/admission.hpp"
 #include "net/shard.hpp"
+#include "protocol/memory_ledger.hpp"
 
 namespace tern::net {
 
@@ -51,6 +53,16 @@ void connection::start() {
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   socket_.non_blocking(true, ec);
   spdlog::debug("connection from {} on shard {}", peer_, shard_.index());
+  if (shard_.gate().refused(socket_.native_handle())) {
+    session_.refuse_connect_with(codec::reason_code::quota_exceeded,
+                                 "the broker is at its connection limit");
+  } else if (const auto ceiling = shard_.settings().max_memory;
+             ceiling != 0 && protocol::memory_ledger::used() > ceiling) {
+    on_limit(protocol::limit_event::memory_refusal,
+             fmt::format("refusing connection from {}: {} bytes in use", peer_,
+                         protocol::memory_ledger::used()));
+    session_.refuse_connect_with(codec::reason_code::server_busy, "the broker is short of memory");
+  }
   if (!partial_.empty()) {
     feed({});
     after_event();
@@ -64,6 +76,10 @@ void connection::on_output_ready() {
   if (flush_scheduled_ || finished_) return;
   flush_scheduled_ = true;
   shard_.schedule_flush(shared_from_this());
+}
+
+void connection::on_limit(protocol::limit_event event, std::string_view detail) {
+  shard_.limits().record(event, fmt::format("{} (address {})", detail, peer_));
 }
 
 void connection::wait_readable() {
@@ -126,7 +142,24 @@ void connection::after_event() {
   log_state_change();
   flush();
   if (session_.wants_close() && !write_in_flight_ && !output_held()) return finish();
+  track_output(protocol::clock::now());
   update_timer();
+}
+
+void connection::track_output(protocol::time_point now) {
+  const std::size_t pending = session_.output_size() + writing_size_;
+  output_accounted_.set(pending);
+  if (pending < shard_.settings().max_output_buffer || session_.wants_close()) {
+    full_since_.reset();
+  } else if (!full_since_) {
+    full_since_ = now;
+  }
+}
+
+std::optional<protocol::time_point> connection::slow_consumer_deadline() const {
+  const auto timeout = shard_.settings().slow_consumer_timeout;
+  if (!full_since_ || timeout.count() == 0) return std::nullopt;
+  return *full_since_ + timeout;
 }
 
 void connection::on_commit() {
@@ -164,9 +197,11 @@ void connection::flush() {
     pos = ref.offset;
   }
   gather_.emplace_back(writing_.bytes.data() + pos, writing_.bytes.size() - pos);
+  writing_size_ = asio::buffer_size(gather_);
   write_in_flight_ = true;
   asio::async_write(socket_, gather_, [self = shared_from_this()](error_code ec, std::size_t) {
     self->write_in_flight_ = false;
+    self->writing_size_ = 0;
     if (self->finished_) return;
     self->session_.recycle_output(std::move(self->writing_.bytes));
     self->writing_.payloads.clear();
@@ -183,6 +218,9 @@ void connection::flush() {
 
 void connection::update_timer() {
   auto deadline = session_.deadline();
+  if (const auto slow = slow_consumer_deadline(); slow && (!deadline || *slow < *deadline)) {
+    deadline = slow;
+  }
   if (session_.wants_close()) deadline = protocol::clock::now() + k_close_linger;
   if (!deadline) return;
   if (armed_deadline_ && *armed_deadline_ <= *deadline) return;  // fires early, re-arms then
@@ -197,7 +235,17 @@ void connection::update_timer() {
 
 void connection::on_timer() {
   if (session_.wants_close()) return finish();  // the client stopped reading: give up
-  session_.on_timer(protocol::clock::now());
+  const auto now = protocol::clock::now();
+  if (const auto slow = slow_consumer_deadline(); slow && now >= *slow) {
+    on_limit(protocol::limit_event::slow_consumer,
+             fmt::format("client '{}' read nothing of {} bytes for {} ms", session_.client_id(),
+                         session_.output_size() + writing_size_,
+                         shard_.settings().slow_consumer_timeout.count()));
+    full_since_.reset();
+    session_.on_slow_consumer(now);
+    return after_event();
+  }
+  session_.on_timer(now);
   after_event();
 }
 
@@ -248,6 +296,8 @@ void connection::finish() {
   finished_ = true;
   auto self = shared_from_this();
   error_code ec;
+  output_accounted_.set(0);
+  shard_.gate().on_close(socket_.native_handle());  // before the descriptor can be reused
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
   timer_.cancel();

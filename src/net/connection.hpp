@@ -7,6 +7,11 @@
 // buffer at all. Writes: at most one write in flight; everything the session produced meanwhile
 // goes out in the next single write, issued after a batch of reads has been handled.
 //
+// Limits: the bytes waiting for the socket are counted in the memory ledger (max_memory); a
+// client whose waiting output stays at max_output_buffer for slow_consumer_timeout is
+// disconnected; a connection admitted only to be refused, or arriving above the memory
+// ceiling, has its CONNECT answered with a refusal.
+//
 // Thread: created, used and destroyed on its shard's thread only.
 
 #include <boost/asio/ip/tcp.hpp>
@@ -33,6 +38,7 @@ class connection final : public std::enable_shared_from_this<connection>,
   void start();
   // Flushes output produced by other clients' activity (deliveries, takeover).
   void on_output_ready() override;
+  void on_limit(protocol::limit_event event, std::string_view detail) override;
   void after_event();
   // The store commit this connection's output waited for may be durable now.
   void on_commit();
@@ -52,6 +58,9 @@ class connection final : public std::enable_shared_from_this<connection>,
   // True while the pending output acknowledges something not yet durable.
   bool output_held() const;
   void update_timer();
+  // Keeps the memory ledger and the slow-consumer clock in step with the pending output.
+  void track_output(protocol::time_point now);
+  std::optional<protocol::time_point> slow_consumer_deadline() const;
   void on_timer();
   void finish();
   void log_state_change();
@@ -69,7 +78,10 @@ class connection final : public std::enable_shared_from_this<connection>,
   bool read_in_flight_ = false;
   bool finished_ = false;
   bool flush_scheduled_ = false;
-  bool held_ = false;  // registered with the shard until a commit lets the output go
+  bool held_ = false;             // registered with the shard until a commit lets the output go
+  std::size_t writing_size_ = 0;  // bytes of the write in flight
+  protocol::accounted_bytes output_accounted_;      // output + writing, in the memory ledger
+  std::optional<protocol::time_point> full_since_;  // output at max_output_buffer since
   std::string peer_;
 };
 

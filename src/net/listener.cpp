@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 
+#include "net/admission.hpp"
 #include "net/shard.hpp"
 
 namespace tern::net {
@@ -15,8 +16,13 @@ using asio::ip::tcp;
 using boost::system::error_code;
 
 listener::listener(asio::io_context& control, const tcp::endpoint& endpoint,
-                   std::vector<std::unique_ptr<shard>>& shards)
-    : acceptor_(control), backoff_(control), shards_(shards) {
+                   std::vector<std::unique_ptr<shard>>& shards, admission& gate,
+                   std::size_t max_connections)
+    : acceptor_(control),
+      backoff_(control),
+      shards_(shards),
+      gate_(gate),
+      index_(gate.add_listener(max_connections)) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
   if (endpoint.address().is_v6()) acceptor_.set_option(asio::ip::v6_only(true));
@@ -55,10 +61,28 @@ void listener::accept_next() {
       });
       return;
     }
+    if (!admit(target, socket)) return accept_next();
     asio::post(target.context(),
                [&target, s = std::move(socket)]() mutable { target.adopt(std::move(s)); });
     accept_next();
   });
+}
+
+bool listener::admit(shard& target, tcp::socket& socket) {
+  error_code ec;
+  const auto peer = socket.remote_endpoint(ec);
+  if (ec) return false;  // already gone; the socket closes as it goes out of scope
+  const auto verdict = gate_.on_accept(index_, peer.address(), socket.native_handle(),
+                                       std::chrono::steady_clock::now());
+  if (verdict.what == admission::decision::admit) return true;
+  const bool refuse = verdict.what == admission::decision::refuse;
+  target.limits().record(
+      verdict.why,
+      fmt::format("{} connection from {} on port {} ({} open)", refuse ? "refusing" : "closed",
+                  peer.address().to_string(), local_endpoint().port(), gate_.open_connections()));
+  if (refuse) return true;  // answered with a refusing CONNACK by its connection
+  socket.close(ec);
+  return false;
 }
 
 }  // namespace tern::net

@@ -1,6 +1,7 @@
 #pragma once
 // Accepts TCP connections on one endpoint and deals them round-robin to the shards. The accepted
 // socket is created directly on the target shard's io_context, then handed over by post().
+// Admission control (connection limits, connection rate) decides first; see admission.hpp.
 //
 // Thread: runs on the control context (the main thread).
 
@@ -12,13 +13,15 @@
 
 namespace tern::net {
 
+class admission;
 class shard;
 
 class listener {
  public:
   // Opens, binds and listens; throws boost::system::system_error when that fails.
   listener(boost::asio::io_context& control, const boost::asio::ip::tcp::endpoint& endpoint,
-           std::vector<std::unique_ptr<shard>>& shards);
+           std::vector<std::unique_ptr<shard>>& shards, admission& gate,
+           std::size_t max_connections);
 
   void start();
   void stop();
@@ -26,11 +29,15 @@ class listener {
 
  private:
   void accept_next();
+  // Admission control for a freshly accepted socket; false when it was closed.
+  bool admit(shard& target, boost::asio::ip::tcp::socket& socket);
 
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer backoff_;
   std::vector<std::unique_ptr<shard>>& shards_;
   std::size_t next_shard_ = 0;
+  admission& gate_;
+  std::size_t index_;  // this listener's slot in gate_
 };
 
 }  // namespace tern::net

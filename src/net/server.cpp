@@ -6,10 +6,20 @@
 
 namespace tern::net {
 
+namespace {
+// Descriptors tracked until configure_admission() names the process limit.
+constexpr std::size_t k_default_descriptors = 65'536;
+}  // namespace
+
+void server::configure_admission(const admission_settings& settings, std::size_t descriptors) {
+  admission_ = std::make_unique<admission>(settings, descriptors);
+}
+
 server::server(boost::asio::io_context& control, std::size_t shard_count,
                const protocol::session_settings& settings, storage::group_committer* committer,
                protocol::message_reclaimer* reclaimer)
-    : control_(control) {
+    : control_(control),
+      admission_(std::make_unique<admission>(admission_settings{}, k_default_descriptors)) {
   shared_.settings = settings;
   shared_.shard_count = shard_count;
   shared_.committer = committer;
@@ -62,7 +72,8 @@ server::~server() {
 void server::start(const std::vector<listen_endpoint>& endpoints) {
   for (const auto& e : endpoints) {
     try {
-      listeners_.push_back(std::make_unique<listener>(control_, e.endpoint, shards_));
+      listeners_.push_back(std::make_unique<listener>(control_, e.endpoint, shards_, *admission_,
+                                                      e.max_connections));
     } catch (const boost::system::system_error& error) {
       if (!e.optional) throw;
       spdlog::warn("not listening on {}: {}", e.endpoint.address().to_string(), error.what());

@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "net/admission.hpp"
 #include "net/listener.hpp"
 #include "net/shard.hpp"
 #include "protocol/settings.hpp"
@@ -18,6 +19,7 @@ namespace tern::net {
 struct listen_endpoint {
   boost::asio::ip::tcp::endpoint endpoint;
   bool optional = false;  // a default endpoint that may be missing (e.g. no IPv6 on the host)
+  std::size_t max_connections = 0;  // on this listener, 0 = only the broker-wide limit
 };
 
 class server final : public core::shard_links {
@@ -28,6 +30,10 @@ class server final : public core::shard_links {
          const protocol::session_settings& settings, storage::group_committer* committer = nullptr,
          protocol::message_reclaimer* reclaimer = nullptr);
   ~server();
+
+  // Connection limits and rate; before start(). `descriptors` is the process's file limit.
+  void configure_admission(const admission_settings& settings, std::size_t descriptors);
+  admission& gate() noexcept { return *admission_; }
 
   // Binds every endpoint (throws if a required one fails), then starts the shards.
   void start(const std::vector<listen_endpoint>& endpoints);
@@ -54,7 +60,8 @@ class server final : public core::shard_links {
 
  private:
   boost::asio::io_context& control_;
-  core::broker_shared shared_;  // outlives the shards
+  core::broker_shared shared_;            // outlives the shards
+  std::unique_ptr<admission> admission_;  // outlives the shards' connections
   std::vector<std::unique_ptr<shard>> shards_;
   std::vector<std::unique_ptr<listener>> listeners_;
 };

@@ -37,6 +37,10 @@ shard::~shard() {
   held_.clear();
 }
 
+admission& shard::gate() noexcept {
+  return server_.gate();
+}
+
 void shard::start() {
   arm_tick();
   thread_ = std::thread([this] {

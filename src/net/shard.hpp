@@ -17,10 +17,12 @@
 #include <vector>
 
 #include "core/shard_core.hpp"
+#include "net/limit_counters.hpp"
 #include "protocol/settings.hpp"
 
 namespace tern::net {
 
+class admission;
 class connection;
 class server;
 
@@ -40,6 +42,10 @@ class shard {
   boost::asio::io_context& context() noexcept { return context_; }
   std::size_t index() const noexcept { return index_; }
   const protocol::session_settings& settings() const noexcept { return shared_.settings; }
+
+  // Limits that bit on this shard (and on the listeners for connections dealt to it).
+  limit_counters& limits() noexcept { return limits_; }
+  admission& gate() noexcept;
 
   // Shard thread only.
   core::shard_core& core() noexcept { return core_; }
@@ -81,6 +87,7 @@ class shard {
   std::atomic<std::uint64_t> durable_ticket_{0};   // set by the storage thread
   std::atomic<bool> durable_posted_{false};
   std::vector<std::uint8_t> scratch_;
+  limit_counters limits_;
   bool stopping_ = false;
 };
 

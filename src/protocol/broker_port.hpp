@@ -7,6 +7,7 @@
 #include <string>
 
 #include "codec/packets.hpp"
+#include "protocol/limit_event.hpp"
 #include "protocol/message.hpp"
 #include "protocol/session_state.hpp"
 
@@ -73,6 +74,8 @@ class session_observer {
  public:
   virtual ~session_observer() = default;
   virtual void on_output_ready() = 0;
+  // A configured limit refused or dropped something; `detail` says what, for the log.
+  virtual void on_limit(limit_event /*event*/, std::string_view /*detail*/) {}
 };
 
 }  // namespace tern::protocol

@@ -4,6 +4,7 @@
 
 #include "codec/encoder.hpp"
 #include "codec/topic_rules.hpp"
+#include "protocol/memory_ledger.hpp"
 
 namespace tern::protocol {
 
@@ -151,6 +152,15 @@ void session::handle_connect(connect&& c) {
     return refuse_connect(c.version, reason_code::client_identifier_not_valid,
                           "MQTT 3.1 client identifier longer than 23 bytes");
   }
+  if (refusal_) {
+    auto [reason, detail] = std::move(*refusal_);
+    refusal_.reset();
+    return refuse_connect(c.version, reason, std::move(detail));
+  }
+  if (c.will && check_topic_limits(c.will->topic, false) != topic_error::none) {
+    return refuse_connect(c.version, reason_code::topic_name_invalid,
+                          "will topic beyond the broker's topic limits");
+  }
   if (v5 && c.props.authentication_method) {
     return refuse_connect(
         c.version, reason_code::bad_authentication_method,
@@ -255,7 +265,7 @@ void session::handle_subscribe(const subscribe& s) {
   std::vector<const subscription*> retained_wanted;
   std::size_t failed_filters = 0;
   for (const auto& sub : s.subscriptions) {
-    if (auto error = validate_topic_filter(sub.filter); error != topic_error::none) {
+    if (auto error = check_topic_limits(sub.filter, true); error != topic_error::none) {
       ++failed_filters;
       ack.reasons.push_back(v5 ? reason_code::topic_filter_invalid
                                : reason_code::unspecified_error);
@@ -290,7 +300,7 @@ void session::handle_unsubscribe(const unsubscribe& u) {
   unsuback ack;
   ack.packet_id = u.packet_id;
   for (const auto& filter : u.filters) {
-    if (validate_topic_filter(filter) != topic_error::none) {
+    if (check_topic_limits(filter, true) != topic_error::none) {
       ack.reasons.push_back(reason_code::topic_filter_invalid);
       continue;
     }
@@ -358,6 +368,43 @@ void session::on_store_failure(time_point now) {
   close(reason_code::quota_exceeded, "the store cannot write: unacknowledged, disconnected",
         end_kind::with_will);
   hold_ticket_ = 0;  // what is left (the DISCONNECT) acknowledges nothing
+}
+
+void session::refuse_connect_with(reason_code reason, std::string detail) {
+  refusal_.emplace(reason, std::move(detail));
+}
+
+void session::on_slow_consumer(time_point now) {
+  now_ = now;
+  if (phase_ == session_phase::connected && version_ == protocol_version::v5) {
+    // Queued behind what the client is not reading, so it may never arrive; sent all the same.
+    disconnect d{reason_code::quota_exceeded, {}};
+    d.props.reason_string = reason_string_for("the client does not read its messages");
+    send(d);
+  }
+  close(reason_code::quota_exceeded, "slow consumer: output stayed full", end_kind::with_will);
+}
+
+topic_error session::check_topic_limits(std::string_view topic, bool filter) {
+  const topic_limits limits{settings_.max_topic_length, settings_.max_topic_levels};
+  const auto error =
+      filter ? validate_topic_filter(topic, limits) : validate_topic_name(topic, limits);
+  if (error == topic_error::too_long || error == topic_error::too_many_levels) {
+    report_limit(
+        filter ? limit_event::filter_refused : limit_event::topic_refused,
+        fmt::format("{} ({} bytes) from client '{}'", to_string(error), topic.size(), client_id_));
+  }
+  return error;
+}
+
+bool session::shed_for_memory() const noexcept {
+  // "Slow": output from an earlier event is still unwritten. Fast consumers keep their QoS 0.
+  return settings_.max_memory != 0 && output_size() > 0 && !connack_pending_ &&
+         memory_ledger::used() > settings_.max_memory;
+}
+
+void session::report_limit(limit_event event, std::string_view detail) {
+  if (observer_ != nullptr) observer_->on_limit(event, detail);
 }
 
 void session::on_taken_over(time_point now) {

@@ -23,10 +23,12 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "codec/decoder.hpp"
 #include "codec/packets.hpp"
+#include "codec/topic_rules.hpp"
 #include "protocol/broker_port.hpp"
 #include "protocol/message.hpp"
 #include "protocol/session_state.hpp"
@@ -82,6 +84,12 @@ class session {
   // in it may reach the client) and the client is disconnected, MQTT 5 with 0x97.
   void on_store_failure(time_point now);
 
+  // The transport refuses this connection (connection limit, memory ceiling): its CONNECT is
+  // answered with `reason` (3.1/3.1.1: "server unavailable") and the connection closed.
+  void refuse_connect_with(codec::reason_code reason, std::string detail);
+  // The client's output stayed full for too long: MQTT 5 clients are told 0x97, then closed.
+  void on_slow_consumer(time_point now);
+
   // The transport wrote the pending output: queued messages may go now.
   void on_output_drained(time_point now);
 
@@ -94,6 +102,8 @@ class session {
   bool output_backlogged() const noexcept {
     return output_.bytes.size() + referenced_bytes_ >= settings_.max_output_buffer;
   }
+  // Bytes waiting in the output, referenced payloads included.
+  std::size_t output_size() const noexcept { return output_.bytes.size() + referenced_bytes_; }
   // For the transport: the pending output as a gather list.
   output_batch take_output_batch() noexcept;
   // The pending output as one contiguous buffer (tests, tools).
@@ -134,6 +144,11 @@ class session {
   void handle_decode_error(const codec::decode_result& result);
 
   bool resolve_topic_alias(codec::publish& publish);
+  // Applies max_topic_length / max_topic_levels; reports the limit when it bites.
+  codec::topic_error check_topic_limits(std::string_view topic, bool filter);
+  // Above the memory ceiling a client with output still pending gets no more QoS 0 messages.
+  bool shed_for_memory() const noexcept;
+  void report_limit(limit_event event, std::string_view detail);
   void route(codec::publish&& publish);
   void resume_session();
   void pump_queue();
@@ -187,6 +202,7 @@ class session {
   std::size_t referenced_bytes_ = 0;  // payload bytes referenced by output_.payloads
   std::uint64_t hold_ticket_ = 0;     // kept from the session state when it is detached
   bool connack_pending_ = false;      // CONNACK is in output_, not yet taken by the transport
+  std::optional<std::pair<codec::reason_code, std::string>> refusal_;  // set by the transport
   close_info close_;
 };
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "codec/encoder.hpp"
+#include "codec/topic_rules.hpp"
 #include "codec/utf8.hpp"
 #include "protocol/message_queue.hpp"
 #include "protocol/publish_heads.hpp"
@@ -21,8 +22,14 @@ namespace {
 constexpr std::size_t k_referenced_payload = 512;
 
 std::string_view refusal_detail(reason_code reason) {
-  return reason == reason_code::quota_exceeded ? "the broker cannot store messages right now"
-                                               : "payload is not valid UTF-8";
+  switch (reason) {
+    case reason_code::quota_exceeded:
+      return "the broker cannot store messages right now";
+    case reason_code::topic_name_invalid:
+      return "topic beyond the broker's length or level limit";
+    default:
+      return "payload is not valid UTF-8";
+  }
 }
 
 bool is_utf8_payload(const binary& payload) {
@@ -65,7 +72,17 @@ void session::handle_publish(publish&& p) {
   if (!resolve_topic_alias(p)) return;
 
   reason_code reason = reason_code::success;
-  if (v5 && p.props.payload_format_indicator == 1 && !is_utf8_payload(p.payload)) {
+  if (check_topic_limits(p.topic, false) != topic_error::none) {
+    // Well-formed but not accepted here: 0x90 in the acknowledgement; a QoS 0 message has
+    // none, so MQTT 5 hears it in DISCONNECT. 3.1.1 has no way to refuse a message: close.
+    if (!v5 || p.qos_level == qos::at_most_once) {
+      return protocol_violation(reason_code::topic_name_invalid,
+                                "topic beyond the broker's length or level limit");
+    }
+    reason = reason_code::topic_name_invalid;  // acknowledged, not routed
+  }
+  if (reason == reason_code::success && v5 && p.props.payload_format_indicator == 1 &&
+      !is_utf8_payload(p.payload)) {
     if (p.qos_level == qos::at_most_once) {
       return protocol_violation(reason_code::payload_format_invalid,
                                 "payload is not UTF-8 as its format indicator says");
@@ -212,6 +229,11 @@ void session::deliver(outbound_message out, time_point now) {
     if (output_backlogged()) {
       ++dropped_for_slowness_;
       return;
+    }
+    if (shed_for_memory()) {
+      ++dropped_for_slowness_;
+      return report_limit(limit_event::qos0_dropped_memory,
+                          fmt::format("QoS 0 message for slow client '{}' dropped", client_id_));
     }
     send_publish(out, 0, false);
   } else if (state_->queue.empty() && state_->inflight.size() < window() && !output_backlogged()) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "codec/packets.hpp"
+#include "protocol/memory_ledger.hpp"
 #include "protocol/message.hpp"
 
 namespace tern::protocol {
@@ -67,7 +68,7 @@ struct session_state {
   // Boost's deque allocates nothing while empty (libstdc++'s takes ~530 bytes at once), and most
   // sessions have nothing queued or in flight most of the time.
   boost::container::deque<outbound_message> queue;  // not yet sent (offline, or window full)
-  std::size_t queued_bytes = 0;
+  accounted_bytes queued_bytes;                     // counted towards max_memory
   std::size_t queued_qos0 = 0;  // QoS 0 messages among them (queued while offline)
   boost::container::deque<inflight_message> inflight;  // sent, not acknowledged, in send order
   std::uint16_t next_packet_id = 1;

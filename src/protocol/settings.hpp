@@ -43,6 +43,16 @@ struct session_settings {
   // Queue QoS 0 messages for offline persistent sessions too.
   bool queue_qos0_offline = false;
 
+  // Topic names (PUBLISH, will) and filters (SUBSCRIBE) beyond these are refused: a topic costs
+  // one trie level per '/' level, in memory and on every match.
+  std::size_t max_topic_length = 65'535;  // bytes
+  std::size_t max_topic_levels = 128;
+  // Ceiling on the bytes Tern accounts (queued messages and output buffers, see memory_ledger);
+  // above it QoS 0 messages for slow consumers are dropped and new connections refused. 0 = off.
+  std::size_t max_memory = 0;
+  // A client whose output stays at max_output_buffer this long is disconnected. 0 = never.
+  std::chrono::milliseconds slow_consumer_timeout{60'000};
+
   // When set, new connections are redirected: MQTT 5 clients get CONNACK 0x9C (use another
   // server) or 0x9D (server moved) with this Server Reference; earlier levels get "server
   // unavailable". For draining a node.

@@ -366,3 +366,104 @@ TEST_F(session_test, subscriptions_beyond_the_limit_get_quota_exceeded) {
 
 }  // namespace
 }  // namespace tern::protocol
+
+namespace tern::protocol {
+namespace {
+
+using namespace codec;
+
+// Records what the session reports through its observer.
+struct limit_recorder final : session_observer {
+  std::vector<limit_event> events;
+  void on_output_ready() override {}
+  void on_limit(limit_event event, std::string_view) override { events.push_back(event); }
+};
+
+TEST_F(session_test, topic_beyond_the_level_limit_gets_0x90_in_puback_and_disconnect_for_qos0) {
+  settings_.max_topic_levels = 3;
+  limit_recorder recorder;
+  connect_ok(make_connect(protocol_version::v5, "deep"));
+  s().set_observer(&recorder);
+  publish p;
+  p.topic = "a/b/c";  // three levels: accepted
+  p.qos_level = qos::at_least_once;
+  p.packet_id = 1;
+  send(p, protocol_version::v5);
+  EXPECT_FALSE(is_error(std::get<puback>(received(protocol_version::v5).at(0)).reason));
+  p.topic = "a/b/c/d";
+  p.packet_id = 2;
+  send(p, protocol_version::v5);
+  const auto ack = std::get<puback>(received(protocol_version::v5).at(0));
+  EXPECT_EQ(ack.reason, reason_code::topic_name_invalid);
+  EXPECT_FALSE(s().wants_close());
+  p.qos_level = qos::at_most_once;
+  send(p, protocol_version::v5);
+  EXPECT_EQ(std::get<disconnect>(received(protocol_version::v5).at(0)).reason,
+            reason_code::topic_name_invalid);
+  EXPECT_TRUE(s().wants_close());
+  EXPECT_EQ(recorder.events,
+            (std::vector<limit_event>{limit_event::topic_refused, limit_event::topic_refused}));
+}
+
+TEST_F(session_test, v311_publish_beyond_the_length_limit_closes) {
+  settings_.max_topic_length = 8;
+  connect_ok(make_connect(protocol_version::v3_1_1, "long"));
+  publish p;
+  p.topic = "123456789";
+  send(p, protocol_version::v3_1_1);
+  EXPECT_TRUE(s().wants_close());
+  EXPECT_FALSE(s().has_output());
+  EXPECT_EQ(s().close_reason().reason, reason_code::topic_name_invalid);
+}
+
+TEST_F(session_test, filters_beyond_the_limits_get_0x8f) {
+  settings_.max_topic_length = 10;
+  settings_.max_topic_levels = 2;
+  connect_ok(make_connect(protocol_version::v5, "filters"));
+  subscribe sub;
+  sub.packet_id = 1;
+  for (const char* f : {"a/+", "a/b/c", "0123456789a", "#"}) sub.subscriptions.push_back({f, {}});
+  send(sub, protocol_version::v5);
+  EXPECT_EQ(std::get<suback>(received(protocol_version::v5).at(0)).reasons,
+            (std::vector<reason_code>{reason_code::success, reason_code::topic_filter_invalid,
+                                      reason_code::topic_filter_invalid, reason_code::success}));
+}
+
+TEST_F(session_test, will_topic_beyond_the_limits_is_refused) {
+  settings_.max_topic_levels = 2;
+  auto c = make_connect(protocol_version::v5, "will");
+  will_message w;
+  w.topic = "a/b/c";
+  c.will = w;
+  send(c, protocol_version::v5);
+  EXPECT_EQ(std::get<connack>(received(protocol_version::v5).at(0)).reason,
+            reason_code::topic_name_invalid);
+  EXPECT_TRUE(s().wants_close());
+}
+
+TEST_F(session_test, a_refused_connection_answers_connect_with_the_reason) {
+  s().refuse_connect_with(reason_code::quota_exceeded, "full");
+  send(make_connect(protocol_version::v5, "late"), protocol_version::v5);
+  EXPECT_EQ(std::get<connack>(received(protocol_version::v5).at(0)).reason,
+            reason_code::quota_exceeded);
+  EXPECT_TRUE(s().wants_close());
+  EXPECT_EQ(core_->session_count(), 0u);  // never attached
+
+  session_.reset();
+  s().refuse_connect_with(reason_code::server_busy, "memory");
+  send(make_connect(protocol_version::v3_1_1, "late"), protocol_version::v3_1_1);
+  const auto out = s().take_output();
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[3], 3);  // 3.1.1 return code 3: server unavailable
+}
+
+TEST_F(session_test, slow_consumer_gets_quota_exceeded) {
+  connect_ok(make_connect(protocol_version::v5, "slow"));
+  s().on_slow_consumer(now_);
+  EXPECT_EQ(std::get<disconnect>(received(protocol_version::v5).at(0)).reason,
+            reason_code::quota_exceeded);
+  EXPECT_TRUE(s().wants_close());
+}
+
+}  // namespace
+}  // namespace tern::protocol
