@@ -139,5 +139,64 @@ TEST_F(config_test, missing_file_is_an_error) {
   EXPECT_THROW(load_config_file("/nonexistent/tern.toml", c), config_error);
 }
 
+TEST_F(config_test, reads_overload_limits) {
+  config c;
+  load_config_text(R"([limits]
+max_topic_length = 300
+max_topic_levels = 9
+max_connections = 1000
+max_connection_rate = 2.5
+connection_burst = 40
+max_memory = 2097152
+max_output_buffer = 8192
+slow_consumer_timeout = "1500ms"
+[[listeners]]
+address = "127.0.0.1"
+max_connections = 10
+)",
+                   "limits.toml", c);
+  EXPECT_EQ(c.session.max_topic_length, 300u);
+  EXPECT_EQ(c.session.max_topic_levels, 9u);
+  EXPECT_EQ(c.max_connections, 1000u);
+  EXPECT_DOUBLE_EQ(c.max_connection_rate, 2.5);
+  EXPECT_DOUBLE_EQ(c.connection_burst, 40);
+  EXPECT_EQ(c.max_memory, 2'097'152u);
+  EXPECT_EQ(c.session.max_output_buffer, 8192u);
+  EXPECT_EQ(c.session.slow_consumer_timeout, std::chrono::milliseconds(1500));
+  ASSERT_EQ(c.listeners.size(), 1u);
+  EXPECT_EQ(c.listeners[0].max_connections, 10u);
+}
+
+TEST_F(config_test, overload_defaults_are_resolved_at_start) {
+  config c;
+  load_config_text("", "empty.toml", c);
+  EXPECT_FALSE(c.max_connections.has_value());  // the file limit decides
+  EXPECT_FALSE(c.max_memory.has_value());       // half the physical memory
+  EXPECT_EQ(c.max_connection_rate, 0);
+  EXPECT_EQ(c.session.max_topic_levels, 128u);
+}
+
+TEST_F(config_test, overload_limits_out_of_range_are_errors) {
+  const auto error_in_text = [](const std::string& text) -> std::string {
+    config c;
+    try {
+      load_config_text(text, "t.toml", c);
+    } catch (const config_error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_NE(
+      error_in_text("[limits]\nmax_topic_levels = 0\n").find("t.toml:2: limits.max_topic_levels"),
+      std::string::npos);
+  EXPECT_NE(error_in_text("[limits]\nmax_memory = 1000\n").find("at least 1048576"),
+            std::string::npos);
+  EXPECT_NE(error_in_text("[limits]\nmax_connection_rate = \"fast\"\n").find("expected a number"),
+            std::string::npos);
+  EXPECT_NE(error_in_text("[limits]\nmax_connection_rate = nan\n").find("must be between"),
+            std::string::npos);
+  EXPECT_NE(error_in_text("[limits\n").find("t.toml:1:"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tern::app
