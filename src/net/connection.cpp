@@ -58,9 +58,10 @@ void connection::start() {
                                  "the broker is at its connection limit");
   } else if (const auto ceiling = shard_.settings().max_memory;
              ceiling != 0 && protocol::memory_ledger::used() > ceiling) {
-    on_limit(protocol::limit_event::memory_refusal,
-             fmt::format("refusing connection from {}: {} bytes in use", peer_,
-                         protocol::memory_ledger::used()));
+    shard_.limits().record(protocol::limit_event::memory_refusal, [&] {
+      return fmt::format("refusing connection from {}: {} bytes in use", peer_,
+                         protocol::memory_ledger::used());
+    });
     session_.refuse_connect_with(codec::reason_code::server_busy, "the broker is short of memory");
   }
   if (!partial_.empty()) {
@@ -79,7 +80,7 @@ void connection::on_output_ready() {
 }
 
 void connection::on_limit(protocol::limit_event event, std::string_view detail) {
-  shard_.limits().record(event, fmt::format("{} (address {})", detail, peer_));
+  shard_.limits().record(event, [&] { return fmt::format("{} (address {})", detail, peer_); });
 }
 
 void connection::wait_readable() {
@@ -237,10 +238,11 @@ void connection::on_timer() {
   if (session_.wants_close()) return finish();  // the client stopped reading: give up
   const auto now = protocol::clock::now();
   if (const auto slow = slow_consumer_deadline(); slow && now >= *slow) {
-    on_limit(protocol::limit_event::slow_consumer,
-             fmt::format("client '{}' read nothing of {} bytes for {} ms", session_.client_id(),
-                         session_.output_size() + writing_size_,
-                         shard_.settings().slow_consumer_timeout.count()));
+    shard_.limits().record(protocol::limit_event::slow_consumer, [&] {
+      return fmt::format("client '{}' read nothing of {} bytes for {} ms (address {})",
+                         session_.client_id(), session_.output_size() + writing_size_,
+                         shard_.settings().slow_consumer_timeout.count(), peer_);
+    });
     full_since_.reset();
     session_.on_slow_consumer(now);
     return after_event();

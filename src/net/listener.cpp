@@ -76,10 +76,11 @@ bool listener::admit(shard& target, tcp::socket& socket) {
                                        std::chrono::steady_clock::now());
   if (verdict.what == admission::decision::admit) return true;
   const bool refuse = verdict.what == admission::decision::refuse;
-  target.limits().record(
-      verdict.why,
-      fmt::format("{} connection from {} on port {} ({} open)", refuse ? "refusing" : "closed",
-                  peer.address().to_string(), local_endpoint().port(), gate_.open_connections()));
+  target.limits().record(verdict.why, [&] {
+    return fmt::format("{} connection from {} on port {} ({} open)", refuse ? "refusing" : "closed",
+                       peer.address().to_string(), local_endpoint().port(),
+                       gate_.open_connections());
+  });
   if (refuse) return true;  // answered with a refusing CONNACK by its connection
   socket.close(ec);
   return false;

@@ -39,7 +39,7 @@ constexpr std::string_view to_string(limit_event event) noexcept {
     case limit_event::filter_refused:
       return "topic filter limit";
     case limit_event::qos0_dropped_memory:
-      return "memory ceiling (QoS 0 dropped)";
+      return "memory ceiling (QoS 0 message for slow client dropped)";
     case limit_event::slow_consumer:
       return "slow consumer";
   }

@@ -398,8 +398,10 @@ topic_error session::check_topic_limits(std::string_view topic, bool filter) {
 }
 
 bool session::shed_for_memory() const noexcept {
-  // "Slow": output from an earlier event is still unwritten. Fast consumers keep their QoS 0.
-  return settings_.max_memory != 0 && output_size() > 0 && !connack_pending_ &&
+  // "Slow": k_slow_output bytes are already waiting for this client. Consumers that keep up
+  // keep their QoS 0 messages.
+  constexpr std::size_t k_slow_output = 64 * 1024;
+  return settings_.max_memory != 0 && output_size() >= k_slow_output &&
          memory_ledger::used() > settings_.max_memory;
 }
 

@@ -232,8 +232,7 @@ void session::deliver(outbound_message out, time_point now) {
     }
     if (shed_for_memory()) {
       ++dropped_for_slowness_;
-      return report_limit(limit_event::qos0_dropped_memory,
-                          fmt::format("QoS 0 message for slow client '{}' dropped", client_id_));
+      return report_limit(limit_event::qos0_dropped_memory, client_id_);
     }
     send_publish(out, 0, false);
   } else if (state_->queue.empty() && state_->inflight.size() < window() && !output_backlogged()) {

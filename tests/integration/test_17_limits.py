@@ -165,8 +165,8 @@ class MemoryCeilingTest(LimitTestCase):
         slow = slow_subscriber(self.broker, "mem-slow", "mem/#")
         self.sockets.append(slow)
         flood(self.broker, "mem/x", 64)  # 4 MiB towards a client that reads nothing
-        self.broker.wait_for_log(r"limit reached: memory ceiling \(QoS 0 dropped\): QoS 0 "
-                                 r"message for slow client 'mem-slow'")
+        self.broker.wait_for_log(r"limit reached: memory ceiling \(QoS 0 message for slow client "
+                                 r"dropped\): mem-slow \(address 127\.0\.0\.1")
         self.assertEqual(self.connack_code(5, "mem-new-5"), SERVER_BUSY)
         self.assertEqual(self.connack_code(4, "mem-new-4"), SERVER_UNAVAILABLE_V3)
         self.broker.wait_for_log(r"limit reached: memory ceiling \(connection refused\)")
