@@ -143,8 +143,8 @@ class ConfigErrorTest(unittest.TestCase):
         self.assert_error("shards = 1\nport = 1883\n", 2, "port", "unknown")
 
     def test_unknown_key_in_table(self):
-        self.assert_error("[limits]\nmax_keep_alive = 10\nmax_connections = 5\n", 3,
-                          "limits.max_connections", "unknown")
+        self.assert_error("[limits]\nmax_keep_alive = 10\nmax_clients = 5\n", 3,
+                          "limits.max_clients", "unknown")
 
     def test_unknown_key_in_listener(self):
         self.assert_error('[[listeners]]\nport = 1883\n\n[[listeners]]\ntls = true\n', 5,
