@@ -37,8 +37,11 @@ class reader {
                              std::int64_t min, std::int64_t max) const {
     const auto* node = table.get(key);
     if (node == nullptr) return std::nullopt;
-    const auto value = node->value<std::int64_t>();
-    if (!node->is_integer() || !value) fail(*node, path, "expected an integer");
+    // Not value<int64_t>(): toml++ converts a float node with an unchecked cast, undefined
+    // for values like 1e64 (found by the config fuzzer).
+    if (!node->is_integer()) fail(*node, path, "expected an integer");
+    const auto value = node->value_exact<std::int64_t>();
+    if (!value) fail(*node, path, "expected an integer");
     if (*value < min || *value > max) {
       fail(*node, path, fmt::format("must be between {} and {}", min, max));
     }

@@ -196,6 +196,9 @@ TEST_F(config_test, overload_limits_out_of_range_are_errors) {
   EXPECT_NE(error_in_text("[limits]\nmax_connection_rate = nan\n").find("must be between"),
             std::string::npos);
   EXPECT_NE(error_in_text("[limits\n").find("t.toml:1:"), std::string::npos);
+  // A float where an integer belongs, too large for one (a config fuzzer find).
+  EXPECT_NE(error_in_text("[sessions]\nmax_queued_bytes = 67108e64\n").find("expected an integer"),
+            std::string::npos);
 }
 
 }  // namespace
