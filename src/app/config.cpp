@@ -155,10 +155,10 @@ void read_limits(const reader& r, const toml::table& t, config& c) {
 }
 
 void read_sessions(const reader& r, const toml::table& t, config& c) {
-  r.reject_unknown(
-      t, "sessions.",
-      {"max_session_expiry", "max_queued_messages", "max_queued_bytes", "queue_full_policy",
-       "queue_qos0_offline", "shared_subscription_strategy", "max_subscriptions"});
+  r.reject_unknown(t, "sessions.",
+                   {"max_session_expiry", "max_queued_messages", "max_queued_bytes",
+                    "max_queued_in_memory", "queue_full_policy", "queue_qos0_offline",
+                    "shared_subscription_strategy", "max_subscriptions"});
   auto& s = c.session;
   if (auto v =
           r.string(t, "shared_subscription_strategy", "sessions.shared_subscription_strategy")) {
@@ -184,6 +184,10 @@ void read_sessions(const reader& r, const toml::table& t, config& c) {
   if (auto v = r.integer<std::size_t>(t, "max_queued_bytes", "sessions.max_queued_bytes", 1024,
                                       std::int64_t{1} << 40)) {
     s.max_queued_bytes = *v;
+  }
+  if (auto v = r.integer<std::size_t>(t, "max_queued_in_memory", "sessions.max_queued_in_memory", 1,
+                                      100'000'000)) {
+    s.max_queued_in_memory = *v;
   }
   if (auto v = r.string(t, "queue_full_policy", "sessions.queue_full_policy")) {
     if (*v == "drop_new") {

@@ -104,6 +104,8 @@ int main(int argc, char** argv) {
   boost::asio::io_context control{1};
   net::server server(control, config.shards, config.session, committer.get(), reclaimer.get());
   if (committer) {
+    server.shared().store = store->backend.get();
+    reclaimer->keep_paged(&server.shared().paged);
     core::restore_broker(std::move(store->contents), server.shared(), server.cores(),
                          protocol::clock::now());
     if (!store->cleanup.empty()) committer->submit(std::move(store->cleanup), {});

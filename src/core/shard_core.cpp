@@ -110,8 +110,9 @@ void shard_core::persist_session(session_state& state, const codec::will_message
                                  time_point now) {
   if (!journal_.enabled()) return;
   if (state.expiry_interval == 0) {
-    // Not persistent (any more): what the store held for it goes.
-    if (state.persisted) journal_.erase_session(state.id);
+    // Not persistent (any more): what the store held for it goes, but for paged entries,
+    // which still wait there for delivery.
+    if (state.persisted) journal_.erase_session(state.id, state.paged.count() > 0);
     set_persisted(state, false);
   } else {
     journal_.put_session(state, will, now);
@@ -166,6 +167,14 @@ void shard_core::restore(restored_session&& restored,
                               subscriber{sub.options, sub.identifier, state.presence, {}});
   }
   std::uint16_t highest_packet_id = 0;
+  // Message id order is every publisher's order; what goes beyond the in-memory limit is paged
+  // anew, numbered from 0 again.
+  std::stable_sort(restored.entries.begin(), restored.entries.end(),
+                   [](const auto& a, const auto& b) { return a.message_id < b.message_id; });
+  if (restored.had_paged) {
+    auto [begin, end] = storage::keys::session_range(storage::keys::paged, state.id);
+    journal_.batch_erase_range(begin, end);
+  }
   for (auto& entry : restored.entries) {
     outbound_message out;
     out.msg = messages.at(entry.message_id);
@@ -180,8 +189,13 @@ void shard_core::restore(restored_session&& restored,
           inflight_message{std::move(out), entry.packet_id, entry.pubrec_received, true});
       highest_packet_id = std::max(highest_packet_id, entry.packet_id);
     } else {
-      for (const auto& dropped : enqueue(state, std::move(out), shared_.settings)) {
+      const auto queued = state.queue.size();
+      for (const auto& dropped : enqueue(state, std::move(out), shared_.settings, this, now)) {
         drop_entry(state, dropped);
+      }
+      // It stays in memory: it needs its entry, which a paged one lost with the range erase.
+      if (restored.had_paged && state.queue.size() > queued) {
+        journal_.put_entry(state.id, state.queue.back(), now);
       }
     }
   }
@@ -218,6 +232,7 @@ session_state& shard_core::create_session(const std::string& client_id) {
 
 void shard_core::destroy_session(session_state& state, time_point now) {
   unschedule(state);
+  release_paged(state);
   state.presence->online.store(false, std::memory_order_relaxed);
   if (state.persisted) {
     journal_.erase_session(state.id);
@@ -406,6 +421,22 @@ void shard_core::on_durable(std::uint64_t ticket, time_point now) {
     held_.pop_front();
     for (auto& [key, out] : group) deliver_to(key, std::move(out), now);
   }
+  if (!awaiting_page_in_.empty()) {
+    auto waiting = std::exchange(awaiting_page_in_, {});
+    for (const auto id : waiting) {
+      auto it = by_id_.find(id);
+      if (it == by_id_.end()) continue;  // ended meanwhile
+      auto& state = *it->second;
+      if (!journal_.durable(state.paged.ticket)) {
+        awaiting_page_in_.push_back(id);
+        continue;
+      }
+      state.paged.loading = false;
+      if (state.attached == nullptr) continue;  // read when the client is back
+      load_paged(state, now);
+      state.attached->on_queue_refilled(now);
+    }
+  }
 }
 
 void shard_core::request_flush() {
@@ -488,7 +519,7 @@ void shard_core::deliver_local(std::uint64_t session, outbound_message out, time
   // Offline: keep QoS 1/2 (and QoS 0 when configured) for the session's return.
   if (out.qos_level == qos::at_most_once && !shared_.settings.queue_qos0_offline) return;
   if (out.msg->expired(now)) return drop_entry(state, out);
-  const auto dropped = enqueue(state, std::move(out), shared_.settings);
+  const auto dropped = enqueue(state, std::move(out), shared_.settings, this, now);
   for (const auto& m : dropped) drop_entry(state, m);
   if (!dropped.empty()) {
     spdlog::debug("queue of offline session {} full: message dropped ({} so far)", state.client_id,

@@ -63,14 +63,18 @@ class shard_core final : public protocol::broker_port {
                          protocol::time_point now) override;
   void outbound_done(protocol::session_state& state,
                      const protocol::outbound_message& out) override;
+  bool page_out(protocol::session_state& state, const protocol::outbound_message& out,
+                protocol::time_point now) override;
+  void page_in(protocol::session_state& state, protocol::time_point now) override;
 
   // A session read back from the store at start-up, before the shard runs. `messages` maps
   // store ids to the messages already rebuilt.
   struct restored_session {
     storage::session_record record;
     std::vector<storage::subscription_record> subscriptions;
-    std::vector<storage::entry_record> entries;  // in arrival order
+    std::vector<storage::entry_record> entries;  // queued and paged, in any order
     std::vector<std::uint16_t> inbound;
+    bool had_paged = false;  // some entries were paged out to disk
   };
   void restore(restored_session&& restored,
                const std::unordered_map<std::uint64_t, protocol::message_ptr>& messages,
@@ -112,6 +116,11 @@ class shard_core final : public protocol::broker_port {
   // of their groups; with `fallback`, to offline members too (the session is ending).
   void redistribute_shared(protocol::session_state& state, bool fallback, protocol::time_point now);
   void publish_will(protocol::session_state& state, protocol::time_point now);
+  // Reads the next paged entries back into the queue (their writes are durable).
+  void load_paged(protocol::session_state& state, protocol::time_point now);
+  // The session ends: its paged entries go, and the message records only they referred to.
+  void release_paged(protocol::session_state& state);
+  protocol::message_ptr read_message(std::uint64_t id, protocol::time_point now);
   void schedule(protocol::time_point at, std::uint64_t session);
   // Forgets the session's pending will and expiry instants.
   void unschedule(protocol::session_state& state);
@@ -136,6 +145,8 @@ class shard_core final : public protocol::broker_port {
     std::vector<std::pair<session_key, protocol::outbound_message>> deliveries;
   };
   std::deque<held_deliveries> held_;
+  // Sessions waiting for their paged entries' writes to be durable before reading them back.
+  std::vector<std::uint64_t> awaiting_page_in_;
   // Retained messages replaced or deleted by this shard, each kept alive until the batch that
   // re-points (or clears) its topic is durable: until then the store still refers to it, and
   // its record must not be erased by whichever shard drops the last reference.

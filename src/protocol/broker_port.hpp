@@ -65,6 +65,15 @@ class broker_port {
   virtual void outbound_progress(session_state&, const inflight_message&, time_point /*now*/) {}
   // A message left the session: acknowledged, refused by the client, expired or dropped.
   virtual void outbound_done(session_state&, const outbound_message&) {}
+
+  // Queue paging. Takes a stored message joining the session's queue out of memory: it waits on
+  // disk only, behind everything queued. False when this core cannot (no store, clean session).
+  virtual bool page_out(session_state&, const outbound_message&, time_point /*now*/) {
+    return false;
+  }
+  // Brings paged messages back into the queue, in order. May finish later, once the store has
+  // committed what it reads; the attached session then hears on_queue_refilled().
+  virtual void page_in(session_state&, time_point /*now*/) {}
 };
 
 // Told when a session produced output outside of its own input handling (a delivery from

@@ -87,6 +87,8 @@ class session {
 
   // A message for this client, routed by the core. QoS already downgraded to the granted one.
   void deliver(outbound_message out, time_point now);
+  // Messages paged out to disk are back in the session's queue (see broker_port::page_in).
+  void on_queue_refilled(time_point now);
 
   // Encoded packets waiting to be written. The transport takes them with take_output().
   bool has_output() const noexcept { return !output_.bytes.empty(); }

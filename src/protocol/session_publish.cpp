@@ -214,7 +214,7 @@ void session::deliver(outbound_message out, time_point now) {
       return;
     }
     send_publish(out, 0, false);
-  } else if (state_->queue.empty() && state_->inflight.size() < window() && !output_backlogged()) {
+  } else if (!state_->has_queued() && state_->inflight.size() < window() && !output_backlogged()) {
     start_delivery(std::move(out));
   } else {
     queue_message(std::move(out));
@@ -223,7 +223,7 @@ void session::deliver(outbound_message out, time_point now) {
 }
 
 void session::queue_message(outbound_message out) {
-  for (const auto& dropped : enqueue(*state_, std::move(out), settings_)) {
+  for (const auto& dropped : enqueue(*state_, std::move(out), settings_, &port_, now_)) {
     port_.outbound_done(*state_, dropped);
   }
 }
@@ -246,7 +246,12 @@ void session::pump_queue() {
   if (state_ == nullptr) return;
   auto& state = *state_;
   resend_waiting();
-  while (!state.queue.empty() && state.inflight.size() < window() && !output_backlogged()) {
+  while (state.inflight.size() < window() && !output_backlogged()) {
+    if (state.queue.empty()) {
+      if (state.paged.count() == 0) break;
+      port_.page_in(state, now_);
+      if (state.queue.empty()) break;  // still on its way: on_queue_refilled() resumes
+    }
     auto out = dequeue(state);
     if (out.msg->expired(now_)) {  // never started: drop [MQTT-3.3.2-5]
       port_.outbound_done(state, out);
@@ -258,6 +263,13 @@ void session::pump_queue() {
     }
     start_delivery(std::move(out));
   }
+}
+
+void session::on_queue_refilled(time_point now) {
+  now_ = now;
+  if (phase_ != session_phase::connected || state_ == nullptr) return;
+  pump_queue();
+  wake();
 }
 
 void session::resume_session() {

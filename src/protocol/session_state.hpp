@@ -57,6 +57,18 @@ struct session_presence {
   std::atomic<bool> persistent{false};  // the session has a record in the store
 };
 
+// Stored messages of a session queue that wait on disk only, behind everything in `queue`
+// (queue paging): on-disk sequence numbers [first, next), their bytes, and the store commit
+// that must be durable before they can be read back.
+struct paged_entries {
+  std::uint64_t first = 0;
+  std::uint64_t next = 0;
+  std::size_t bytes = 0;
+  std::uint64_t ticket = 0;
+  bool loading = false;  // waiting for `ticket` to read the next ones
+  std::size_t count() const noexcept { return static_cast<std::size_t>(next - first); }
+};
+
 struct session_state {
   std::string client_id;
   std::uint64_t id = 0;  // unique within the broker, also across restarts (store key)
@@ -69,6 +81,7 @@ struct session_state {
   boost::container::deque<outbound_message> queue;  // not yet sent (offline, or window full)
   std::size_t queued_bytes = 0;
   std::size_t queued_qos0 = 0;  // QoS 0 messages among them (queued while offline)
+  paged_entries paged;          // more queued messages, on disk only
   boost::container::deque<inflight_message> inflight;  // sent, not acknowledged, in send order
   std::uint16_t next_packet_id = 1;
   std::unordered_set<std::uint16_t> inbound_qos2;  // received QoS 2 ids awaiting PUBREL
@@ -86,6 +99,8 @@ struct session_state {
   std::uint64_t hold_ticket = 0;
 
   std::uint64_t dropped_messages = 0;  // lost to queue limits, for logs and metrics
+
+  bool has_queued() const noexcept { return !queue.empty() || paged.count() > 0; }
 };
 
 }  // namespace tern::protocol
