@@ -24,7 +24,7 @@ import warnings
 
 from clients import WAIT, MosquittoSub, PahoClient
 from harness import (CONNACK, Broker, Closed, connect, expect_closed, free_port, parse_connack,
-                     read_packet)
+                     read_packet, tern_binary)
 from tls_certs import make_pki
 
 HOST = "127.0.0.1"
@@ -397,6 +397,37 @@ class ReloadTest(TlsBrokerTestCase):
             self.install("server")
             self.broker.proc.send_signal(signal.SIGHUP)
             self.wait_count("certificates reloaded", reloads + 1)
+
+
+class ConfigErrorTest(unittest.TestCase):
+    """A TLS listener that cannot work stops Tern before it starts, with exit code 2 and a
+    line naming file, line, key and reason."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="tern-pki-")
+        cls.addClassCleanup(shutil.rmtree, cls.dir, True)
+        cls.pki = make_pki(cls.dir)
+
+    def error_of(self, listener):
+        path = os.path.join(self.dir, "bad.toml")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("shards = 1\n[[listeners]]\nprotocol = \"mqtts\"\nport = 1\n" + listener)
+        result = subprocess.run([tern_binary(), "-c", path, "--data-dir",
+                                 os.path.join(self.dir, "data")],
+                                capture_output=True, timeout=WAIT + 5)
+        self.assertEqual(result.returncode, 2, result.stderr)
+        return result.stderr.decode()
+
+    def test_key_that_does_not_match(self):
+        err = self.error_of('certfile = "server.crt"\nkeyfile = "client.key"\n')
+        self.assertIn(f"bad.toml:6: listeners[0].keyfile: the private key in "
+                      f"'{self.pki['client.key']}' does not match the certificate", err)
+
+    def test_missing_certificate_file(self):
+        err = self.error_of('certfile = "gone.crt"\nkeyfile = "server.key"\n')
+        self.assertIn("bad.toml:5: listeners[0].certfile: '", err)
+        self.assertIn("gone.crt' does not exist", err)
 
 
 if __name__ == "__main__":
