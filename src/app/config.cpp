@@ -9,6 +9,8 @@
 #include <limits>
 #include <optional>
 
+#include "net/tls_context.hpp"
+
 namespace tern::app {
 
 namespace {
@@ -223,7 +225,80 @@ void read_redirect(const reader& r, const toml::table& t, config& c) {
   if (auto v = r.boolean(t, "permanent", "redirect.permanent")) c.session.server_moved = *v;
 }
 
-void read_listeners(const reader& r, const toml::node& node, config& c) {
+// Relative paths in the file start at the file's directory, so a configuration and its
+// certificates can move together.
+std::filesystem::path resolve(const std::filesystem::path& base, const std::string& path) {
+  const std::filesystem::path p(path);
+  return p.is_absolute() ? p : base / p;
+}
+
+constexpr std::array<std::string_view, 8> k_tls_keys{"certfile",
+                                                     "keyfile",
+                                                     "cafile",
+                                                     "capath",
+                                                     "ciphers",
+                                                     "ciphersuites",
+                                                     "require_certificate",
+                                                     "use_identity_as_username"};
+
+net::identity_source read_identity_source(const reader& r, const toml::table& t,
+                                          const std::string& path) {
+  const auto* node = t.get("use_identity_as_username");
+  if (node == nullptr) return net::identity_source::none;
+  const auto key = path + ".use_identity_as_username";
+  if (node->is_boolean()) {
+    if (!*node->value<bool>()) return net::identity_source::none;
+    r.fail(*node, key, "use \"cn\" (common name), \"san\" (subject alternative name) or false");
+  }
+  const auto value = node->value<std::string>();
+  if (value == "cn") return net::identity_source::common_name;
+  if (value == "san") return net::identity_source::subject_alt_name;
+  r.fail(*node, key, "must be \"cn\", \"san\" or false");
+}
+
+void read_tls(const reader& r, const toml::table& t, const std::string& path,
+              const std::filesystem::path& base, listener_config& l) {
+  auto& tls = l.tls;
+  const auto file = [&](std::string_view key) -> std::filesystem::path {
+    const auto value = r.string(t, key, fmt::format("{}.{}", path, key));
+    if (!value) return {};
+    if (value->empty()) r.fail(*t.get(key), fmt::format("{}.{}", path, key), "is empty");
+    return resolve(base, *value);
+  };
+  tls.certfile = file("certfile");
+  tls.keyfile = file("keyfile");
+  tls.cafile = file("cafile");
+  tls.capath = file("capath");
+  tls.ciphers = r.string(t, "ciphers", path + ".ciphers").value_or("");
+  tls.ciphersuites = r.string(t, "ciphersuites", path + ".ciphersuites").value_or("");
+  tls.require_certificate =
+      r.boolean(t, "require_certificate", path + ".require_certificate").value_or(false);
+  tls.use_identity_as_username = read_identity_source(r, t, path);
+
+  for (const auto* key : {"certfile", "keyfile"}) {
+    if (t.get(key) == nullptr) {
+      r.fail(t, fmt::format("{}.{}", path, key), "is required for protocol \"mqtts\"");
+    }
+  }
+  if (tls.require_certificate && tls.cafile.empty() && tls.capath.empty()) {
+    r.fail(*t.get("require_certificate"), path + ".require_certificate",
+           "needs cafile or capath to verify client certificates with");
+  }
+  if (tls.use_identity_as_username != net::identity_source::none && !tls.require_certificate) {
+    r.fail(*t.get("use_identity_as_username"), path + ".use_identity_as_username",
+           "needs require_certificate = true (a client without a certificate has no identity)");
+  }
+  try {
+    net::make_tls_profile(tls);
+  } catch (const net::tls_setup_error& e) {
+    const auto* node = t.get(e.setting());
+    r.fail(node != nullptr ? *node : static_cast<const toml::node&>(t),
+           fmt::format("{}.{}", path, e.setting()), e.what());
+  }
+}
+
+void read_listeners(const reader& r, const toml::node& node, const std::filesystem::path& base,
+                    config& c) {
   const auto* array = node.as_array();
   if (array == nullptr) r.fail(node, "listeners", "expected [[listeners]] tables");
   std::vector<listener_config> listeners;
@@ -232,18 +307,35 @@ void read_listeners(const reader& r, const toml::node& node, config& c) {
     const auto path = fmt::format("listeners[{}]", i);
     const auto* t = item.as_table();
     if (t == nullptr) r.fail(item, path, "expected a table");
-    r.reject_unknown(*t, path + ".", {"address", "port", "protocol"});
+    for (const auto& [key, value] : *t) {
+      bool known = key.str() == "address" || key.str() == "port" || key.str() == "protocol";
+      for (auto k : k_tls_keys) known = known || key.str() == k;
+      if (!known) r.fail(value, fmt::format("{}.{}", path, key.str()), "unknown setting");
+    }
     listener_config l;
     l.address = r.string(*t, "address", path + ".address").value_or("127.0.0.1");
     if (!is_ip_address(l.address)) {
       r.fail(*t->get("address"), path + ".address",
              fmt::format("'{}' is not an IPv4 or IPv6 address", l.address));
     }
-    l.port = r.integer<std::uint16_t>(*t, "port", path + ".port", 0, 65'535).value_or(1883);
-    if (auto protocol = r.string(*t, "protocol", path + ".protocol");
-        protocol && *protocol != "mqtt") {
-      r.fail(*t->get("protocol"), path + ".protocol",
-             fmt::format("'{}' is not supported; use \"mqtt\"", *protocol));
+    if (auto protocol = r.string(*t, "protocol", path + ".protocol")) {
+      if (*protocol == "mqtts") {
+        l.protocol = listener_protocol::mqtts;
+      } else if (*protocol != "mqtt") {
+        r.fail(*t->get("protocol"), path + ".protocol",
+               fmt::format("'{}' is not supported; use \"mqtt\" or \"mqtts\"", *protocol));
+      }
+    }
+    const std::uint16_t default_port = l.protocol == listener_protocol::mqtts ? 8883 : 1883;
+    l.port = r.integer<std::uint16_t>(*t, "port", path + ".port", 0, 65'535).value_or(default_port);
+    if (l.protocol == listener_protocol::mqtts) {
+      read_tls(r, *t, path, base, l);
+    } else {
+      for (auto k : k_tls_keys) {
+        if (const auto* n = t->get(k)) {
+          r.fail(*n, fmt::format("{}.{}", path, k), "only applies to protocol = \"mqtts\"");
+        }
+      }
     }
     listeners.push_back(std::move(l));
   }
@@ -253,7 +345,12 @@ void read_listeners(const reader& r, const toml::node& node, config& c) {
 }  // namespace
 
 std::vector<listener_config> default_listeners() {
-  return {{"127.0.0.1", 1883, false}, {"::1", 1883, true}};
+  listener_config v4;
+  v4.address = "127.0.0.1";
+  listener_config v6;
+  v6.address = "::1";
+  v6.optional = true;
+  return {v4, v6};
 }
 
 void load_config_file(const std::filesystem::path& file, config& into) {
@@ -278,7 +375,9 @@ void load_config_file(const std::filesystem::path& file, config& into) {
   if (const auto* t = r.table(root, "sessions")) read_sessions(r, *t, into);
   if (const auto* t = r.table(root, "storage")) read_storage(r, *t, into);
   if (const auto* t = r.table(root, "redirect")) read_redirect(r, *t, into);
-  if (const auto* node = root.get("listeners")) read_listeners(r, *node, into);
+  if (const auto* node = root.get("listeners")) {
+    read_listeners(r, *node, std::filesystem::absolute(file).parent_path(), into);
+  }
 }
 
 }  // namespace tern::app

@@ -9,14 +9,20 @@
 #include <string>
 #include <vector>
 
+#include "net/tls_settings.hpp"
 #include "protocol/settings.hpp"
 
 namespace tern::app {
+
+// What a listener speaks. WebSocket variants are expected to join.
+enum class listener_protocol : std::uint8_t { mqtt, mqtts };
 
 struct listener_config {
   std::string address;
   std::uint16_t port = 1883;
   bool optional = false;  // a built-in default that may be unavailable (IPv6 loopback)
+  listener_protocol protocol = listener_protocol::mqtt;
+  net::tls_settings tls;  // used when protocol is mqtts; paths are absolute after loading
 };
 
 struct config {
@@ -37,7 +43,8 @@ class config_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Reads a TOML file over the defaults in `into`. Throws config_error.
+// Reads a TOML file over the defaults in `into`. Throws config_error. A TLS listener's files are
+// opened and checked (certificate, key matching it, CAs, cipher lists) while loading.
 void load_config_file(const std::filesystem::path& file, config& into);
 
 // Listeners used when the configuration names none: loopback only, IPv4 and IPv6.

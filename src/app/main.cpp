@@ -1,5 +1,6 @@
 // tern: wiring only. Reads the command line and configuration, sets up logging, starts the
-// network server and waits for SIGINT/SIGTERM to stop it gracefully.
+// network server and waits for SIGINT/SIGTERM to stop it gracefully; SIGHUP and changed
+// certificate files reload the TLS listeners' certificates.
 
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -17,6 +18,8 @@
 
 #include "app/cli.hpp"
 #include "app/config.hpp"
+#include "app/file_watcher.hpp"
+#include "app/reload_signal.hpp"
 #include "app/version.hpp"
 #include "core/recovery.hpp"
 #include "core/store_reclaimer.hpp"
@@ -32,8 +35,10 @@ app::config build_config(const app::cli_options& options) {
   app::config c;
   if (options.config_file) app::load_config_file(*options.config_file, c);
   if (c.listeners.empty()) c.listeners = app::default_listeners();
-  if (options.port) {
-    for (auto& l : c.listeners) l.port = *options.port;
+  if (options.port) {  // the plain MQTT port; TLS listeners keep theirs
+    for (auto& l : c.listeners) {
+      if (l.protocol == app::listener_protocol::mqtt) l.port = *options.port;
+    }
   }
   if (options.data_dir) c.data_dir = *options.data_dir;
   if (options.verbosity == 1) c.log_level = "debug";
@@ -49,7 +54,9 @@ std::vector<net::listen_endpoint> endpoints_of(const app::config& c) {
     const auto address = boost::asio::ip::make_address(l.address, ec);
     if (ec)
       throw app::config_error(fmt::format("listener address '{}' is not an IP address", l.address));
-    out.push_back({{address, l.port}, l.optional});
+    net::listen_endpoint e{{address, l.port}, l.optional, std::nullopt};
+    if (l.protocol == app::listener_protocol::mqtts) e.tls = l.tls;
+    out.push_back(std::move(e));
   }
   return out;
 }
@@ -118,12 +125,29 @@ int main(int argc, char** argv) {
       : config.share_strategy == "hash_publisher" ? core::share_strategy::hash_publisher
                                                   : core::share_strategy::round_robin);
   // Signals are caught before the first socket opens, so an early SIGTERM is still graceful.
+  app::reload_signal reload(control);
+  app::file_watcher watcher(control);
   boost::asio::signal_set signals(control, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int signal) {
     if (ec) return;
     spdlog::info("received {}, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    reload.stop();
+    watcher.stop();
     server.stop();
   });
+  reload.start();
+  std::vector<std::filesystem::path> tls_files;
+  for (const auto& e : endpoints) {
+    if (!e.tls) continue;
+    for (auto& p : e.tls->watched_paths()) tls_files.push_back(std::move(p));
+  }
+  if (!tls_files.empty()) {
+    reload.on_reload([&server] { server.reload_tls(); });
+    watcher.watch(std::move(tls_files), [&server] {
+      spdlog::info("TLS certificate files changed on disk: reloading");
+      server.reload_tls();
+    });
+  }
   std::signal(SIGPIPE, SIG_IGN);
   try {
     server.start(endpoints);
@@ -131,6 +155,7 @@ int main(int argc, char** argv) {
     spdlog::critical("cannot start: {}", e.what());
     return 1;
   }
+  watcher.start();
   control.run();
   server.join();
   if (committer) {

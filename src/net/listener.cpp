@@ -15,8 +15,8 @@ using asio::ip::tcp;
 using boost::system::error_code;
 
 listener::listener(asio::io_context& control, const tcp::endpoint& endpoint,
-                   std::vector<std::unique_ptr<shard>>& shards)
-    : acceptor_(control), backoff_(control), shards_(shards) {
+                   std::vector<std::unique_ptr<shard>>& shards, tls_profile_ptr tls)
+    : acceptor_(control), backoff_(control), shards_(shards), tls_(std::move(tls)) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
   if (endpoint.address().is_v6()) acceptor_.set_option(asio::ip::v6_only(true));
@@ -27,6 +27,12 @@ listener::listener(asio::io_context& control, const tcp::endpoint& endpoint,
 tcp::endpoint listener::local_endpoint() const {
   error_code ec;
   return acceptor_.local_endpoint(ec);
+}
+
+std::string listener::describe() const {
+  const auto ep = local_endpoint();
+  if (ep.address().is_v6()) return fmt::format("[{}]:{}", ep.address().to_string(), ep.port());
+  return fmt::format("{}:{}", ep.address().to_string(), ep.port());
 }
 
 void listener::start() {
@@ -55,8 +61,14 @@ void listener::accept_next() {
       });
       return;
     }
-    asio::post(target.context(),
-               [&target, s = std::move(socket)]() mutable { target.adopt(std::move(s)); });
+    if (tls_) {
+      asio::post(target.context(), [&target, s = std::move(socket), profile = tls_]() mutable {
+        target.adopt_tls(std::move(s), std::move(profile));
+      });
+    } else {
+      asio::post(target.context(),
+                 [&target, s = std::move(socket)]() mutable { target.adopt(std::move(s)); });
+    }
     accept_next();
   });
 }

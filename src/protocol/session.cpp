@@ -135,8 +135,14 @@ void session::handle(packet&& p) {
   }
 }
 
+void session::set_transport_identity(std::string username) {
+  username_ = std::move(username);
+  transport_identity_ = true;
+}
+
 void session::handle_connect(connect&& c) {
   version_ = c.version;
+  if (!transport_identity_) username_ = std::move(c.username);
   const bool v5 = c.version == protocol_version::v5;
   connack ack;
 

@@ -65,6 +65,13 @@ class session {
 
   void set_observer(session_observer* observer) noexcept { observer_ = observer; }
 
+  // The transport vouches for the client's name (a verified TLS client certificate) before
+  // CONNECT is handled: from then on it is the session's username, whatever CONNECT carries.
+  void set_transport_identity(std::string username);
+  bool has_transport_identity() const noexcept { return transport_identity_; }
+  // The client's username: the transport identity when set, otherwise CONNECT's, if any.
+  const std::optional<std::string>& username() const noexcept { return username_; }
+
   // Decodes and handles every complete packet at the front of `bytes`. Returns how many bytes
   // were consumed; the caller keeps the rest (an incomplete packet) and offers it again with
   // more data. Stops early once the session is closed or migrating.
@@ -189,6 +196,8 @@ class session {
   std::size_t referenced_bytes_ = 0;  // payload bytes referenced by output_.payloads
   std::uint64_t hold_ticket_ = 0;     // kept from the session state when it is detached
   bool connack_pending_ = false;      // CONNACK is in output_, not yet taken by the transport
+  bool transport_identity_ = false;   // username_ came from the transport, not from CONNECT
+  std::optional<std::string> username_;
   close_info close_;
 };
 

@@ -114,7 +114,8 @@ class PahoClient:
     """
 
     def __init__(self, port, client_id, level=4, clean=True, session_expiry=None, will=None,
-                 connect_props=None, keepalive=30, connect=True, expect_code=0):
+                 connect_props=None, keepalive=30, connect=True, expect_code=0, tls=None,
+                 username=None):
         self.port = port
         self.client_id = client_id
         self.level = level
@@ -137,6 +138,10 @@ class PahoClient:
         c.on_message = lambda client, userdata, msg: self.messages.put(msg)
         c.on_subscribe = self._on_subscribe
         c.on_unsubscribe = self._on_unsubscribe
+        if tls is not None:  # keyword arguments of paho's tls_set (ca_certs, certfile, keyfile)
+            c.tls_set(**tls)
+        if username is not None:
+            c.username_pw_set(username)
         if will is not None:
             will_props = will.get("props")
             if isinstance(will_props, dict):
