@@ -4,6 +4,9 @@
 #include <fmt/format.h>
 
 #include <toml++/toml.h>
+#include "auth/acl_file.hpp"
+#include "auth/password_file.hpp"
+
 #include <array>
 #include <charconv>
 #include <limits>
@@ -219,6 +222,27 @@ void read_redirect(const reader& r, const toml::table& t, config& c) {
   if (auto v = r.boolean(t, "permanent", "redirect.permanent")) c.session.server_moved = *v;
 }
 
+void read_auth(const reader& r, const toml::table& t, config& c) {
+  r.reject_unknown(t, "auth.", {"password_file", "acl_file"});
+  // Loaded once here so that a damaged file stops the start with its line number.
+  if (auto v = r.string(t, "password_file", "auth.password_file")) {
+    try {
+      (void)auth::password_file::load(*v);
+    } catch (const auth::load_error& e) {
+      r.fail(*t.get("password_file"), "auth.password_file", e.what());
+    }
+    c.password_file = *v;
+  }
+  if (auto v = r.string(t, "acl_file", "auth.acl_file")) {
+    try {
+      (void)auth::acl_file::load(*v);
+    } catch (const auth::load_error& e) {
+      r.fail(*t.get("acl_file"), "auth.acl_file", e.what());
+    }
+    c.acl_file = *v;
+  }
+}
+
 void read_listeners(const reader& r, const toml::node& node, config& c) {
   const auto* array = node.as_array();
   if (array == nullptr) r.fail(node, "listeners", "expected [[listeners]] tables");
@@ -228,7 +252,7 @@ void read_listeners(const reader& r, const toml::node& node, config& c) {
     const auto path = fmt::format("listeners[{}]", i);
     const auto* t = item.as_table();
     if (t == nullptr) r.fail(item, path, "expected a table");
-    r.reject_unknown(*t, path + ".", {"address", "port", "protocol"});
+    r.reject_unknown(*t, path + ".", {"address", "port", "protocol", "allow_anonymous"});
     listener_config l;
     l.address = r.string(*t, "address", path + ".address").value_or("127.0.0.1");
     if (!is_ip_address(l.address)) {
@@ -241,6 +265,7 @@ void read_listeners(const reader& r, const toml::node& node, config& c) {
       r.fail(*t->get("protocol"), path + ".protocol",
              fmt::format("'{}' is not supported; use \"mqtt\"", *protocol));
     }
+    l.allow_anonymous = r.boolean(*t, "allow_anonymous", path + ".allow_anonymous");
     listeners.push_back(std::move(l));
   }
   c.listeners = std::move(listeners);
@@ -249,7 +274,7 @@ void read_listeners(const reader& r, const toml::node& node, config& c) {
 }  // namespace
 
 std::vector<listener_config> default_listeners() {
-  return {{"127.0.0.1", 1883, false}, {"::1", 1883, true}};
+  return {{"127.0.0.1", 1883, false, std::nullopt}, {"::1", 1883, true, std::nullopt}};
 }
 
 void load_config_file(const std::filesystem::path& file, config& into) {
@@ -264,9 +289,9 @@ void load_config_file(const std::filesystem::path& file, config& into) {
         fmt::format("{}:{}: {}", file.string(), e.source().begin.line, e.description()));
   }
   const reader r(file.string());
-  r.reject_unknown(
-      root, "",
-      {"shards", "data_dir", "log", "limits", "sessions", "storage", "redirect", "listeners"});
+  r.reject_unknown(root, "",
+                   {"shards", "data_dir", "log", "limits", "sessions", "storage", "redirect",
+                    "listeners", "auth"});
   if (auto v = r.integer<std::size_t>(root, "shards", "shards", 0, 256)) into.shards = *v;
   if (auto v = r.string(root, "data_dir", "data_dir")) into.data_dir = *v;
   if (const auto* t = r.table(root, "log")) read_log(r, *t, into);
@@ -275,6 +300,7 @@ void load_config_file(const std::filesystem::path& file, config& into) {
   if (const auto* t = r.table(root, "storage")) read_storage(r, *t, into);
   if (const auto* t = r.table(root, "redirect")) read_redirect(r, *t, into);
   if (const auto* node = root.get("listeners")) read_listeners(r, *node, into);
+  if (const auto* t = r.table(root, "auth")) read_auth(r, *t, into);
 }
 
 }  // namespace tern::app

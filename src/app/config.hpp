@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -17,6 +18,8 @@ struct listener_config {
   std::string address;
   std::uint16_t port = 1883;
   bool optional = false;  // a built-in default that may be unavailable (IPv6 loopback)
+  // Clients without credentials may connect. Unset: only on a loopback address.
+  std::optional<bool> allow_anonymous;
 };
 
 struct config {
@@ -30,6 +33,9 @@ struct config {
   protocol::session_settings session;
   // Shared subscriptions: "round_robin", "random" or "hash_publisher".
   std::string share_strategy = "round_robin";
+  // Mosquitto-format password and ACL files; empty: not used. Checked when loaded.
+  std::filesystem::path password_file;
+  std::filesystem::path acl_file;
 };
 
 class config_error : public std::runtime_error {

@@ -11,13 +11,16 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <csignal>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <thread>
 
 #include "app/cli.hpp"
 #include "app/config.hpp"
+#include "app/passwd_command.hpp"
 #include "app/version.hpp"
+#include "auth/access_control.hpp"
 #include "core/recovery.hpp"
 #include "core/store_reclaimer.hpp"
 #include "net/server.hpp"
@@ -49,7 +52,9 @@ std::vector<net::listen_endpoint> endpoints_of(const app::config& c) {
     const auto address = boost::asio::ip::make_address(l.address, ec);
     if (ec)
       throw app::config_error(fmt::format("listener address '{}' is not an IP address", l.address));
-    out.push_back({{address, l.port}, l.optional});
+    // Secure default: anonymous clients only where nobody but this host can connect.
+    out.push_back(
+        {{address, l.port}, l.optional, l.allow_anonymous.value_or(address.is_loopback())});
   }
   return out;
 }
@@ -67,6 +72,7 @@ void setup_logging(const std::string& level) {
 int main(int argc, char** argv) {
   const auto parsed = app::parse_cli(argc, argv);
   if (!parsed.options) return parsed.exit_code;
+  if (parsed.options->passwd) return app::run_passwd(*parsed.options->passwd);
 
   app::config config;
   std::vector<net::listen_endpoint> endpoints;
@@ -101,8 +107,24 @@ int main(int argc, char** argv) {
     spdlog::warn("durability = \"memory\": sessions and messages are lost when Tern stops");
   }
 
+  std::unique_ptr<auth::access_control> access;
+  try {
+    access = std::make_unique<auth::access_control>(
+        auth::auth_files{config.password_file, config.acl_file});
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot load the auth files: {}", e.what());
+    return 2;
+  }
+  for (const auto& e : endpoints) {
+    if (!e.allow_anonymous) {
+      spdlog::info("listener {}:{} refuses anonymous clients", e.endpoint.address().to_string(),
+                   e.endpoint.port());
+    }
+  }
+
   boost::asio::io_context control{1};
   net::server server(control, config.shards, config.session, committer.get(), reclaimer.get());
+  server.shared().access = access.get();
   if (committer) {
     core::restore_broker(std::move(store->contents), server.shared(), server.cores(),
                          protocol::clock::now());
@@ -115,11 +137,22 @@ int main(int argc, char** argv) {
       config.share_strategy == "random"           ? core::share_strategy::random
       : config.share_strategy == "hash_publisher" ? core::share_strategy::hash_publisher
                                                   : core::share_strategy::round_robin);
+  // SIGHUP re-reads the password and ACL files; a damaged file keeps the previous one.
+  boost::asio::signal_set reload_signal(control, SIGHUP);
+  std::function<void(boost::system::error_code, int)> on_reload = [&](boost::system::error_code ec,
+                                                                      int) {
+    if (ec) return;
+    spdlog::info("received SIGHUP, reloading the password and ACL files");
+    access->reload();
+    reload_signal.async_wait(on_reload);
+  };
+  reload_signal.async_wait(on_reload);
   // Signals are caught before the first socket opens, so an early SIGTERM is still graceful.
   boost::asio::signal_set signals(control, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int signal) {
     if (ec) return;
     spdlog::info("received {}, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    reload_signal.cancel();
     server.stop();
   });
   std::signal(SIGPIPE, SIG_IGN);

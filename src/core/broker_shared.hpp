@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "auth/access_control.hpp"
 #include "core/retained_store.hpp"
 #include "core/subscription_index.hpp"
 #include "protocol/session_state.hpp"
@@ -48,6 +49,8 @@ struct broker_shared {
   // The store, when there is one (null in memory mode).
   storage::group_committer* committer = nullptr;
   protocol::message_reclaimer* reclaimer = nullptr;
+  // Authentication and ACLs; null: everyone may do everything (tests, tools).
+  auth::access_control* access = nullptr;
 };
 
 // The shard that hosts a client identifier's session: every connection with that identifier is

@@ -44,6 +44,12 @@ connection::connection(shard& owner, asio::ip::tcp::socket socket,
       partial_(std::move(pending)),
       peer_(peer.empty() ? describe_peer(socket_) : std::move(peer)) {
   session_.set_observer(this);
+  error_code remote_ec;
+  error_code local_ec;
+  const auto remote = socket_.remote_endpoint(remote_ec);
+  const auto local = socket_.local_endpoint(local_ec);
+  session_.set_transport(remote_ec ? std::string("unknown") : remote.address().to_string(),
+                         !local_ec && shard_.allows_anonymous(local));
 }
 
 void connection::start() {

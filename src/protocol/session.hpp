@@ -64,6 +64,12 @@ class session {
   session& operator=(const session&) = delete;
 
   void set_observer(session_observer* observer) noexcept { observer_ = observer; }
+  // What the transport knows before CONNECT: the client's address (failed logins are slowed
+  // per address) and whether its listener admits anonymous clients.
+  void set_transport(std::string source_address, bool allow_anonymous) {
+    source_address_ = std::move(source_address);
+    allow_anonymous_ = allow_anonymous;
+  }
 
   // Decodes and handles every complete packet at the front of `bytes`. Returns how many bytes
   // were consumed; the caller keeps the rest (an incomplete packet) and offers it again with
@@ -115,6 +121,8 @@ class session {
   std::optional<codec::protocol_version> version() const noexcept { return version_; }
   std::uint16_t keep_alive() const noexcept { return keep_alive_; }
   const session_state* persistent() const noexcept { return state_; }
+  // The user the client authenticated as; none: anonymous. Set once CONNECT is accepted.
+  const std::optional<std::string>& username() const noexcept { return username_; }
   // The store commit the pending output waits for (0: none). See session_state::hold_ticket.
   std::uint64_t hold_ticket() const noexcept {
     return state_ != nullptr ? state_->hold_ticket : hold_ticket_;
@@ -123,6 +131,9 @@ class session {
  private:
   void handle(codec::packet&& packet);
   void handle_connect(codec::connect&& connect);
+  // Checks the CONNECT's credentials; false when the connection is refused (at once, or after
+  // the delay that slows password guessing).
+  bool authenticate(const codec::connect& connect);
   void handle_disconnect(const codec::disconnect& disconnect);
   void handle_publish(codec::publish&& publish);
   void handle_puback(const codec::puback& ack);
@@ -188,6 +199,16 @@ class session {
   std::uint64_t hold_ticket_ = 0;     // kept from the session state when it is detached
   bool connack_pending_ = false;      // CONNACK is in output_, not yet taken by the transport
   close_info close_;
+  std::string source_address_;
+  bool allow_anonymous_ = true;
+  std::optional<std::string> username_;
+  // A refused login whose CONNACK waits (login throttling); input is discarded meanwhile.
+  struct delayed_refusal {
+    time_point at;
+    codec::reason_code reason;
+    std::string detail;
+  };
+  std::optional<delayed_refusal> refusal_;
 };
 
 }  // namespace tern::protocol
