@@ -4,6 +4,9 @@
 #include <fmt/format.h>
 
 #include <toml++/toml.h>
+#include "auth/acl_file.hpp"
+#include "auth/password_file.hpp"
+
 #include <array>
 #include <charconv>
 #include <limits>
@@ -225,6 +228,27 @@ void read_redirect(const reader& r, const toml::table& t, config& c) {
   if (auto v = r.boolean(t, "permanent", "redirect.permanent")) c.session.server_moved = *v;
 }
 
+void read_auth(const reader& r, const toml::table& t, config& c) {
+  r.reject_unknown(t, "auth.", {"password_file", "acl_file"});
+  // Loaded once here so that a damaged file stops the start with its line number.
+  if (auto v = r.string(t, "password_file", "auth.password_file")) {
+    try {
+      (void)auth::password_file::load(*v);
+    } catch (const auth::load_error& e) {
+      r.fail(*t.get("password_file"), "auth.password_file", e.what());
+    }
+    c.password_file = *v;
+  }
+  if (auto v = r.string(t, "acl_file", "auth.acl_file")) {
+    try {
+      (void)auth::acl_file::load(*v);
+    } catch (const auth::load_error& e) {
+      r.fail(*t.get("acl_file"), "auth.acl_file", e.what());
+    }
+    c.acl_file = *v;
+  }
+}
+
 // Relative paths in the file start at the file's directory, so a configuration and its
 // certificates can move together.
 std::filesystem::path resolve(const std::filesystem::path& base, const std::string& path) {
@@ -308,7 +332,8 @@ void read_listeners(const reader& r, const toml::node& node, const std::filesyst
     const auto* t = item.as_table();
     if (t == nullptr) r.fail(item, path, "expected a table");
     for (const auto& [key, value] : *t) {
-      bool known = key.str() == "address" || key.str() == "port" || key.str() == "protocol";
+      bool known = key.str() == "address" || key.str() == "port" || key.str() == "protocol" ||
+                   key.str() == "allow_anonymous";
       for (auto k : k_tls_keys) known = known || key.str() == k;
       if (!known) r.fail(value, fmt::format("{}.{}", path, key.str()), "unknown setting");
     }
@@ -337,6 +362,7 @@ void read_listeners(const reader& r, const toml::node& node, const std::filesyst
         }
       }
     }
+    l.allow_anonymous = r.boolean(*t, "allow_anonymous", path + ".allow_anonymous");
     listeners.push_back(std::move(l));
   }
   c.listeners = std::move(listeners);
@@ -365,9 +391,9 @@ void load_config_file(const std::filesystem::path& file, config& into) {
         fmt::format("{}:{}: {}", file.string(), e.source().begin.line, e.description()));
   }
   const reader r(file.string());
-  r.reject_unknown(
-      root, "",
-      {"shards", "data_dir", "log", "limits", "sessions", "storage", "redirect", "listeners"});
+  r.reject_unknown(root, "",
+                   {"shards", "data_dir", "log", "limits", "sessions", "storage", "redirect",
+                    "listeners", "auth"});
   if (auto v = r.integer<std::size_t>(root, "shards", "shards", 0, 256)) into.shards = *v;
   if (auto v = r.string(root, "data_dir", "data_dir")) into.data_dir = *v;
   if (const auto* t = r.table(root, "log")) read_log(r, *t, into);
@@ -378,6 +404,7 @@ void load_config_file(const std::filesystem::path& file, config& into) {
   if (const auto* node = root.get("listeners")) {
     read_listeners(r, *node, std::filesystem::absolute(file).parent_path(), into);
   }
+  if (const auto* t = r.table(root, "auth")) read_auth(r, *t, into);
 }
 
 }  // namespace tern::app

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -23,6 +24,8 @@ struct listener_config {
   bool optional = false;  // a built-in default that may be unavailable (IPv6 loopback)
   listener_protocol protocol = listener_protocol::mqtt;
   net::tls_settings tls;  // used when protocol is mqtts; paths are absolute after loading
+  // Clients without credentials may connect. Unset: only on a loopback address.
+  std::optional<bool> allow_anonymous;
 };
 
 struct config {
@@ -36,6 +39,9 @@ struct config {
   protocol::session_settings session;
   // Shared subscriptions: "round_robin", "random" or "hash_publisher".
   std::string share_strategy = "round_robin";
+  // Mosquitto-format password and ACL files; empty: not used. Checked when loaded.
+  std::filesystem::path password_file;
+  std::filesystem::path acl_file;
 };
 
 class config_error : public std::runtime_error {

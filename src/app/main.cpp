@@ -12,6 +12,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <csignal>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -19,8 +20,10 @@
 #include "app/cli.hpp"
 #include "app/config.hpp"
 #include "app/file_watcher.hpp"
+#include "app/passwd_command.hpp"
 #include "app/reload_signal.hpp"
 #include "app/version.hpp"
+#include "auth/access_control.hpp"
 #include "core/recovery.hpp"
 #include "core/store_reclaimer.hpp"
 #include "net/server.hpp"
@@ -54,7 +57,11 @@ std::vector<net::listen_endpoint> endpoints_of(const app::config& c) {
     const auto address = boost::asio::ip::make_address(l.address, ec);
     if (ec)
       throw app::config_error(fmt::format("listener address '{}' is not an IP address", l.address));
-    net::listen_endpoint e{{address, l.port}, l.optional, std::nullopt};
+    // Secure default: anonymous clients only where nobody but this host can connect.
+    net::listen_endpoint e{{address, l.port},
+                           l.optional,
+                           std::nullopt,
+                           l.allow_anonymous.value_or(address.is_loopback())};
     if (l.protocol == app::listener_protocol::mqtts) e.tls = l.tls;
     out.push_back(std::move(e));
   }
@@ -74,6 +81,7 @@ void setup_logging(const std::string& level) {
 int main(int argc, char** argv) {
   const auto parsed = app::parse_cli(argc, argv);
   if (!parsed.options) return parsed.exit_code;
+  if (parsed.options->passwd) return app::run_passwd(*parsed.options->passwd);
 
   app::config config;
   std::vector<net::listen_endpoint> endpoints;
@@ -108,8 +116,24 @@ int main(int argc, char** argv) {
     spdlog::warn("durability = \"memory\": sessions and messages are lost when Tern stops");
   }
 
+  std::unique_ptr<auth::access_control> access;
+  try {
+    access = std::make_unique<auth::access_control>(
+        auth::auth_files{config.password_file, config.acl_file});
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot load the auth files: {}", e.what());
+    return 2;
+  }
+  for (const auto& e : endpoints) {
+    if (!e.allow_anonymous) {
+      spdlog::info("listener {}:{} refuses anonymous clients", e.endpoint.address().to_string(),
+                   e.endpoint.port());
+    }
+  }
+
   boost::asio::io_context control{1};
   net::server server(control, config.shards, config.session, committer.get(), reclaimer.get());
+  server.shared().access = access.get();
   if (committer) {
     server.shared().store = store->backend.get();
     reclaimer->keep_paged(&server.shared().paged);
@@ -141,6 +165,18 @@ int main(int argc, char** argv) {
     if (!e.tls) continue;
     for (auto& p : e.tls->watched_paths()) tls_files.push_back(std::move(p));
   }
+  // SIGHUP and changed files reload the password and ACL files (a damaged file keeps the
+  // previous one) and the TLS certificates.
+  std::vector<std::filesystem::path> auth_files;
+  for (const auto& f : {config.password_file, config.acl_file}) {
+    if (!f.empty()) auth_files.emplace_back(f);
+  }
+  if (!auth_files.empty()) {
+    watcher.watch(std::move(auth_files), [&access] {
+      spdlog::info("password or ACL file changed on disk: reloading");
+      access->reload();
+    });
+  }
   if (!tls_files.empty()) {
     reload.on_reload([&server] { server.reload_tls(); });
     watcher.watch(std::move(tls_files), [&server] {
@@ -148,6 +184,10 @@ int main(int argc, char** argv) {
       server.reload_tls();
     });
   }
+  reload.on_reload([&access] {
+    spdlog::info("reloading the password and ACL files");
+    access->reload();
+  });
   std::signal(SIGPIPE, SIG_IGN);
   try {
     server.start(endpoints);

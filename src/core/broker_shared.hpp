@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "auth/access_control.hpp"
 #include "core/paged_messages.hpp"
 #include "core/retained_store.hpp"
 #include "core/subscription_index.hpp"
@@ -52,6 +53,8 @@ struct broker_shared {
   protocol::message_reclaimer* reclaimer = nullptr;
   storage::kv_backend* store = nullptr;  // read back paged queue entries
   paged_messages paged;                  // message records paged entries refer to
+  // Authentication and ACLs; null: everyone may do everything (tests, tools).
+  auth::access_control* access = nullptr;
 };
 
 // The shard that hosts a client identifier's session: every connection with that identifier is

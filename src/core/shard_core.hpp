@@ -57,6 +57,9 @@ class shard_core final : public protocol::broker_port {
   void send_retained(protocol::session& s, const codec::subscription& sub,
                      std::optional<std::uint32_t> identifier, protocol::time_point now) override;
   bool accepting_durable() const override { return journal_.accepting(); }
+  auth::access_control* access() override { return shared_.access; }
+  std::optional<std::size_t> host_elsewhere(std::string_view client_id) override;
+  bool may_publish(const protocol::session_state& state, std::string_view topic) override;
   void inbound_qos2(protocol::session_state& state, std::uint16_t packet_id,
                     bool awaiting) override;
   void outbound_progress(protocol::session_state& state, const protocol::inflight_message& m,
@@ -125,6 +128,11 @@ class shard_core final : public protocol::broker_port {
   // Forgets the session's pending will and expiry instants.
   void unschedule(protocol::session_state& state);
   std::string assign_client_id();
+  // The subscriber record of one of `state`'s subscriptions, with its ACL read grant.
+  subscriber subscriber_of(const protocol::session_state& state, std::string_view filter,
+                           const protocol::subscription_record& record) const;
+  // The ACL snapshot for this operation; null when no ACL applies.
+  std::shared_ptr<const auth::access_snapshot> acl_snapshot() const;
 
   std::size_t index_;
   broker_shared& shared_;

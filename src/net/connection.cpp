@@ -50,6 +50,12 @@ class basic_connection final : public connection {
         partial_(std::move(pending)),
         peer_(peer.empty() ? describe_peer(stream_.socket()) : std::move(peer)) {
     session_.set_observer(this);
+    error_code remote_ec;
+    error_code local_ec;
+    const auto remote = stream_.socket().remote_endpoint(remote_ec);
+    const auto local = stream_.socket().local_endpoint(local_ec);
+    session_.set_transport(remote_ec ? std::string("unknown") : remote.address().to_string(),
+                           !local_ec && shard_.allows_anonymous(local));
   }
 
   void start() override;

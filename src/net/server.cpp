@@ -55,6 +55,20 @@ void server::hand_over(std::size_t target, detached_transport transport,
   });
 }
 
+bool server::allows_anonymous(const boost::asio::ip::tcp::endpoint& local) const {
+  for (const auto& [endpoint, allowed] : anonymous_by_endpoint_) {
+    if (endpoint == local) return allowed;
+  }
+  // A listener on every interface ("0.0.0.0" / "::") sees the address the client dialled.
+  for (const auto& [endpoint, allowed] : anonymous_by_endpoint_) {
+    if (endpoint.port() == local.port() && endpoint.address().is_unspecified() &&
+        endpoint.protocol() == local.protocol()) {
+      return allowed;
+    }
+  }
+  return false;
+}
+
 server::~server() {
   stop();
   join();
@@ -74,6 +88,7 @@ void server::start(const std::vector<listen_endpoint>& endpoints) {
     try {
       listeners_.push_back(std::make_unique<listener>(control_, e.endpoint, shards_, profile));
       listener_tls_.push_back(e.tls);
+      anonymous_by_endpoint_.emplace_back(listeners_.back()->local_endpoint(), e.allow_anonymous);
     } catch (const boost::system::system_error& error) {
       if (!e.optional) throw;
       spdlog::warn("not listening on {}: {}", e.endpoint.address().to_string(), error.what());

@@ -21,6 +21,7 @@ struct listen_endpoint {
   boost::asio::ip::tcp::endpoint endpoint;
   bool optional = false;  // a default endpoint that may be missing (e.g. no IPv6 on the host)
   std::optional<tls_settings> tls;  // set: MQTT over TLS ("mqtts")
+  bool allow_anonymous = false;     // clients without credentials may connect here
 };
 
 class server final : public core::shard_links {
@@ -45,6 +46,9 @@ class server final : public core::shard_links {
   void join();
 
   std::vector<boost::asio::ip::tcp::endpoint> local_endpoints() const;
+  // Whether the listener a connection came in through (named by the connection's local
+  // endpoint) admits anonymous clients. Any thread once started: the table no longer changes.
+  bool allows_anonymous(const boost::asio::ip::tcp::endpoint& local) const;
   // Broker-wide state; configure it before start().
   core::broker_shared& shared() noexcept { return shared_; }
   // Every shard's core, for restoring state before start().
@@ -66,6 +70,7 @@ class server final : public core::shard_links {
   std::vector<std::unique_ptr<shard>> shards_;
   std::vector<std::unique_ptr<listener>> listeners_;
   std::vector<std::optional<tls_settings>> listener_tls_;  // parallel to listeners_
+  std::vector<std::pair<boost::asio::ip::tcp::endpoint, bool>> anonymous_by_endpoint_;
 };
 
 }  // namespace tern::net

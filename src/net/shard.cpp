@@ -83,6 +83,10 @@ void shard::stop_on_thread() {
   }
 }
 
+bool shard::allows_anonymous(const asio::ip::tcp::endpoint& local) const {
+  return server_.allows_anonymous(local);
+}
+
 void shard::join() {
   if (thread_.joinable()) thread_.join();
 }

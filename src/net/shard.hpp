@@ -43,6 +43,7 @@ class shard {
   boost::asio::io_context& context() noexcept { return context_; }
   std::size_t index() const noexcept { return index_; }
   const protocol::session_settings& settings() const noexcept { return shared_.settings; }
+  bool allows_anonymous(const boost::asio::ip::tcp::endpoint& local) const;
 
   // Shard thread only.
   core::shard_core& core() noexcept { return core_; }

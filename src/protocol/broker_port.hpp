@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "auth/access_control.hpp"
 #include "codec/packets.hpp"
 #include "protocol/message.hpp"
 #include "protocol/session_state.hpp"
@@ -53,6 +54,18 @@ class broker_port {
   // Delivers the retained messages matching a new subscription to `s` (through deliver()).
   virtual void send_retained(session& s, const codec::subscription& sub,
                              std::optional<std::uint32_t> identifier, time_point now) = 0;
+
+  // Authentication and authorisation. Null: every client and topic is allowed (tests, tools).
+  virtual auth::access_control* access() { return nullptr; }
+  // The shard hosting `client_id` when it is not this one: the CONNECT moves there before its
+  // credentials are checked, so they are checked (and a failure counted) once.
+  virtual std::optional<std::size_t> host_elsewhere(std::string_view /*client_id*/) {
+    return std::nullopt;
+  }
+  // The client of `state` may publish to `topic` (its ACL's write permission).
+  virtual bool may_publish(const session_state& /*state*/, std::string_view /*topic*/) {
+    return true;
+  }
 
   // Persistence of the delivery state. A core without a store ignores them.
   //

@@ -21,8 +21,14 @@ namespace {
 constexpr std::size_t k_referenced_payload = 512;
 
 std::string_view refusal_detail(reason_code reason) {
-  return reason == reason_code::quota_exceeded ? "the broker cannot store messages right now"
-                                               : "payload is not valid UTF-8";
+  switch (reason) {
+    case reason_code::quota_exceeded:
+      return "the broker cannot store messages right now";
+    case reason_code::not_authorized:
+      return "not authorized to publish to this topic";
+    default:
+      return "payload is not valid UTF-8";
+  }
 }
 
 bool is_utf8_payload(const binary& payload) {
@@ -73,10 +79,22 @@ void session::handle_publish(publish&& p) {
     reason = reason_code::payload_format_invalid;  // acknowledged, not routed
   }
 
+  // A topic the ACL does not let this client write to: MQTT 5 hears 0x87 (QoS 1/2); earlier
+  // levels have no way to be told, so the message is dropped and still acknowledged, as
+  // Mosquitto does. QoS 0 is dropped silently.
+  bool dropped = false;
+  if (reason == reason_code::success && !port_.may_publish(*state_, p.topic)) {
+    if (v5 && p.qos_level != qos::at_most_once) {
+      reason = reason_code::not_authorized;
+    } else {
+      dropped = true;
+    }
+  }
+
   const bool accepted_before =
       p.qos_level == qos::exactly_once && state_->inbound_qos2.contains(p.packet_id);
-  if (p.qos_level != qos::at_most_once && reason == reason_code::success && !accepted_before &&
-      !port_.accepting_durable()) {
+  if (p.qos_level != qos::at_most_once && reason == reason_code::success && !dropped &&
+      !accepted_before && !port_.accepting_durable()) {
     // The store cannot write: the message is refused rather than acknowledged and then lost.
     // MQTT 5 clients hear why; earlier levels get no acknowledgement and send it again later.
     if (!v5) return;
@@ -85,11 +103,11 @@ void session::handle_publish(publish&& p) {
 
   switch (p.qos_level) {
     case qos::at_most_once:
-      route(std::move(p));
+      if (!dropped) route(std::move(p));
       return;
     case qos::at_least_once: {
       const auto id = p.packet_id;
-      if (reason == reason_code::success) route(std::move(p));
+      if (reason == reason_code::success && !dropped) route(std::move(p));
       puback ack;
       ack.packet_id = id;
       ack.reason = reason;
@@ -99,7 +117,7 @@ void session::handle_publish(publish&& p) {
     case qos::exactly_once: {
       const auto id = p.packet_id;
       auto& pending = state_->inbound_qos2;
-      if (!pending.contains(id)) {
+      if (!pending.contains(id) && !dropped) {
         // Only MQTT 5 clients were told a Receive Maximum; 16-bit ids bound the rest.
         if (version_ == protocol_version::v5 && pending.size() >= settings_.receive_maximum) {
           return protocol_violation(reason_code::receive_maximum_exceeded,

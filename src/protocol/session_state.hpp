@@ -16,6 +16,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "auth/acl_file.hpp"
 #include "codec/packets.hpp"
 #include "protocol/message.hpp"
 
@@ -85,6 +86,10 @@ struct session_state {
   boost::container::deque<inflight_message> inflight;  // sent, not acknowledged, in send order
   std::uint16_t next_packet_id = 1;
   std::unordered_set<std::uint16_t> inbound_qos2;  // received QoS 2 ids awaiting PUBREL
+
+  // Who the attached (or last) client is, for ACL checks; null for a session restored from the
+  // store until its client connects again.
+  std::shared_ptr<const auth::client_identity> identity;
 
   std::unique_ptr<codec::will_message> will;  // most sessions have none (~560 bytes)
   std::optional<time_point> will_at;          // a will waiting for its delay

@@ -333,7 +333,7 @@ TEST_F(session_test, failed_acks_carry_a_reason_string_only_when_problem_informa
 
 TEST_F(session_test, auth_naming_a_method_gets_bad_authentication_method) {
   connect_ok(make_connect(protocol_version::v5, "a"));
-  auth a;
+  codec::auth a;
   a.reason = reason_code::re_authenticate;
   a.props.authentication_method = "SCRAM-SHA-256";
   send(a, protocol_version::v5);
