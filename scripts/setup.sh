@@ -10,6 +10,7 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   librocksdb-dev
+  libargon2-dev argon2 mosquitto
   mosquitto-clients python3 python3-paho-mqtt
   procps iproute2 util-linux strace
 )

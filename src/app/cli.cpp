@@ -17,8 +17,33 @@ cli_result parse_cli(int argc, char** argv) {
       ->check(CLI::Range(0, 65535));
   app.add_option("--data-dir", options.data_dir, "Directory for persistent state");
   app.add_flag("-v,--verbose", options.verbosity, "More logging: -v debug, -vv trace");
+
+  passwd_options passwd;
+  auto* passwd_cmd = app.add_subcommand(
+      "passwd", "Create or edit a password file (the format of Mosquitto's password_file)");
+  passwd_cmd->add_flag("-c", passwd.create, "Create a new file, replacing an existing one");
+  passwd_cmd->add_flag("-D", passwd.remove, "Delete the user");
+  passwd_cmd->add_flag("-b", passwd.batch, "Take the password from the command line");
+  passwd_cmd
+      ->add_option("-I,--iterations", passwd.iterations,
+                   "PBKDF2 iterations of the new hash (default 210000)")
+      ->check(CLI::Range(1, 10'000'000));
+  passwd_cmd->add_option("file", passwd.file, "Password file")->required();
+  passwd_cmd->add_option("username", passwd.username, "User to add, update or delete")->required();
+  passwd_cmd->add_option("password", passwd.password, "Password (with -b only)");
   try {
     app.parse(argc, argv);
+    if (passwd_cmd->parsed()) {
+      if (passwd.create && passwd.remove)
+        throw CLI::ValidationError("-c and -D exclude each other");
+      if (passwd.password && !passwd.batch) {
+        throw CLI::ValidationError("a password on the command line needs -b");
+      }
+      if (passwd.batch && !passwd.password && !passwd.remove) {
+        throw CLI::ValidationError("-b needs the password after the username");
+      }
+      options.passwd = passwd;
+    }
   } catch (const CLI::CallForHelp& e) {
     return {std::nullopt, app.exit(e)};
   } catch (const CLI::CallForVersion& e) {

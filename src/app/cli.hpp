@@ -7,11 +7,23 @@
 
 namespace tern::app {
 
+// `tern passwd`: edits a password file, as mosquitto_passwd does.
+struct passwd_options {
+  std::string file;
+  std::string username;
+  std::optional<std::string> password;  // -b: given on the command line
+  bool create = false;                  // -c: start a new file (replacing an existing one)
+  bool remove = false;                  // -D: delete the user
+  bool batch = false;
+  std::uint32_t iterations = 0;  // 0: the default
+};
+
 struct cli_options {
   std::optional<std::string> config_file;
   std::optional<std::uint16_t> port;
   std::optional<std::string> data_dir;
-  int verbosity = 0;  // -v: debug, -vv: trace
+  int verbosity = 0;                     // -v: debug, -vv: trace
+  std::optional<passwd_options> passwd;  // the `passwd` subcommand was given
 };
 
 struct cli_result {

@@ -4,10 +4,15 @@
 #include <fmt/format.h>
 
 #include <toml++/toml.h>
+#include "auth/acl_file.hpp"
+#include "auth/password_file.hpp"
+
 #include <array>
 #include <charconv>
 #include <limits>
 #include <optional>
+
+#include "net/tls_context.hpp"
 
 namespace tern::app {
 
@@ -211,10 +216,10 @@ void read_limits(const reader& r, const toml::table& t, config& c) {
 }
 
 void read_sessions(const reader& r, const toml::table& t, config& c) {
-  r.reject_unknown(
-      t, "sessions.",
-      {"max_session_expiry", "max_queued_messages", "max_queued_bytes", "queue_full_policy",
-       "queue_qos0_offline", "shared_subscription_strategy", "max_subscriptions"});
+  r.reject_unknown(t, "sessions.",
+                   {"max_session_expiry", "max_queued_messages", "max_queued_bytes",
+                    "max_queued_in_memory", "queue_full_policy", "queue_qos0_offline",
+                    "shared_subscription_strategy", "max_subscriptions"});
   auto& s = c.session;
   if (auto v =
           r.string(t, "shared_subscription_strategy", "sessions.shared_subscription_strategy")) {
@@ -240,6 +245,10 @@ void read_sessions(const reader& r, const toml::table& t, config& c) {
   if (auto v = r.integer<std::size_t>(t, "max_queued_bytes", "sessions.max_queued_bytes", 1024,
                                       std::int64_t{1} << 40)) {
     s.max_queued_bytes = *v;
+  }
+  if (auto v = r.integer<std::size_t>(t, "max_queued_in_memory", "sessions.max_queued_in_memory", 1,
+                                      100'000'000)) {
+    s.max_queued_in_memory = *v;
   }
   if (auto v = r.string(t, "queue_full_policy", "sessions.queue_full_policy")) {
     if (*v == "drop_new") {
@@ -275,7 +284,101 @@ void read_redirect(const reader& r, const toml::table& t, config& c) {
   if (auto v = r.boolean(t, "permanent", "redirect.permanent")) c.session.server_moved = *v;
 }
 
-void read_listeners(const reader& r, const toml::node& node, config& c) {
+void read_auth(const reader& r, const toml::table& t, config& c) {
+  r.reject_unknown(t, "auth.", {"password_file", "acl_file"});
+  // Loaded once here so that a damaged file stops the start with its line number.
+  if (auto v = r.string(t, "password_file", "auth.password_file")) {
+    try {
+      (void)auth::password_file::load(*v);
+    } catch (const auth::load_error& e) {
+      r.fail(*t.get("password_file"), "auth.password_file", e.what());
+    }
+    c.password_file = *v;
+  }
+  if (auto v = r.string(t, "acl_file", "auth.acl_file")) {
+    try {
+      (void)auth::acl_file::load(*v);
+    } catch (const auth::load_error& e) {
+      r.fail(*t.get("acl_file"), "auth.acl_file", e.what());
+    }
+    c.acl_file = *v;
+  }
+}
+
+// Relative paths in the file start at the file's directory, so a configuration and its
+// certificates can move together.
+std::filesystem::path resolve(const std::filesystem::path& base, const std::string& path) {
+  const std::filesystem::path p(path);
+  return p.is_absolute() ? p : base / p;
+}
+
+constexpr std::array<std::string_view, 8> k_tls_keys{"certfile",
+                                                     "keyfile",
+                                                     "cafile",
+                                                     "capath",
+                                                     "ciphers",
+                                                     "ciphersuites",
+                                                     "require_certificate",
+                                                     "use_identity_as_username"};
+
+net::identity_source read_identity_source(const reader& r, const toml::table& t,
+                                          const std::string& path) {
+  const auto* node = t.get("use_identity_as_username");
+  if (node == nullptr) return net::identity_source::none;
+  const auto key = path + ".use_identity_as_username";
+  if (node->is_boolean()) {
+    if (!*node->value<bool>()) return net::identity_source::none;
+    r.fail(*node, key, "use \"cn\" (common name), \"san\" (subject alternative name) or false");
+  }
+  const auto value = node->value<std::string>();
+  if (value == "cn") return net::identity_source::common_name;
+  if (value == "san") return net::identity_source::subject_alt_name;
+  r.fail(*node, key, "must be \"cn\", \"san\" or false");
+}
+
+void read_tls(const reader& r, const toml::table& t, const std::string& path,
+              const std::filesystem::path& base, listener_config& l) {
+  auto& tls = l.tls;
+  const auto file = [&](std::string_view key) -> std::filesystem::path {
+    const auto value = r.string(t, key, fmt::format("{}.{}", path, key));
+    if (!value) return {};
+    if (value->empty()) r.fail(*t.get(key), fmt::format("{}.{}", path, key), "is empty");
+    return resolve(base, *value);
+  };
+  tls.certfile = file("certfile");
+  tls.keyfile = file("keyfile");
+  tls.cafile = file("cafile");
+  tls.capath = file("capath");
+  tls.ciphers = r.string(t, "ciphers", path + ".ciphers").value_or("");
+  tls.ciphersuites = r.string(t, "ciphersuites", path + ".ciphersuites").value_or("");
+  tls.require_certificate =
+      r.boolean(t, "require_certificate", path + ".require_certificate").value_or(false);
+  tls.use_identity_as_username = read_identity_source(r, t, path);
+
+  for (const auto* key : {"certfile", "keyfile"}) {
+    if (t.get(key) == nullptr) {
+      r.fail(t, fmt::format("{}.{}", path, key), "is required for protocol \"mqtts\"");
+    }
+  }
+  if (tls.require_certificate && tls.cafile.empty() && tls.capath.empty()) {
+    r.fail(*t.get("require_certificate"), path + ".require_certificate",
+           "needs cafile or capath to verify client certificates with");
+  }
+  if (tls.use_identity_as_username != net::identity_source::none && !tls.require_certificate) {
+    r.fail(*t.get("use_identity_as_username"), path + ".use_identity_as_username",
+           "needs require_certificate = true (a client without a certificate has no identity)");
+  }
+  try {
+    net::make_tls_profile(tls);
+  } catch (const net::tls_setup_error& e) {
+    const auto* node = t.get(e.setting());
+    r.fail(node != nullptr ? *node : static_cast<const toml::node&>(t),
+           fmt::format("{}.{}", path, e.setting()), e.what());
+  }
+}
+
+void read_listeners(const reader& r, const toml::node& node, const std::filesystem::path& base,
+                    config& c) {
   const auto* array = node.as_array();
   if (array == nullptr) r.fail(node, "listeners", "expected [[listeners]] tables");
   std::vector<listener_config> listeners;
@@ -284,32 +387,54 @@ void read_listeners(const reader& r, const toml::node& node, config& c) {
     const auto path = fmt::format("listeners[{}]", i);
     const auto* t = item.as_table();
     if (t == nullptr) r.fail(item, path, "expected a table");
-    r.reject_unknown(*t, path + ".", {"address", "port", "protocol", "max_connections"});
+    for (const auto& [key, value] : *t) {
+      bool known = key.str() == "address" || key.str() == "port" || key.str() == "protocol" ||
+                   key.str() == "allow_anonymous" || key.str() == "max_connections";
+      for (auto k : k_tls_keys) known = known || key.str() == k;
+      if (!known) r.fail(value, fmt::format("{}.{}", path, key.str()), "unknown setting");
+    }
     listener_config l;
     l.address = r.string(*t, "address", path + ".address").value_or("127.0.0.1");
     if (!is_ip_address(l.address)) {
       r.fail(*t->get("address"), path + ".address",
              fmt::format("'{}' is not an IPv4 or IPv6 address", l.address));
     }
-    l.port = r.integer<std::uint16_t>(*t, "port", path + ".port", 0, 65'535).value_or(1883);
     l.max_connections =
         r.integer<std::size_t>(*t, "max_connections", path + ".max_connections", 0, 100'000'000)
             .value_or(0);
-    if (auto protocol = r.string(*t, "protocol", path + ".protocol");
-        protocol && *protocol != "mqtt") {
-      r.fail(*t->get("protocol"), path + ".protocol",
-             fmt::format("'{}' is not supported; use \"mqtt\"", *protocol));
+    if (auto protocol = r.string(*t, "protocol", path + ".protocol")) {
+      if (*protocol == "mqtts") {
+        l.protocol = listener_protocol::mqtts;
+      } else if (*protocol != "mqtt") {
+        r.fail(*t->get("protocol"), path + ".protocol",
+               fmt::format("'{}' is not supported; use \"mqtt\" or \"mqtts\"", *protocol));
+      }
     }
+    const std::uint16_t default_port = l.protocol == listener_protocol::mqtts ? 8883 : 1883;
+    l.port = r.integer<std::uint16_t>(*t, "port", path + ".port", 0, 65'535).value_or(default_port);
+    if (l.protocol == listener_protocol::mqtts) {
+      read_tls(r, *t, path, base, l);
+    } else {
+      for (auto k : k_tls_keys) {
+        if (const auto* n = t->get(k)) {
+          r.fail(*n, fmt::format("{}.{}", path, k), "only applies to protocol = \"mqtts\"");
+        }
+      }
+    }
+    l.allow_anonymous = r.boolean(*t, "allow_anonymous", path + ".allow_anonymous");
     listeners.push_back(std::move(l));
   }
   c.listeners = std::move(listeners);
 }
 
-void apply(const toml::table& root, const std::string& name, config& into) {
+// `base` is where relative TLS paths start: the file's directory, or the working directory for
+// text without a file.
+void apply(const toml::table& root, const std::string& name, const std::filesystem::path& base,
+           config& into) {
   const reader r(name);
-  r.reject_unknown(
-      root, "",
-      {"shards", "data_dir", "log", "limits", "sessions", "storage", "redirect", "listeners"});
+  r.reject_unknown(root, "",
+                   {"shards", "data_dir", "log", "limits", "sessions", "storage", "redirect",
+                    "listeners", "auth"});
   if (auto v = r.integer<std::size_t>(root, "shards", "shards", 0, 256)) into.shards = *v;
   if (auto v = r.string(root, "data_dir", "data_dir")) into.data_dir = *v;
   if (const auto* t = r.table(root, "log")) read_log(r, *t, into);
@@ -317,13 +442,21 @@ void apply(const toml::table& root, const std::string& name, config& into) {
   if (const auto* t = r.table(root, "sessions")) read_sessions(r, *t, into);
   if (const auto* t = r.table(root, "storage")) read_storage(r, *t, into);
   if (const auto* t = r.table(root, "redirect")) read_redirect(r, *t, into);
-  if (const auto* node = root.get("listeners")) read_listeners(r, *node, into);
+  if (const auto* node = root.get("listeners")) {
+    read_listeners(r, *node, base, into);
+  }
+  if (const auto* t = r.table(root, "auth")) read_auth(r, *t, into);
 }
 
 }  // namespace
 
 std::vector<listener_config> default_listeners() {
-  return {{"127.0.0.1", 1883, false, 0}, {"::1", 1883, true, 0}};
+  listener_config v4;
+  v4.address = "127.0.0.1";
+  listener_config v6;
+  v6.address = "::1";
+  v6.optional = true;
+  return {v4, v6};
 }
 
 void load_config_file(const std::filesystem::path& file, config& into) {
@@ -337,7 +470,7 @@ void load_config_file(const std::filesystem::path& file, config& into) {
     throw config_error(
         fmt::format("{}:{}: {}", file.string(), e.source().begin.line, e.description()));
   }
-  apply(root, file.string(), into);
+  apply(root, file.string(), std::filesystem::absolute(file).parent_path(), into);
 }
 
 void load_config_text(std::string_view text, std::string_view name, config& into) {
@@ -347,7 +480,7 @@ void load_config_text(std::string_view text, std::string_view name, config& into
   } catch (const toml::parse_error& e) {
     throw config_error(fmt::format("{}:{}: {}", name, e.source().begin.line, e.description()));
   }
-  apply(root, std::string(name), into);
+  apply(root, std::string(name), std::filesystem::current_path(), into);
 }
 
 }  // namespace tern::app

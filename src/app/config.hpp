@@ -11,15 +11,23 @@
 #include <string_view>
 #include <vector>
 
+#include "net/tls_settings.hpp"
 #include "protocol/settings.hpp"
 
 namespace tern::app {
+
+// What a listener speaks. WebSocket variants are expected to join.
+enum class listener_protocol : std::uint8_t { mqtt, mqtts };
 
 struct listener_config {
   std::string address;
   std::uint16_t port = 1883;
   bool optional = false;            // a built-in default that may be unavailable (IPv6 loopback)
   std::size_t max_connections = 0;  // on this listener; 0 = only the broker-wide limit
+  listener_protocol protocol = listener_protocol::mqtt;
+  net::tls_settings tls;  // used when protocol is mqtts; paths are absolute after loading
+  // Clients without credentials may connect. Unset: only on a loopback address.
+  std::optional<bool> allow_anonymous;
 };
 
 struct config {
@@ -40,6 +48,9 @@ struct config {
   double connection_burst = 20;
   // Unset = half the physical memory; 0 = no ceiling. Resolved into session.max_memory.
   std::optional<std::size_t> max_memory;
+  // Mosquitto-format password and ACL files; empty: not used. Checked when loaded.
+  std::filesystem::path password_file;
+  std::filesystem::path acl_file;
 };
 
 class config_error : public std::runtime_error {
@@ -47,9 +58,11 @@ class config_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Reads a TOML file over the defaults in `into`. Throws config_error.
+// Reads a TOML file over the defaults in `into`. Throws config_error. A TLS listener's files are
+// opened and checked (certificate, key matching it, CAs, cipher lists) while loading.
 void load_config_file(const std::filesystem::path& file, config& into);
-// The same for TOML text; `name` stands for the file in error messages. Throws config_error.
+// The same for TOML text; `name` stands for the file in error messages, and relative TLS paths
+// start at the working directory. Throws config_error.
 void load_config_text(std::string_view text, std::string_view name, config& into);
 
 // Listeners used when the configuration names none: loopback only, IPv4 and IPv6.

@@ -1,5 +1,6 @@
 // tern: wiring only. Reads the command line and configuration, sets up logging, starts the
-// network server and waits for SIGINT/SIGTERM to stop it gracefully.
+// network server and waits for SIGINT/SIGTERM to stop it gracefully; SIGHUP and changed
+// certificate files reload the TLS listeners' certificates.
 
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -11,14 +12,19 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <csignal>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <thread>
 
 #include "app/cli.hpp"
 #include "app/config.hpp"
+#include "app/file_watcher.hpp"
+#include "app/passwd_command.hpp"
+#include "app/reload_signal.hpp"
 #include "app/resource_limits.hpp"
 #include "app/version.hpp"
+#include "auth/access_control.hpp"
 #include "core/recovery.hpp"
 #include "core/store_reclaimer.hpp"
 #include "net/server.hpp"
@@ -33,8 +39,10 @@ app::config build_config(const app::cli_options& options) {
   app::config c;
   if (options.config_file) app::load_config_file(*options.config_file, c);
   if (c.listeners.empty()) c.listeners = app::default_listeners();
-  if (options.port) {
-    for (auto& l : c.listeners) l.port = *options.port;
+  if (options.port) {  // the plain MQTT port; TLS listeners keep theirs
+    for (auto& l : c.listeners) {
+      if (l.protocol == app::listener_protocol::mqtt) l.port = *options.port;
+    }
   }
   if (options.data_dir) c.data_dir = *options.data_dir;
   if (options.verbosity == 1) c.log_level = "debug";
@@ -50,7 +58,14 @@ std::vector<net::listen_endpoint> endpoints_of(const app::config& c) {
     const auto address = boost::asio::ip::make_address(l.address, ec);
     if (ec)
       throw app::config_error(fmt::format("listener address '{}' is not an IP address", l.address));
-    out.push_back({{address, l.port}, l.optional, l.max_connections});
+    // Secure default: anonymous clients only where nobody but this host can connect.
+    net::listen_endpoint e{{address, l.port},
+                           l.optional,
+                           l.max_connections,
+                           std::nullopt,
+                           l.allow_anonymous.value_or(address.is_loopback())};
+    if (l.protocol == app::listener_protocol::mqtts) e.tls = l.tls;
+    out.push_back(std::move(e));
   }
   return out;
 }
@@ -94,6 +109,7 @@ admission_plan resolve_overload_limits(app::config& c) {
 int main(int argc, char** argv) {
   const auto parsed = app::parse_cli(argc, argv);
   if (!parsed.options) return parsed.exit_code;
+  if (parsed.options->passwd) return app::run_passwd(*parsed.options->passwd);
 
   app::config config;
   std::vector<net::listen_endpoint> endpoints;
@@ -129,10 +145,28 @@ int main(int argc, char** argv) {
     spdlog::warn("durability = \"memory\": sessions and messages are lost when Tern stops");
   }
 
+  std::unique_ptr<auth::access_control> access;
+  try {
+    access = std::make_unique<auth::access_control>(
+        auth::auth_files{config.password_file, config.acl_file});
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot load the auth files: {}", e.what());
+    return 2;
+  }
+  for (const auto& e : endpoints) {
+    if (!e.allow_anonymous) {
+      spdlog::info("listener {}:{} refuses anonymous clients", e.endpoint.address().to_string(),
+                   e.endpoint.port());
+    }
+  }
+
   boost::asio::io_context control{1};
   net::server server(control, config.shards, config.session, committer.get(), reclaimer.get());
   server.configure_admission(admission.settings, admission.descriptors);
+  server.shared().access = access.get();
   if (committer) {
+    server.shared().store = store->backend.get();
+    reclaimer->keep_paged(&server.shared().paged);
     core::restore_broker(std::move(store->contents), server.shared(), server.cores(),
                          protocol::clock::now());
     if (!store->cleanup.empty()) committer->submit(std::move(store->cleanup), {});
@@ -145,11 +179,44 @@ int main(int argc, char** argv) {
       : config.share_strategy == "hash_publisher" ? core::share_strategy::hash_publisher
                                                   : core::share_strategy::round_robin);
   // Signals are caught before the first socket opens, so an early SIGTERM is still graceful.
+  app::reload_signal reload(control);
+  app::file_watcher watcher(control);
   boost::asio::signal_set signals(control, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int signal) {
     if (ec) return;
     spdlog::info("received {}, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    reload.stop();
+    watcher.stop();
     server.stop();
+  });
+  reload.start();
+  std::vector<std::filesystem::path> tls_files;
+  for (const auto& e : endpoints) {
+    if (!e.tls) continue;
+    for (auto& p : e.tls->watched_paths()) tls_files.push_back(std::move(p));
+  }
+  // SIGHUP and changed files reload the password and ACL files (a damaged file keeps the
+  // previous one) and the TLS certificates.
+  std::vector<std::filesystem::path> auth_files;
+  for (const auto& f : {config.password_file, config.acl_file}) {
+    if (!f.empty()) auth_files.emplace_back(f);
+  }
+  if (!auth_files.empty()) {
+    watcher.watch(std::move(auth_files), [&access] {
+      spdlog::info("password or ACL file changed on disk: reloading");
+      access->reload();
+    });
+  }
+  if (!tls_files.empty()) {
+    reload.on_reload([&server] { server.reload_tls(); });
+    watcher.watch(std::move(tls_files), [&server] {
+      spdlog::info("TLS certificate files changed on disk: reloading");
+      server.reload_tls();
+    });
+  }
+  reload.on_reload([&access] {
+    spdlog::info("reloading the password and ACL files");
+    access->reload();
   });
   std::signal(SIGPIPE, SIG_IGN);
   try {
@@ -158,6 +225,7 @@ int main(int argc, char** argv) {
     spdlog::critical("cannot start: {}", e.what());
     return 1;
   }
+  watcher.start();
   control.run();
   server.join();
   if (committer) {

@@ -9,11 +9,14 @@
 #include <cstdint>
 #include <vector>
 
+#include "auth/access_control.hpp"
+#include "core/paged_messages.hpp"
 #include "core/retained_store.hpp"
 #include "core/subscription_index.hpp"
 #include "protocol/session_state.hpp"
 #include "protocol/settings.hpp"
 #include "storage/group_committer.hpp"
+#include "storage/kv_backend.hpp"
 #include "storage/write_batch.hpp"
 
 namespace tern::core {
@@ -48,6 +51,10 @@ struct broker_shared {
   // The store, when there is one (null in memory mode).
   storage::group_committer* committer = nullptr;
   protocol::message_reclaimer* reclaimer = nullptr;
+  storage::kv_backend* store = nullptr;  // read back paged queue entries
+  paged_messages paged;                  // message records paged entries refer to
+  // Authentication and ACLs; null: everyone may do everything (tests, tools).
+  auth::access_control* access = nullptr;
 };
 
 // The shard that hosts a client identifier's session: every connection with that identifier is

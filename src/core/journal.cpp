@@ -20,6 +20,21 @@ protocol::time_point from_wall_ms(std::int64_t wall_ms, protocol::time_point now
   return now + std::chrono::milliseconds(wall_ms - wall_now_ms());
 }
 
+protocol::message_ptr message_of(storage::message_record&& r,
+                                 protocol::message_reclaimer* reclaimer, protocol::time_point now) {
+  auto msg = std::make_shared<protocol::message>();
+  msg->topic = std::move(r.topic);
+  msg->payload = std::move(r.payload);
+  msg->qos_level = r.qos_level;
+  msg->retain = r.retain;
+  msg->set_properties(std::move(r.props));
+  if (r.expires_at_ms != 0) msg->expires_at = from_wall_ms(r.expires_at_ms, now);
+  msg->origin_session = r.origin_session;
+  msg->store_id = r.id;
+  msg->reclaimer = reclaimer;
+  return msg;
+}
+
 void journal::put_session(const protocol::session_state& state, const codec::will_message* will,
                           protocol::time_point now) {
   if (!enabled()) return;
@@ -34,10 +49,11 @@ void journal::put_session(const protocol::session_state& state, const codec::wil
   batch_.put(storage::keys::of_session(state.id), storage::encode(r));
 }
 
-void journal::erase_session(std::uint64_t session_id) {
+void journal::erase_session(std::uint64_t session_id, bool keep_paged) {
   if (!enabled()) return;
-  for (const char kind :
-       {storage::keys::entry, storage::keys::subscription, storage::keys::inbound}) {
+  for (const char kind : {storage::keys::entry, storage::keys::paged, storage::keys::subscription,
+                          storage::keys::inbound}) {
+    if (kind == storage::keys::paged && keep_paged) continue;
     auto [begin, end] = storage::keys::session_range(kind, session_id);
     batch_.erase_range(std::move(begin), std::move(end));
   }
@@ -95,6 +111,36 @@ void journal::put_message(const protocol::message& msg, protocol::time_point now
 void journal::erase_message(std::uint64_t message_id) {
   if (!enabled()) return;
   batch_.erase(storage::keys::of_message(message_id));
+}
+
+storage::entry_record journal::entry_of(std::uint64_t session_id,
+                                        const protocol::outbound_message& out,
+                                        protocol::time_point now) {
+  storage::entry_record r;
+  r.session_id = session_id;
+  r.message_id = out.msg->store_id;
+  r.qos_level = out.qos_level;
+  r.retain = out.retain;
+  r.subscription_ids = out.subscription_ids;
+  r.shared_filter = out.shared_filter;
+  // A message without a record of its own (see shard_core::publish) travels in its entry.
+  if (out.msg->reclaimer == nullptr) r.message = record_of(*out.msg, now);
+  return r;
+}
+
+void journal::page_out(std::uint64_t session_id, std::uint64_t seq,
+                       const protocol::outbound_message& out, protocol::time_point now) {
+  if (!enabled()) return;
+  storage::paged_record r{seq, entry_of(session_id, out, now)};
+  batch_.put_new(storage::keys::of_paged(session_id, seq), storage::encode(r));
+  batch_.erase(storage::keys::of_entry(session_id, out.msg->store_id));
+}
+
+void journal::page_in(std::uint64_t session_id, std::uint64_t seq,
+                      const protocol::outbound_message& out, protocol::time_point now) {
+  if (!enabled()) return;
+  batch_.erase(storage::keys::of_paged(session_id, seq));
+  put_entry(session_id, out, now, 0, false, /*fresh=*/true);
 }
 
 void journal::put_entry(std::uint64_t session_id, const protocol::outbound_message& out,

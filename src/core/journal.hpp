@@ -18,6 +18,7 @@
 #include "protocol/message.hpp"
 #include "protocol/session_state.hpp"
 #include "storage/group_committer.hpp"
+#include "storage/records.hpp"
 #include "storage/write_batch.hpp"
 
 namespace tern::core {
@@ -40,9 +41,13 @@ class journal {
   void mark_durable(std::uint64_t ticket) noexcept {
     if (ticket > durable_) durable_ = ticket;
   }
-  bool has_changes() const noexcept { return !batch_.empty(); }
+  bool has_changes() const noexcept { return !batch_.empty() || barrier_; }
+  // Makes the open ticket go to the store at the next flush even without changes, so that
+  // waiting for it means waiting for everything submitted before.
+  void request_barrier() noexcept { barrier_ = true; }
   // Closes the open batch: returns it with its ticket and opens the next one.
   std::pair<storage::write_batch, std::uint64_t> take() {
+    barrier_ = false;
     return {std::exchange(batch_, {}), next_ticket_++};
   }
 
@@ -50,8 +55,9 @@ class journal {
   // CONNECT is being accepted).
   void put_session(const protocol::session_state& state, const codec::will_message* will,
                    protocol::time_point now);
-  // The session and everything it owns.
-  void erase_session(std::uint64_t session_id);
+  // The session and everything it owns (but its paged queue entries with `keep_paged`: a
+  // session that stops being persistent still has to deliver them).
+  void erase_session(std::uint64_t session_id, bool keep_paged = false);
   void put_subscription(std::uint64_t session_id, const std::string& filter,
                         const protocol::subscription_record& record);
   void erase_subscription(std::uint64_t session_id, std::string_view filter);
@@ -65,6 +71,21 @@ class journal {
                  protocol::time_point now, std::uint16_t packet_id = 0,
                  bool pubrec_received = false, bool fresh = false);
   void erase_entry(std::uint64_t session_id, std::uint64_t message_id);
+  // A queued message moves from its entry to the session's paged sequence number `seq`, and back.
+  void page_out(std::uint64_t session_id, std::uint64_t seq, const protocol::outbound_message& out,
+                protocol::time_point now);
+  void page_in(std::uint64_t session_id, std::uint64_t seq, const protocol::outbound_message& out,
+               protocol::time_point now);
+  static storage::entry_record entry_of(std::uint64_t session_id,
+                                        const protocol::outbound_message& out,
+                                        protocol::time_point now);
+  // Any record by key (a damaged one), or a range of them.
+  void batch_erase(std::string_view key) {
+    if (enabled()) batch_.erase(key);
+  }
+  void batch_erase_range(std::string_view begin, std::string_view end) {
+    if (enabled()) batch_.erase_range(begin, end);
+  }
   void put_retained(std::string_view topic, std::uint64_t message_id);
   void erase_retained(std::string_view topic);
 
@@ -73,7 +94,13 @@ class journal {
   storage::write_batch batch_;
   std::uint64_t next_ticket_ = 1;
   std::uint64_t durable_ = 0;
+  bool barrier_ = false;
 };
+
+// The message a stored record describes; `reclaimer` deletes the record when it goes (null for
+// a message that travels inside its only entry).
+protocol::message_ptr message_of(storage::message_record&& r,
+                                 protocol::message_reclaimer* reclaimer, protocol::time_point now);
 
 // Wall-clock milliseconds for a steady-clock instant (the store outlives the steady clock).
 std::int64_t to_wall_ms(protocol::time_point at, protocol::time_point now);

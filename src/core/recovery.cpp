@@ -6,25 +6,6 @@
 
 namespace tern::core {
 
-namespace {
-
-protocol::message_ptr rebuild(storage::message_record&& r, protocol::message_reclaimer* reclaimer,
-                              protocol::time_point now) {
-  auto msg = std::make_shared<protocol::message>();
-  msg->topic = std::move(r.topic);
-  msg->payload = std::move(r.payload);
-  msg->qos_level = r.qos_level;
-  msg->retain = r.retain;
-  msg->set_properties(std::move(r.props));
-  if (r.expires_at_ms != 0) msg->expires_at = from_wall_ms(r.expires_at_ms, now);
-  msg->origin_session = r.origin_session;
-  msg->store_id = r.id;
-  msg->reclaimer = reclaimer;
-  return msg;
-}
-
-}  // namespace
-
 void restore_broker(storage::snapshot&& snap, broker_shared& shared,
                     const std::vector<shard_core*>& cores, protocol::time_point now) {
   shared.next_id.store(snap.highest_id + 1);
@@ -32,7 +13,7 @@ void restore_broker(storage::snapshot&& snap, broker_shared& shared,
   std::unordered_map<std::uint64_t, protocol::message_ptr> messages;
   messages.reserve(snap.messages.size());
   for (auto& [id, record] : snap.messages) {
-    messages.emplace(id, rebuild(std::move(record), shared.reclaimer, now));
+    messages.emplace(id, message_of(std::move(record), shared.reclaimer, now));
   }
   snap.messages.clear();
   for (const auto& r : snap.retained) shared.retained.set(messages.at(r.message_id));
@@ -47,10 +28,22 @@ void restore_broker(storage::snapshot&& snap, broker_shared& shared,
   for (auto& entry : snap.entries) {
     if (entry.message) {
       // Written with its only entry: no record of its own to delete later.
-      messages.emplace(entry.message_id, rebuild(std::move(*entry.message), nullptr, now));
+      messages.emplace(entry.message_id, message_of(std::move(*entry.message), nullptr, now));
       entry.message.reset();
     }
     sessions.at(entry.session_id).entries.push_back(std::move(entry));
+  }
+  // Paged entries join the others: a crash may have cut a move to disk short, so the queue is
+  // put back together in message id order (which is every publisher's order) and paged anew.
+  for (auto& paged : snap.paged) {
+    auto& entry = paged.entry;
+    if (entry.message) {
+      messages.emplace(entry.message_id, message_of(std::move(*entry.message), nullptr, now));
+      entry.message.reset();
+    }
+    auto& restored = sessions.at(entry.session_id);
+    restored.had_paged = true;
+    restored.entries.push_back(std::move(entry));
   }
   for (const auto& in : snap.inbound) sessions.at(in.session_id).inbound.push_back(in.packet_id);
 

@@ -97,6 +97,16 @@ attach_result shard_core::attach(session& s, const codec::connect& c, std::strin
     }
   }
   if (state == nullptr) state = &create_session(client_id);
+  state->identity =
+      std::make_shared<const auth::client_identity>(auth::client_identity{client_id, s.username()});
+  if (present && acl_snapshot()) {
+    // The subscriptions now read with this client's rights (it may be another user, or the
+    // session may come from the store with no identity yet).
+    const session_key key{static_cast<std::uint32_t>(index_), state->id};
+    for (const auto& [filter, record] : state->subscriptions) {
+      shared_.subscriptions.add(filter, key, subscriber_of(*state, filter, record));
+    }
+  }
   state->presence->online.store(true, std::memory_order_relaxed);
   state->expiry_interval = expiry_interval;
   state->version = c.version;
@@ -110,8 +120,9 @@ void shard_core::persist_session(session_state& state, const codec::will_message
                                  time_point now) {
   if (!journal_.enabled()) return;
   if (state.expiry_interval == 0) {
-    // Not persistent (any more): what the store held for it goes.
-    if (state.persisted) journal_.erase_session(state.id);
+    // Not persistent (any more): what the store held for it goes, but for paged entries,
+    // which still wait there for delivery.
+    if (state.persisted) journal_.erase_session(state.id, state.paged.count() > 0);
     set_persisted(state, false);
   } else {
     journal_.put_session(state, will, now);
@@ -163,9 +174,17 @@ void shard_core::restore(restored_session&& restored,
   for (auto& sub : restored.subscriptions) {
     state.subscriptions[sub.filter] = subscription_record{sub.options, sub.identifier};
     shared_.subscriptions.add(sub.filter, key,
-                              subscriber{sub.options, sub.identifier, state.presence, {}});
+                              subscriber_of(state, sub.filter, state.subscriptions[sub.filter]));
   }
   std::uint16_t highest_packet_id = 0;
+  // Message id order is every publisher's order; what goes beyond the in-memory limit is paged
+  // anew, numbered from 0 again.
+  std::stable_sort(restored.entries.begin(), restored.entries.end(),
+                   [](const auto& a, const auto& b) { return a.message_id < b.message_id; });
+  if (restored.had_paged) {
+    auto [begin, end] = storage::keys::session_range(storage::keys::paged, state.id);
+    journal_.batch_erase_range(begin, end);
+  }
   for (auto& entry : restored.entries) {
     outbound_message out;
     out.msg = messages.at(entry.message_id);
@@ -180,8 +199,13 @@ void shard_core::restore(restored_session&& restored,
           inflight_message{std::move(out), entry.packet_id, entry.pubrec_received, true});
       highest_packet_id = std::max(highest_packet_id, entry.packet_id);
     } else {
-      for (const auto& dropped : enqueue(state, std::move(out), shared_.settings)) {
+      const auto queued = state.queue.size();
+      for (const auto& dropped : enqueue(state, std::move(out), shared_.settings, this, now)) {
         drop_entry(state, dropped);
+      }
+      // It stays in memory: it needs its entry, which a paged one lost with the range erase.
+      if (restored.had_paged && state.queue.size() > queued) {
+        journal_.put_entry(state.id, state.queue.back(), now);
       }
     }
   }
@@ -218,6 +242,7 @@ session_state& shard_core::create_session(const std::string& client_id) {
 
 void shard_core::destroy_session(session_state& state, time_point now) {
   unschedule(state);
+  release_paged(state);
   state.presence->online.store(false, std::memory_order_relaxed);
   if (state.persisted) {
     journal_.erase_session(state.id);
@@ -269,6 +294,9 @@ void shard_core::publish_will(session_state& state, time_point now) {
   if (state.will_at) timers_.erase({*state.will_at, state.id});
   state.will_at.reset();
   if (state.persisted) persist_session(state, nullptr, now);
+  // Checked when it is due, against the ACL of that moment (it may have been reloaded since
+  // CONNECT); a will from a session restored from the store has no identity and is not sent.
+  if (!may_publish(state, will.topic)) return;
   publish(nullptr,
           make_message(std::move(will.topic), std::move(will.payload), will.qos_level, will.retain,
                        std::move(will.props), now, state.id),
@@ -314,9 +342,12 @@ void shard_core::tick(time_point now) {
 void shard_core::publish(session_state* publisher, mutable_message_ptr msg, time_point now) {
   hits_.clear();
   shared_.subscriptions.match(msg->topic, msg->origin_session, hits_);
-  // Drop No Local matches [MQTT-3.8.3-3], then merge overlapping subscriptions per session.
+  // Drop No Local matches [MQTT-3.8.3-3] and subscriptions whose ACL does not let them read
+  // this topic, then merge overlapping subscriptions per session.
+  const auto acl = acl_snapshot();
   std::erase_if(hits_, [&](const match_hit& h) {
-    return h.sub.options.no_local && h.key.session == msg->origin_session;
+    return (h.sub.options.no_local && h.key.session == msg->origin_session) ||
+           (acl && !auth::may_receive(*acl, h.sub.read, msg->topic));
   });
   std::sort(hits_.begin(), hits_.end(),
             [](const match_hit& a, const match_hit& b) { return a.key < b.key; });
@@ -406,6 +437,22 @@ void shard_core::on_durable(std::uint64_t ticket, time_point now) {
     held_.pop_front();
     for (auto& [key, out] : group) deliver_to(key, std::move(out), now);
   }
+  if (!awaiting_page_in_.empty()) {
+    auto waiting = std::exchange(awaiting_page_in_, {});
+    for (const auto id : waiting) {
+      auto it = by_id_.find(id);
+      if (it == by_id_.end()) continue;  // ended meanwhile
+      auto& state = *it->second;
+      if (!journal_.durable(state.paged.ticket)) {
+        awaiting_page_in_.push_back(id);
+        continue;
+      }
+      state.paged.loading = false;
+      if (state.attached == nullptr) continue;  // read when the client is back
+      load_paged(state, now);
+      state.attached->on_queue_refilled(now);
+    }
+  }
 }
 
 void shard_core::request_flush() {
@@ -488,7 +535,7 @@ void shard_core::deliver_local(std::uint64_t session, outbound_message out, time
   // Offline: keep QoS 1/2 (and QoS 0 when configured) for the session's return.
   if (out.qos_level == qos::at_most_once && !shared_.settings.queue_qos0_offline) return;
   if (out.msg->expired(now)) return drop_entry(state, out);
-  const auto dropped = enqueue(state, std::move(out), shared_.settings);
+  const auto dropped = enqueue(state, std::move(out), shared_.settings, this, now);
   for (const auto& m : dropped) drop_entry(state, m);
   if (!dropped.empty()) {
     spdlog::debug("queue of offline session {} full: message dropped ({} so far)", state.client_id,
@@ -524,11 +571,17 @@ void shard_core::outbound_done(session_state& state, const outbound_message& out
 subscribe_result shard_core::subscribe(session_state& state, const codec::subscription& sub,
                                        std::optional<std::uint32_t> identifier) {
   const session_key key{static_cast<std::uint32_t>(index_), state.id};
+  const auto plain_filter = codec::split_shared_filter(sub.filter).filter;
+  if (const auto acl = acl_snapshot();
+      acl &&
+      (!state.identity || !acl->acl->check_subscribe(*state.identity, plain_filter).allowed)) {
+    spdlog::info("client {}: subscription to '{}' refused by the ACL", state.client_id, sub.filter);
+    return subscribe_result{codec::reason_code::not_authorized, false};
+  }
   subscription_record record{sub.options, identifier};
   const bool existed = state.subscriptions.contains(sub.filter);
   state.subscriptions[sub.filter] = record;
-  shared_.subscriptions.add(sub.filter, key,
-                            subscriber{sub.options, identifier, state.presence, {}});
+  shared_.subscriptions.add(sub.filter, key, subscriber_of(state, sub.filter, record));
   if (state.persisted) {
     journal_.put_subscription(state.id, sub.filter, record);
     hold_output(state);  // SUBACK once stored
@@ -552,7 +605,13 @@ void shard_core::send_retained(session& s, const codec::subscription& sub,
                                std::optional<std::uint32_t> identifier, time_point now) {
   std::vector<message_ptr> matches;
   shared_.retained.match(sub.filter, now, matches);
+  const auto acl = acl_snapshot();
+  const auto* state = s.persistent();
   for (auto& msg : matches) {
+    if (acl && (state == nullptr || !state->identity ||
+                !acl->acl->allows(*state->identity, msg->topic, auth::access::read))) {
+      continue;  // a retained message outside the subscriber's read permission
+    }
     outbound_message out;
     out.qos_level = min_qos(msg->qos_level, sub.options.max_qos);
     out.retain = true;  // a retained message sent for a new subscription [MQTT-3.3.1-9]
@@ -560,6 +619,36 @@ void shard_core::send_retained(session& s, const codec::subscription& sub,
     out.msg = std::move(msg);
     s.deliver(std::move(out), now);
   }
+}
+
+std::optional<std::size_t> shard_core::host_elsewhere(std::string_view client_id) {
+  if (client_id.empty()) return std::nullopt;  // assigned here, so that it stays here
+  const auto owner = owner_shard(client_id, shared_.shard_count);
+  return owner == index_ ? std::nullopt : std::optional<std::size_t>(owner);
+}
+
+std::shared_ptr<const auth::access_snapshot> shard_core::acl_snapshot() const {
+  if (shared_.access == nullptr) return nullptr;
+  auto snapshot = shared_.access->snapshot();
+  return snapshot->acl ? snapshot : nullptr;
+}
+
+bool shard_core::may_publish(const session_state& state, std::string_view topic) {
+  const auto acl = acl_snapshot();
+  if (!acl) return true;
+  if (state.identity && acl->acl->allows(*state.identity, topic, auth::access::write)) return true;
+  spdlog::info("client {}: publish to '{}' refused by the ACL", state.client_id, topic);
+  return false;
+}
+
+subscriber shard_core::subscriber_of(const session_state& state, std::string_view filter,
+                                     const subscription_record& record) const {
+  subscriber sub{record.options, record.identifier, state.presence, {}, {}};
+  if (const auto acl = acl_snapshot()) {
+    sub.read =
+        auth::make_read_grant(*acl, state.identity, codec::split_shared_filter(filter).filter);
+  }
+  return sub;
 }
 
 }  // namespace tern::core

@@ -57,20 +57,27 @@ class shard_core final : public protocol::broker_port {
   void send_retained(protocol::session& s, const codec::subscription& sub,
                      std::optional<std::uint32_t> identifier, protocol::time_point now) override;
   bool accepting_durable() const override { return journal_.accepting(); }
+  auth::access_control* access() override { return shared_.access; }
+  std::optional<std::size_t> host_elsewhere(std::string_view client_id) override;
+  bool may_publish(const protocol::session_state& state, std::string_view topic) override;
   void inbound_qos2(protocol::session_state& state, std::uint16_t packet_id,
                     bool awaiting) override;
   void outbound_progress(protocol::session_state& state, const protocol::inflight_message& m,
                          protocol::time_point now) override;
   void outbound_done(protocol::session_state& state,
                      const protocol::outbound_message& out) override;
+  bool page_out(protocol::session_state& state, const protocol::outbound_message& out,
+                protocol::time_point now) override;
+  void page_in(protocol::session_state& state, protocol::time_point now) override;
 
   // A session read back from the store at start-up, before the shard runs. `messages` maps
   // store ids to the messages already rebuilt.
   struct restored_session {
     storage::session_record record;
     std::vector<storage::subscription_record> subscriptions;
-    std::vector<storage::entry_record> entries;  // in arrival order
+    std::vector<storage::entry_record> entries;  // queued and paged, in any order
     std::vector<std::uint16_t> inbound;
+    bool had_paged = false;  // some entries were paged out to disk
   };
   void restore(restored_session&& restored,
                const std::unordered_map<std::uint64_t, protocol::message_ptr>& messages,
@@ -112,10 +119,20 @@ class shard_core final : public protocol::broker_port {
   // of their groups; with `fallback`, to offline members too (the session is ending).
   void redistribute_shared(protocol::session_state& state, bool fallback, protocol::time_point now);
   void publish_will(protocol::session_state& state, protocol::time_point now);
+  // Reads the next paged entries back into the queue (their writes are durable).
+  void load_paged(protocol::session_state& state, protocol::time_point now);
+  // The session ends: its paged entries go, and the message records only they referred to.
+  void release_paged(protocol::session_state& state);
+  protocol::message_ptr read_message(std::uint64_t id, protocol::time_point now);
   void schedule(protocol::time_point at, std::uint64_t session);
   // Forgets the session's pending will and expiry instants.
   void unschedule(protocol::session_state& state);
   std::string assign_client_id();
+  // The subscriber record of one of `state`'s subscriptions, with its ACL read grant.
+  subscriber subscriber_of(const protocol::session_state& state, std::string_view filter,
+                           const protocol::subscription_record& record) const;
+  // The ACL snapshot for this operation; null when no ACL applies.
+  std::shared_ptr<const auth::access_snapshot> acl_snapshot() const;
 
   std::size_t index_;
   broker_shared& shared_;
@@ -136,6 +153,8 @@ class shard_core final : public protocol::broker_port {
     std::vector<std::pair<session_key, protocol::outbound_message>> deliveries;
   };
   std::deque<held_deliveries> held_;
+  // Sessions waiting for their paged entries' writes to be durable before reading them back.
+  std::vector<std::uint64_t> awaiting_page_in_;
   // Retained messages replaced or deleted by this shard, each kept alive until the batch that
   // re-points (or clears) its topic is durable: until then the store still refers to it, and
   // its record must not be erased by whichever shard drops the last reference.

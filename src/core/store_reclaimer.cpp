@@ -15,6 +15,7 @@ void store_reclaimer::bind_thread(journal* j) noexcept {
 void store_reclaimer::reclaim(std::uint64_t store_id) noexcept {
   if (!enabled_.load(std::memory_order_relaxed)) return;
   try {
+    if (paged_ != nullptr && !paged_->reclaimable(store_id)) return;
     if (bound_journal != nullptr) {
       bound_journal->erase_message(store_id);
     } else {

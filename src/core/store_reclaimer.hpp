@@ -9,6 +9,7 @@
 #include <atomic>
 
 #include "core/journal.hpp"
+#include "core/paged_messages.hpp"
 #include "protocol/message.hpp"
 #include "storage/group_committer.hpp"
 
@@ -23,10 +24,13 @@ class store_reclaimer final : public protocol::message_reclaimer {
   static void bind_thread(journal* j) noexcept;
   // From now on nothing is deleted: at shutdown messages leave memory, not the store.
   void disable() noexcept { enabled_.store(false); }
+  // Records that paged queue entries still refer to are kept (set before the broker runs).
+  void keep_paged(paged_messages* paged) noexcept { paged_ = paged; }
 
  private:
   storage::group_committer& committer_;
   std::atomic<bool> enabled_{true};
+  paged_messages* paged_ = nullptr;
 };
 
 }  // namespace tern::core

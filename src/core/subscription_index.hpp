@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/access_control.hpp"
 #include "codec/packets.hpp"
 #include "protocol/session_state.hpp"
 #include "topic/subscription_trie.hpp"
@@ -43,6 +44,8 @@ struct subscriber {
   std::shared_ptr<const protocol::session_presence> presence;
   // The full "$share/<group>/<filter>" for members of a shared group, empty otherwise.
   std::string shared_filter;
+  // What the ACL lets this subscription receive.
+  auth::read_grant read;
 };
 
 struct match_hit {

@@ -2,11 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/write.hpp>
 #include <chrono>
+#include <optional>
 
 #include "net/admission.hpp"
+#include "net/plain_stream.hpp"
 #include "net/shard.hpp"
+#include "net/tls_stream.hpp"
 #include "protocol/memory_ledger.hpp"
 
 namespace tern::net {
@@ -35,25 +37,143 @@ bool is_clean_close(const protocol::close_info& info) {
          info.reason == codec::reason_code::server_shutting_down;
 }
 
-}  // namespace
+// The connection over one stream type (plain_stream, tls_stream). A stream provides
+// read_some / async_wait_readable / async_write / close / detach, and k_handshake; one with a
+// handshake also provides async_handshake, handshake_done, failure, describe and the
+// certificate identity.
+template <typename Stream>
+class basic_connection final : public connection {
+ public:
+  basic_connection(shard& owner, Stream stream, std::vector<std::uint8_t> pending, std::string peer)
+      : shard_(owner),
+        stream_(std::move(stream)),
+        timer_(stream_.socket().get_executor()),
+        session_(owner.settings(), owner.core(), protocol::clock::now()),
+        partial_(std::move(pending)),
+        peer_(peer.empty() ? describe_peer(stream_.socket()) : std::move(peer)) {
+    session_.set_observer(this);
+    error_code remote_ec;
+    error_code local_ec;
+    const auto remote = stream_.socket().remote_endpoint(remote_ec);
+    const auto local = stream_.socket().local_endpoint(local_ec);
+    session_.set_transport(remote_ec ? std::string("unknown") : remote.address().to_string(),
+                           !local_ec && shard_.allows_anonymous(local));
+  }
 
-connection::connection(shard& owner, asio::ip::tcp::socket socket,
-                       std::vector<std::uint8_t> pending, std::string peer)
-    : shard_(owner),
-      socket_(std::move(socket)),
-      timer_(socket_.get_executor()),
-      session_(owner.settings(), owner.core(), protocol::clock::now()),
-      partial_(std::move(pending)),
-      peer_(peer.empty() ? describe_peer(socket_) : std::move(peer)) {
-  session_.set_observer(this);
+  void start() override;
+  void on_output_ready() override;
+  void on_limit(protocol::limit_event event, std::string_view detail) override;
+  void after_event() override;
+  void on_commit() override;
+  void abandon_held_output() override;
+  void shut_down() override;
+
+ private:
+  bool handshaking() const {
+    if constexpr (Stream::k_handshake) return !stream_.handshake_done();
+    return false;
+  }
+  void on_handshake(error_code ec);
+  void begin_session();
+  void refuse_if_over_limits();
+  void wait_readable();
+  void on_readable();
+  void feed(std::span<const std::uint8_t> bytes);
+  void migrate();
+  void flush();
+  // True while the pending output acknowledges something not yet durable.
+  bool output_held() const;
+  void update_timer();
+  // Keeps the memory ledger and the slow-consumer clock in step with the pending output.
+  void track_output(protocol::time_point now);
+  std::optional<protocol::time_point> slow_consumer_deadline() const;
+  void on_timer();
+  void finish();
+  void log_state_change();
+
+  shard& shard_;
+  Stream stream_;
+  asio::steady_timer timer_;
+  std::optional<protocol::time_point> armed_deadline_;
+  protocol::session session_;
+  protocol::session_phase logged_state_ = protocol::session_phase::awaiting_connect;
+  std::vector<std::uint8_t> partial_;  // an incomplete packet carried between reads
+  protocol::output_batch writing_;     // the output of the write in flight
+  std::vector<asio::const_buffer> gather_;
+  bool write_in_flight_ = false;
+  bool read_in_flight_ = false;
+  bool finished_ = false;
+  bool flush_scheduled_ = false;
+  bool held_ = false;             // registered with the shard until a commit lets the output go
+  std::size_t writing_size_ = 0;  // bytes of the write in flight
+  protocol::accounted_bytes output_accounted_;      // output + writing, in the memory ledger
+  std::optional<protocol::time_point> full_since_;  // output at max_output_buffer since
+  std::string peer_;
+};
+
+template <typename Stream>
+void basic_connection<Stream>::start() {
+  error_code ec;
+  stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+  stream_.socket().non_blocking(true, ec);
+  spdlog::debug("connection from {} on shard {} ({})", peer_, shard_.index(), Stream::k_protocol);
+  if constexpr (Stream::k_handshake) {
+    if (!stream_.handshake_done()) {
+      update_timer();  // the connect timeout covers the handshake
+      stream_.async_handshake(
+          [this, self = shared_from_this()](error_code hec) { on_handshake(hec); });
+      return;
+    }
+  }
+  begin_session();
 }
 
-void connection::start() {
-  error_code ec;
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  socket_.non_blocking(true, ec);
-  spdlog::debug("connection from {} on shard {}", peer_, shard_.index());
-  if (shard_.gate().refused(socket_.native_handle())) {
+template <typename Stream>
+void basic_connection<Stream>::on_handshake(error_code ec) {
+  if constexpr (Stream::k_handshake) {
+    if (finished_) return;
+    if (ec) {
+      if (ec == asio::error::operation_aborted) return finish();
+      spdlog::log(ec == asio::error::eof ? spdlog::level::info : spdlog::level::warn,
+                  "TLS handshake with {} failed: {}", peer_,
+                  stream_.failure().empty() ? ec.message() : stream_.failure());
+      return finish();
+    }
+    spdlog::debug("TLS handshake with {} done: {}", peer_, stream_.describe());
+    begin_session();
+  }
+}
+
+template <typename Stream>
+void basic_connection<Stream>::begin_session() {
+  if constexpr (Stream::k_handshake) {
+    if (stream_.uses_identity()) {
+      auto identity = stream_.identity();
+      if (!identity) {
+        spdlog::warn(
+            "TLS client {} refused: its certificate names no usable identity for "
+            "use_identity_as_username",
+            peer_);
+        return finish();
+      }
+      session_.set_transport_identity(std::move(*identity));
+    }
+  }
+  refuse_if_over_limits();
+  if (!partial_.empty()) {
+    feed({});
+    after_event();
+    if (finished_) return;
+  }
+  wait_readable();
+  update_timer();
+}
+
+// A connection admitted only to be refused, or arriving above the memory ceiling, gets a
+// refusing CONNACK rather than a silent close (see admission.hpp).
+template <typename Stream>
+void basic_connection<Stream>::refuse_if_over_limits() {
+  if (shard_.gate().refused(stream_.socket().native_handle())) {
     session_.refuse_connect_with(codec::reason_code::quota_exceeded,
                                  "the broker is at its connection limit");
   } else if (const auto ceiling = shard_.settings().max_memory;
@@ -64,48 +184,45 @@ void connection::start() {
     });
     session_.refuse_connect_with(codec::reason_code::server_busy, "the broker is short of memory");
   }
-  if (!partial_.empty()) {
-    feed({});
-    after_event();
-    if (finished_) return;
-  }
-  wait_readable();
-  update_timer();
 }
 
-void connection::on_output_ready() {
+template <typename Stream>
+void basic_connection<Stream>::on_output_ready() {
   if (flush_scheduled_ || finished_) return;
   flush_scheduled_ = true;
   shard_.schedule_flush(shared_from_this());
 }
 
-void connection::on_limit(protocol::limit_event event, std::string_view detail) {
+template <typename Stream>
+void basic_connection<Stream>::on_limit(protocol::limit_event event, std::string_view detail) {
   shard_.limits().record(event, [&] { return fmt::format("{} (address {})", detail, peer_); });
 }
 
-void connection::wait_readable() {
+template <typename Stream>
+void basic_connection<Stream>::wait_readable() {
   // A client that does not read what it asked for is not read from either (back-pressure).
   if (read_in_flight_ || session_.wants_close() || session_.output_backlogged()) return;
   read_in_flight_ = true;
-  socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
-    self->read_in_flight_ = false;
-    if (self->finished_) return;
+  stream_.async_wait_readable([this, self = shared_from_this()](error_code ec) {
+    read_in_flight_ = false;
+    if (finished_) return;
     if (ec) {
       if (ec != asio::error::operation_aborted) {
-        self->session_.on_transport_closed(ec.message(), protocol::clock::now());
+        session_.on_transport_closed(ec.message(), protocol::clock::now());
       }
-      return self->after_event();
+      return after_event();
     }
-    self->on_readable();
+    on_readable();
   });
 }
 
-void connection::on_readable() {
+template <typename Stream>
+void basic_connection<Stream>::on_readable() {
   const auto scratch = shard_.scratch();
   for (int i = 0;
        i < k_reads_per_wakeup && !session_.wants_close() && !session_.output_backlogged(); ++i) {
     error_code ec;
-    const std::size_t n = socket_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
+    const std::size_t n = stream_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) break;
     if (ec) {
       session_.on_transport_closed(
@@ -120,7 +237,8 @@ void connection::on_readable() {
   if (!finished_) wait_readable();
 }
 
-void connection::feed(std::span<const std::uint8_t> bytes) {
+template <typename Stream>
+void basic_connection<Stream>::feed(std::span<const std::uint8_t> bytes) {
   const auto now = protocol::clock::now();
   if (partial_.empty()) {
     if (bytes.empty()) return;
@@ -136,7 +254,8 @@ void connection::feed(std::span<const std::uint8_t> bytes) {
   if (partial_.empty()) partial_.shrink_to_fit();  // idle connections hold no buffer
 }
 
-void connection::after_event() {
+template <typename Stream>
+void basic_connection<Stream>::after_event() {
   flush_scheduled_ = false;
   if (finished_) return;
   if (session_.state() == protocol::session_phase::migrating) return migrate();
@@ -147,7 +266,8 @@ void connection::after_event() {
   update_timer();
 }
 
-void connection::track_output(protocol::time_point now) {
+template <typename Stream>
+void basic_connection<Stream>::track_output(protocol::time_point now) {
   const std::size_t pending = session_.output_size() + writing_size_;
   output_accounted_.set(pending);
   if (pending < shard_.settings().max_output_buffer || session_.wants_close()) {
@@ -157,29 +277,34 @@ void connection::track_output(protocol::time_point now) {
   }
 }
 
-std::optional<protocol::time_point> connection::slow_consumer_deadline() const {
+template <typename Stream>
+std::optional<protocol::time_point> basic_connection<Stream>::slow_consumer_deadline() const {
   const auto timeout = shard_.settings().slow_consumer_timeout;
   if (!full_since_ || timeout.count() == 0) return std::nullopt;
   return *full_since_ + timeout;
 }
 
-void connection::on_commit() {
+template <typename Stream>
+void basic_connection<Stream>::on_commit() {
   held_ = false;
   after_event();
 }
 
-void connection::abandon_held_output() {
+template <typename Stream>
+void basic_connection<Stream>::abandon_held_output() {
   held_ = false;
   if (finished_) return;
   if (output_held()) session_.on_store_failure(protocol::clock::now());
   after_event();
 }
 
-bool connection::output_held() const {
+template <typename Stream>
+bool basic_connection<Stream>::output_held() const {
   return session_.has_output() && !shard_.core().journal().durable(session_.hold_ticket());
 }
 
-void connection::flush() {
+template <typename Stream>
+void basic_connection<Stream>::flush() {
   if (write_in_flight_ || !session_.has_output() || finished_) return;
   if (output_held()) {
     if (!held_) {
@@ -200,24 +325,25 @@ void connection::flush() {
   gather_.emplace_back(writing_.bytes.data() + pos, writing_.bytes.size() - pos);
   writing_size_ = asio::buffer_size(gather_);
   write_in_flight_ = true;
-  asio::async_write(socket_, gather_, [self = shared_from_this()](error_code ec, std::size_t) {
-    self->write_in_flight_ = false;
-    self->writing_size_ = 0;
-    if (self->finished_) return;
-    self->session_.recycle_output(std::move(self->writing_.bytes));
-    self->writing_.payloads.clear();
+  stream_.async_write(gather_, [this, self = shared_from_this()](error_code ec, std::size_t) {
+    write_in_flight_ = false;
+    writing_size_ = 0;
+    if (finished_) return;
+    session_.recycle_output(std::move(writing_.bytes));
+    writing_.payloads.clear();
     const auto now = protocol::clock::now();
     if (ec) {
-      self->session_.on_transport_closed(ec.message(), now);
+      session_.on_transport_closed(ec.message(), now);
     } else {
-      self->session_.on_output_drained(now);
+      session_.on_output_drained(now);
     }
-    self->after_event();
-    if (!self->finished_) self->wait_readable();  // resumes a paused reader
+    after_event();
+    if (!finished_) wait_readable();  // resumes a paused reader
   });
 }
 
-void connection::update_timer() {
+template <typename Stream>
+void basic_connection<Stream>::update_timer() {
   auto deadline = session_.deadline();
   if (const auto slow = slow_consumer_deadline(); slow && (!deadline || *slow < *deadline)) {
     deadline = slow;
@@ -227,14 +353,15 @@ void connection::update_timer() {
   if (armed_deadline_ && *armed_deadline_ <= *deadline) return;  // fires early, re-arms then
   armed_deadline_ = deadline;
   timer_.expires_at(*deadline);
-  timer_.async_wait([self = shared_from_this()](error_code ec) {
-    if (ec || self->finished_) return;
-    self->armed_deadline_.reset();
-    self->on_timer();
+  timer_.async_wait([this, self = shared_from_this()](error_code ec) {
+    if (ec || finished_) return;
+    armed_deadline_.reset();
+    on_timer();
   });
 }
 
-void connection::on_timer() {
+template <typename Stream>
+void basic_connection<Stream>::on_timer() {
   if (session_.wants_close()) return finish();  // the client stopped reading: give up
   const auto now = protocol::clock::now();
   if (const auto slow = slow_consumer_deadline(); slow && now >= *slow) {
@@ -248,41 +375,54 @@ void connection::on_timer() {
     return after_event();
   }
   session_.on_timer(now);
+  if (handshaking()) {
+    if (!session_.wants_close()) return update_timer();
+    spdlog::warn("TLS handshake with {} not completed within the connect timeout; closing", peer_);
+    return finish();
+  }
   after_event();
 }
 
-void connection::shut_down() {
+template <typename Stream>
+void basic_connection<Stream>::shut_down() {
   if (finished_) return;
   session_.on_server_shutdown(protocol::clock::now());
   after_event();
 }
 
-void connection::migrate() {
-  // The client identifier lives on another shard: hand the socket and the unconsumed bytes
+template <typename Stream>
+void basic_connection<Stream>::migrate() {
+  // The client identifier lives on another shard: hand the stream and the unconsumed bytes
   // (the CONNECT included) over; the session there replays them.
   finished_ = true;
   auto self = shared_from_this();
   error_code ec;
   timer_.cancel();
-  const auto protocol = socket_.local_endpoint(ec).protocol();
-  const auto handle = socket_.release(ec);
+  const auto fd = stream_.socket().native_handle();
+  auto transport = stream_.detach(ec);
   if (ec) {
+    shard_.gate().on_close(fd);  // the descriptor closes with this connection
     spdlog::warn("cannot move connection {} to shard {}: {}", peer_, *session_.migrate_to(),
                  ec.message());
   } else {
-    shard_.migrate(*session_.migrate_to(), handle, protocol, std::move(partial_), peer_);
+    shard_.migrate(*session_.migrate_to(), std::move(transport), std::move(partial_), peer_);
   }
   shard_.forget(this);
 }
 
-void connection::log_state_change() {
+template <typename Stream>
+void basic_connection<Stream>::log_state_change() {
   const auto state = session_.state();
   if (state == logged_state_) return;
   if (state == protocol::session_phase::connected) {
-    spdlog::info("client connected: id={} address={} protocol={} keep_alive={}s",
+    const auto& username = session_.username();
+    spdlog::info("client connected: id={} address={} protocol={} keep_alive={}s transport={}{}",
                  session_.client_id(), peer_,
                  codec::to_string(session_.version().value_or(codec::protocol_version::v3_1_1)),
-                 session_.keep_alive());
+                 session_.keep_alive(), Stream::k_protocol,
+                 username ? fmt::format(" username='{}'{}", *username,
+                                        session_.has_transport_identity() ? " (certificate)" : "")
+                          : std::string());
   } else if (state == protocol::session_phase::closed) {
     const auto& info = session_.close_reason();
     const auto level = is_clean_close(info) ? spdlog::level::info : spdlog::level::warn;
@@ -293,17 +433,40 @@ void connection::log_state_change() {
   logged_state_ = state;
 }
 
-void connection::finish() {
+template <typename Stream>
+void basic_connection<Stream>::finish() {
   if (finished_) return;
   finished_ = true;
   auto self = shared_from_this();
-  error_code ec;
   output_accounted_.set(0);
-  shard_.gate().on_close(socket_.native_handle());  // before the descriptor can be reused
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  shard_.gate().on_close(stream_.socket().native_handle());  // before the descriptor is reused
+  stream_.close();
   timer_.cancel();
   shard_.forget(this);
+}
+
+}  // namespace
+
+std::shared_ptr<connection> make_plain_connection(shard& owner, asio::ip::tcp::socket socket,
+                                                  std::vector<std::uint8_t> pending,
+                                                  std::string peer) {
+  return std::make_shared<basic_connection<plain_stream>>(owner, plain_stream(std::move(socket)),
+                                                          std::move(pending), std::move(peer));
+}
+
+std::shared_ptr<connection> make_tls_connection(shard& owner, asio::ip::tcp::socket socket,
+                                                tls_profile_ptr profile) {
+  return std::make_shared<basic_connection<tls_stream>>(
+      owner, tls_stream(std::move(socket), std::move(profile)), std::vector<std::uint8_t>{},
+      std::string{});
+}
+
+std::shared_ptr<connection> make_tls_connection(shard& owner, asio::ip::tcp::socket socket,
+                                                detached_tls state,
+                                                std::vector<std::uint8_t> pending,
+                                                std::string peer) {
+  return std::make_shared<basic_connection<tls_stream>>(
+      owner, tls_stream(std::move(socket), std::move(state)), std::move(pending), std::move(peer));
 }
 
 }  // namespace tern::net

@@ -17,12 +17,13 @@ using boost::system::error_code;
 
 listener::listener(asio::io_context& control, const tcp::endpoint& endpoint,
                    std::vector<std::unique_ptr<shard>>& shards, admission& gate,
-                   std::size_t max_connections)
+                   std::size_t max_connections, tls_profile_ptr tls)
     : acceptor_(control),
       backoff_(control),
       shards_(shards),
       gate_(gate),
-      index_(gate.add_listener(max_connections)) {
+      index_(gate.add_listener(max_connections)),
+      tls_(std::move(tls)) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
   if (endpoint.address().is_v6()) acceptor_.set_option(asio::ip::v6_only(true));
@@ -33,6 +34,12 @@ listener::listener(asio::io_context& control, const tcp::endpoint& endpoint,
 tcp::endpoint listener::local_endpoint() const {
   error_code ec;
   return acceptor_.local_endpoint(ec);
+}
+
+std::string listener::describe() const {
+  const auto ep = local_endpoint();
+  if (ep.address().is_v6()) return fmt::format("[{}]:{}", ep.address().to_string(), ep.port());
+  return fmt::format("{}:{}", ep.address().to_string(), ep.port());
 }
 
 void listener::start() {
@@ -62,8 +69,14 @@ void listener::accept_next() {
       return;
     }
     if (!admit(target, socket)) return accept_next();
-    asio::post(target.context(),
-               [&target, s = std::move(socket)]() mutable { target.adopt(std::move(s)); });
+    if (tls_) {
+      asio::post(target.context(), [&target, s = std::move(socket), profile = tls_]() mutable {
+        target.adopt_tls(std::move(s), std::move(profile));
+      });
+    } else {
+      asio::post(target.context(),
+                 [&target, s = std::move(socket)]() mutable { target.adopt(std::move(s)); });
+    }
     accept_next();
   });
 }

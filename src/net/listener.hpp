@@ -1,7 +1,9 @@
 #pragma once
 // Accepts TCP connections on one endpoint and deals them round-robin to the shards. The accepted
-// socket is created directly on the target shard's io_context, then handed over by post().
-// Admission control (connection limits, connection rate) decides first; see admission.hpp.
+// socket is created directly on the target shard's io_context, then handed over by post(). A TLS
+// listener hands over its current credentials with each socket; replacing them (a certificate
+// reload) affects only later connections. Admission control (connection limits, connection
+// rate) decides first; see admission.hpp.
 //
 // Thread: runs on the control context (the main thread).
 
@@ -9,7 +11,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
+#include <string>
 #include <vector>
+
+#include "net/tls_context.hpp"
 
 namespace tern::net {
 
@@ -19,13 +24,18 @@ class shard;
 class listener {
  public:
   // Opens, binds and listens; throws boost::system::system_error when that fails.
+  // `tls` null: plain MQTT.
   listener(boost::asio::io_context& control, const boost::asio::ip::tcp::endpoint& endpoint,
            std::vector<std::unique_ptr<shard>>& shards, admission& gate,
-           std::size_t max_connections);
+           std::size_t max_connections, tls_profile_ptr tls = nullptr);
 
   void start();
   void stop();
   boost::asio::ip::tcp::endpoint local_endpoint() const;
+  // "127.0.0.1:1883", "[::1]:8883"
+  std::string describe() const;
+  const tls_profile_ptr& tls() const noexcept { return tls_; }
+  void set_tls(tls_profile_ptr profile) { tls_ = std::move(profile); }
 
  private:
   void accept_next();
@@ -38,6 +48,7 @@ class listener {
   std::size_t next_shard_ = 0;
   admission& gate_;
   std::size_t index_;  // this listener's slot in gate_
+  tls_profile_ptr tls_;
 };
 
 }  // namespace tern::net

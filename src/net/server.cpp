@@ -4,6 +4,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include "net/tls_context.hpp"
+
 namespace tern::net {
 
 namespace {
@@ -47,21 +49,34 @@ void server::commit(std::size_t index, storage::write_batch&& batch, std::uint64
   shared_.committer->submit(std::move(batch), [&s, ticket] { s.notify_durable(ticket); });
 }
 
-void server::hand_over(std::size_t target, boost::asio::ip::tcp::socket::native_handle_type handle,
-                       boost::asio::ip::tcp protocol, std::vector<std::uint8_t> pending,
-                       std::string peer) {
+void server::hand_over(std::size_t target, detached_transport transport,
+                       std::vector<std::uint8_t> pending, std::string peer) {
   auto& s = *shards_[target];
-  boost::asio::post(s.context(), [&s, handle, protocol, bytes = std::move(pending),
+  boost::asio::post(s.context(), [&s, t = std::move(transport), bytes = std::move(pending),
                                   p = std::move(peer)]() mutable {
     boost::asio::ip::tcp::socket socket(s.context());
     boost::system::error_code ec;
-    socket.assign(protocol, handle, ec);
+    socket.assign(t.protocol, t.handle, ec);
     if (ec) {
       spdlog::warn("cannot adopt moved connection {}: {}", p, ec.message());
       return;
     }
-    s.adopt(std::move(socket), std::move(bytes), std::move(p));
+    s.adopt_moved(std::move(socket), std::move(t.tls), std::move(bytes), std::move(p));
   });
+}
+
+bool server::allows_anonymous(const boost::asio::ip::tcp::endpoint& local) const {
+  for (const auto& [endpoint, allowed] : anonymous_by_endpoint_) {
+    if (endpoint == local) return allowed;
+  }
+  // A listener on every interface ("0.0.0.0" / "::") sees the address the client dialled.
+  for (const auto& [endpoint, allowed] : anonymous_by_endpoint_) {
+    if (endpoint.port() == local.port() && endpoint.address().is_unspecified() &&
+        endpoint.protocol() == local.protocol()) {
+      return allowed;
+    }
+  }
+  return false;
 }
 
 server::~server() {
@@ -71,9 +86,20 @@ server::~server() {
 
 void server::start(const std::vector<listen_endpoint>& endpoints) {
   for (const auto& e : endpoints) {
+    tls_profile_ptr profile;
+    if (e.tls) {
+      try {
+        profile = make_tls_profile(*e.tls);
+      } catch (const tls_setup_error& error) {
+        throw std::runtime_error(fmt::format("TLS listener on port {}: {}: {}", e.endpoint.port(),
+                                             error.setting(), error.what()));
+      }
+    }
     try {
       listeners_.push_back(std::make_unique<listener>(control_, e.endpoint, shards_, *admission_,
-                                                      e.max_connections));
+                                                      e.max_connections, profile));
+      listener_tls_.push_back(e.tls);
+      anonymous_by_endpoint_.emplace_back(listeners_.back()->local_endpoint(), e.allow_anonymous);
     } catch (const boost::system::system_error& error) {
       if (!e.optional) throw;
       spdlog::warn("not listening on {}: {}", e.endpoint.address().to_string(), error.what());
@@ -83,10 +109,25 @@ void server::start(const std::vector<listen_endpoint>& endpoints) {
   for (auto& s : shards_) s->start();
   for (auto& l : listeners_) {
     l->start();
-    const auto ep = l->local_endpoint();
-    spdlog::info("listening on {}{}{}:{} (mqtt)", ep.address().is_v6() ? "[" : "",
-                 ep.address().to_string(), ep.address().is_v6() ? "]" : "", ep.port());
+    spdlog::info("listening on {} ({})", l->describe(), l->tls() ? "mqtts" : "mqtt");
   }
+}
+
+bool server::reload_tls() {
+  bool ok = true;
+  for (std::size_t i = 0; i < listeners_.size(); ++i) {
+    if (!listener_tls_[i]) continue;
+    try {
+      listeners_[i]->set_tls(make_tls_profile(*listener_tls_[i]));
+      spdlog::info("TLS listener {}: certificates reloaded; new connections use them",
+                   listeners_[i]->describe());
+    } catch (const tls_setup_error& error) {
+      ok = false;
+      spdlog::error("TLS listener {}: reload failed, keeping the current certificates: {}: {}",
+                    listeners_[i]->describe(), error.setting(), error.what());
+    }
+  }
+  return ok;
 }
 
 void server::stop() {

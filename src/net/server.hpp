@@ -7,11 +7,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "net/admission.hpp"
 #include "net/listener.hpp"
 #include "net/shard.hpp"
+#include "net/tls_settings.hpp"
 #include "protocol/settings.hpp"
 
 namespace tern::net {
@@ -20,6 +22,8 @@ struct listen_endpoint {
   boost::asio::ip::tcp::endpoint endpoint;
   bool optional = false;  // a default endpoint that may be missing (e.g. no IPv6 on the host)
   std::size_t max_connections = 0;  // on this listener, 0 = only the broker-wide limit
+  std::optional<tls_settings> tls;  // set: MQTT over TLS ("mqtts")
+  bool allow_anonymous = false;     // clients without credentials may connect here
 };
 
 class server final : public core::shard_links {
@@ -35,14 +39,22 @@ class server final : public core::shard_links {
   void configure_admission(const admission_settings& settings, std::size_t descriptors);
   admission& gate() noexcept { return *admission_; }
 
-  // Binds every endpoint (throws if a required one fails), then starts the shards.
+  // Builds the TLS contexts and binds every endpoint (throws if a required one fails or a TLS
+  // setting is unusable), then starts the shards.
   void start(const std::vector<listen_endpoint>& endpoints);
+  // Rebuilds every TLS listener's context from its files; new connections use the new one,
+  // established connections keep theirs. A listener whose files are unusable keeps its current
+  // context and the failure is logged. Returns false if any listener failed. Main thread.
+  bool reload_tls();
   // Stops accepting and closes every connection gracefully. Callable once, from the main thread.
   void stop();
   // Waits for the shard threads to end.
   void join();
 
   std::vector<boost::asio::ip::tcp::endpoint> local_endpoints() const;
+  // Whether the listener a connection came in through (named by the connection's local
+  // endpoint) admits anonymous clients. Any thread once started: the table no longer changes.
+  bool allows_anonymous(const boost::asio::ip::tcp::endpoint& local) const;
   // Broker-wide state; configure it before start().
   core::broker_shared& shared() noexcept { return shared_; }
   // Every shard's core, for restoring state before start().
@@ -53,10 +65,10 @@ class server final : public core::shard_links {
   void schedule_outbox_flush(std::size_t shard) override;
   void commit(std::size_t shard, storage::write_batch&& batch, std::uint64_t ticket) override;
 
-  // Moves a socket (and bytes already read from it) to shard `target`. Any thread.
-  void hand_over(std::size_t target, boost::asio::ip::tcp::socket::native_handle_type handle,
-                 boost::asio::ip::tcp protocol, std::vector<std::uint8_t> pending,
-                 std::string peer);
+  // Moves a connection's transport (and bytes already read from it) to shard `target`. Any
+  // thread.
+  void hand_over(std::size_t target, detached_transport transport,
+                 std::vector<std::uint8_t> pending, std::string peer);
 
  private:
   boost::asio::io_context& control_;
@@ -64,6 +76,8 @@ class server final : public core::shard_links {
   std::unique_ptr<admission> admission_;  // outlives the shards' connections
   std::vector<std::unique_ptr<shard>> shards_;
   std::vector<std::unique_ptr<listener>> listeners_;
+  std::vector<std::optional<tls_settings>> listener_tls_;  // parallel to listeners_
+  std::vector<std::pair<boost::asio::ip::tcp::endpoint, bool>> anonymous_by_endpoint_;
 };
 
 }  // namespace tern::net

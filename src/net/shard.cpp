@@ -87,15 +87,36 @@ void shard::stop_on_thread() {
   }
 }
 
+bool shard::allows_anonymous(const asio::ip::tcp::endpoint& local) const {
+  return server_.allows_anonymous(local);
+}
+
 void shard::join() {
   if (thread_.joinable()) thread_.join();
 }
 
-void shard::adopt(asio::ip::tcp::socket socket, std::vector<std::uint8_t> pending,
-                  std::string peer) {
+void shard::adopt(asio::ip::tcp::socket socket) {
   if (stopping_) return;  // the socket closes as it goes out of scope
-  auto c =
-      std::make_shared<connection>(*this, std::move(socket), std::move(pending), std::move(peer));
+  add(make_plain_connection(*this, std::move(socket)));
+}
+
+void shard::adopt_tls(asio::ip::tcp::socket socket, tls_profile_ptr profile) {
+  if (stopping_) return;
+  add(make_tls_connection(*this, std::move(socket), std::move(profile)));
+}
+
+void shard::adopt_moved(asio::ip::tcp::socket socket, std::optional<detached_tls> tls,
+                        std::vector<std::uint8_t> pending, std::string peer) {
+  if (stopping_) return;
+  if (tls) {
+    add(make_tls_connection(*this, std::move(socket), std::move(*tls), std::move(pending),
+                            std::move(peer)));
+  } else {
+    add(make_plain_connection(*this, std::move(socket), std::move(pending), std::move(peer)));
+  }
+}
+
+void shard::add(std::shared_ptr<connection> c) {
   connections_.emplace(c.get(), c);
   c->start();
 }
@@ -148,9 +169,9 @@ void shard::flush_connections() {
   for (auto& c : batch) c->after_event();
 }
 
-void shard::migrate(std::size_t target, asio::ip::tcp::socket::native_handle_type handle,
-                    asio::ip::tcp protocol, std::vector<std::uint8_t> pending, std::string peer) {
-  server_.hand_over(target, handle, protocol, std::move(pending), std::move(peer));
+void shard::migrate(std::size_t target, detached_transport transport,
+                    std::vector<std::uint8_t> pending, std::string peer) {
+  server_.hand_over(target, std::move(transport), std::move(pending), std::move(peer));
 }
 
 }  // namespace tern::net

@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <thread>
@@ -17,7 +18,9 @@
 #include <vector>
 
 #include "core/shard_core.hpp"
+#include "net/detached_transport.hpp"
 #include "net/limit_counters.hpp"
+#include "net/tls_context.hpp"
 #include "protocol/settings.hpp"
 
 namespace tern::net {
@@ -42,6 +45,7 @@ class shard {
   boost::asio::io_context& context() noexcept { return context_; }
   std::size_t index() const noexcept { return index_; }
   const protocol::session_settings& settings() const noexcept { return shared_.settings; }
+  bool allows_anonymous(const boost::asio::ip::tcp::endpoint& local) const;
 
   // Limits that bit on this shard (and on the listeners for connections dealt to it).
   limit_counters& limits() noexcept { return limits_; }
@@ -49,8 +53,13 @@ class shard {
 
   // Shard thread only.
   core::shard_core& core() noexcept { return core_; }
-  void adopt(boost::asio::ip::tcp::socket socket, std::vector<std::uint8_t> pending = {},
-             std::string peer = {});
+  // A plain TCP client accepted onto this shard.
+  void adopt(boost::asio::ip::tcp::socket socket);
+  // A TLS client accepted onto this shard with the listener's current credentials.
+  void adopt_tls(boost::asio::ip::tcp::socket socket, tls_profile_ptr profile);
+  // A client moved here from another shard, with the bytes already read from it.
+  void adopt_moved(boost::asio::ip::tcp::socket socket, std::optional<detached_tls> tls,
+                   std::vector<std::uint8_t> pending, std::string peer);
   void forget(connection* c);
   // Flushes `c` once the current batch of work is done (one post for many connections).
   void schedule_flush(std::shared_ptr<connection> c);
@@ -59,9 +68,9 @@ class shard {
   // The store committed this shard's journal up to `ticket`. Any thread: the completions of
   // one commit become a single wake-up of the shard.
   void notify_durable(std::uint64_t ticket);
-  // Moves a connection's socket to the shard hosting its client identifier.
-  void migrate(std::size_t target, boost::asio::ip::tcp::socket::native_handle_type handle,
-               boost::asio::ip::tcp protocol, std::vector<std::uint8_t> pending, std::string peer);
+  // Moves a connection's transport to the shard hosting its client identifier.
+  void migrate(std::size_t target, detached_transport transport, std::vector<std::uint8_t> pending,
+               std::string peer);
   // A large buffer reused by every read on this shard.
   std::span<std::uint8_t> scratch() noexcept { return scratch_; }
 
@@ -71,6 +80,7 @@ class shard {
   void flush_connections();
   void abandon_held();
   void on_durable(std::uint64_t ticket);
+  void add(std::shared_ptr<connection> c);
 
   std::size_t index_;
   core::broker_shared& shared_;

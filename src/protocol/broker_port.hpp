@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "auth/access_control.hpp"
 #include "codec/packets.hpp"
 #include "protocol/limit_event.hpp"
 #include "protocol/message.hpp"
@@ -55,6 +56,18 @@ class broker_port {
   virtual void send_retained(session& s, const codec::subscription& sub,
                              std::optional<std::uint32_t> identifier, time_point now) = 0;
 
+  // Authentication and authorisation. Null: every client and topic is allowed (tests, tools).
+  virtual auth::access_control* access() { return nullptr; }
+  // The shard hosting `client_id` when it is not this one: the CONNECT moves there before its
+  // credentials are checked, so they are checked (and a failure counted) once.
+  virtual std::optional<std::size_t> host_elsewhere(std::string_view /*client_id*/) {
+    return std::nullopt;
+  }
+  // The client of `state` may publish to `topic` (its ACL's write permission).
+  virtual bool may_publish(const session_state& /*state*/, std::string_view /*topic*/) {
+    return true;
+  }
+
   // Persistence of the delivery state. A core without a store ignores them.
   //
   // False while the store cannot write: QoS 1/2 publishes are refused, not acknowledged.
@@ -66,6 +79,15 @@ class broker_port {
   virtual void outbound_progress(session_state&, const inflight_message&, time_point /*now*/) {}
   // A message left the session: acknowledged, refused by the client, expired or dropped.
   virtual void outbound_done(session_state&, const outbound_message&) {}
+
+  // Queue paging. Takes a stored message joining the session's queue out of memory: it waits on
+  // disk only, behind everything queued. False when this core cannot (no store, clean session).
+  virtual bool page_out(session_state&, const outbound_message&, time_point /*now*/) {
+    return false;
+  }
+  // Brings paged messages back into the queue, in order. May finish later, once the store has
+  // committed what it reads; the attached session then hears on_queue_refilled().
+  virtual void page_in(session_state&, time_point /*now*/) {}
 };
 
 // Told when a session produced output outside of its own input handling (a delivery from

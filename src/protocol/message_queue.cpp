@@ -2,18 +2,17 @@
 
 namespace tern::protocol {
 
-namespace {
-std::size_t cost(const outbound_message& m) {
+std::size_t queued_cost(const outbound_message& m) noexcept {
   return m.msg->payload.size() + m.msg->topic.size();
 }
-}  // namespace
 
 std::vector<outbound_message> enqueue(session_state& state, outbound_message out,
-                                      const session_settings& settings) {
-  const std::size_t size = cost(out);
+                                      const session_settings& settings, broker_port* pager,
+                                      time_point now) {
+  const std::size_t size = queued_cost(out);
   const auto full = [&] {
-    return state.queue.size() >= settings.max_queued_messages ||
-           state.queued_bytes + size > settings.max_queued_bytes;
+    return state.queue.size() + state.paged.count() >= settings.max_queued_messages ||
+           state.queued_bytes + state.paged.bytes + size > settings.max_queued_bytes;
   };
   std::vector<outbound_message> dropped;
   if (full()) {
@@ -32,16 +31,29 @@ std::vector<outbound_message> enqueue(session_state& state, outbound_message out
       return dropped;
     }
   }
+  // Behind paged messages only paged ones may follow: order is kept.
+  // Shared-subscription messages stay in memory: a member that leaves hands them to another.
+  const bool beyond_memory =
+      state.paged.count() > 0 || state.queue.size() >= settings.max_queued_in_memory;
+  if (pager != nullptr && out.stored && out.shared_filter.empty() && beyond_memory &&
+      pager->page_out(state, out, now)) {
+    return dropped;
+  }
   state.queued_bytes += size;
   if (out.qos_level == codec::qos::at_most_once) ++state.queued_qos0;
   state.queue.push_back(std::move(out));
   return dropped;
 }
 
+void append_loaded(session_state& state, outbound_message out) {
+  state.queued_bytes += queued_cost(out);
+  state.queue.push_back(std::move(out));
+}
+
 outbound_message dequeue(session_state& state) {
   outbound_message out = std::move(state.queue.front());
   state.queue.pop_front();
-  state.queued_bytes -= cost(out);
+  state.queued_bytes -= queued_cost(out);
   if (out.qos_level == codec::qos::at_most_once) --state.queued_qos0;
   return out;
 }

@@ -1,15 +1,24 @@
 #pragma once
 // The bounded per-session queue of messages waiting for delivery.
 
+#include "protocol/broker_port.hpp"
 #include "protocol/session_state.hpp"
 #include "protocol/settings.hpp"
 
 namespace tern::protocol {
 
 // Appends `out` to the session's queue, applying the count and byte limits and the configured
-// policy when full. Returns the messages dropped for it (this one, or the oldest ones).
+// policy when full. Returns the messages dropped for it (this one, or the oldest ones). With a
+// `pager`, a stored message beyond `max_queued_in_memory` (or behind paged ones) goes to disk.
 std::vector<outbound_message> enqueue(session_state& state, outbound_message out,
-                                      const session_settings& settings);
+                                      const session_settings& settings,
+                                      broker_port* pager = nullptr, time_point now = {});
+
+// Appends a message read back from disk (already counted against the limits as paged).
+void append_loaded(session_state& state, outbound_message out);
+
+// What a queued message counts against max_queued_bytes.
+std::size_t queued_cost(const outbound_message& m) noexcept;
 
 // Removes and returns the oldest queued message.
 outbound_message dequeue(session_state& state);

@@ -56,6 +56,10 @@ std::size_t session::on_bytes(std::span<const std::uint8_t> bytes, time_point no
     }
     last_packet_ = now;
     handle(std::move(result.value));
+    if (refusal_) {
+      consumed = bytes.size();  // nothing more is read from a client awaiting its refusal
+      break;
+    }
     // A CONNECT handed to another shard is replayed there: leave its bytes unconsumed.
     if (phase_ == session_phase::migrating) break;
     consumed += result.consumed;
@@ -121,7 +125,7 @@ void session::handle(packet&& p) {
     case packet_type::auth:
       // No enhanced authentication method is configured: a method named in AUTH is one Tern
       // does not support; AUTH without one, on a connection that used none, is a protocol error.
-      if (std::get<auth>(p).props.authentication_method) {
+      if (std::get<codec::auth>(p).props.authentication_method) {
         return protocol_violation(reason_code::bad_authentication_method,
                                   "no enhanced authentication method is configured");
       }
@@ -136,8 +140,14 @@ void session::handle(packet&& p) {
   }
 }
 
+void session::set_transport_identity(std::string username) {
+  username_ = std::move(username);
+  transport_identity_ = true;
+}
+
 void session::handle_connect(connect&& c) {
   version_ = c.version;
+  if (!transport_identity_) username_ = c.username;  // authenticate() still reads CONNECT's
   const bool v5 = c.version == protocol_version::v5;
   connack ack;
 
@@ -152,9 +162,9 @@ void session::handle_connect(connect&& c) {
     return refuse_connect(c.version, reason_code::client_identifier_not_valid,
                           "MQTT 3.1 client identifier longer than 23 bytes");
   }
-  if (refusal_) {
-    auto [reason, detail] = std::move(*refusal_);
-    refusal_.reset();
+  if (transport_refusal_) {
+    auto [reason, detail] = std::move(*transport_refusal_);
+    transport_refusal_.reset();
     return refuse_connect(c.version, reason, std::move(detail));
   }
   if (c.will && check_topic_limits(c.will->topic, false) != topic_error::none) {
@@ -204,6 +214,13 @@ void session::handle_connect(connect&& c) {
     problem_information_ = c.props.request_problem_information.value_or(1) == 1;
   }
 
+  if (auto host = port_.host_elsewhere(c.client_id)) {
+    phase_ = session_phase::migrating;
+    migrate_to_ = host;
+    return;
+  }
+  if (!authenticate(c)) return;
+
   std::string client_id = c.client_id;
   const bool assigned = client_id.empty();
   const auto result = port_.attach(*this, c, client_id, expiry, now_);
@@ -236,6 +253,34 @@ void session::handle_connect(connect&& c) {
   send(ack);
   connack_pending_ = true;
   resume_session();
+}
+
+bool session::authenticate(const connect& c) {
+  auto* access = port_.access();
+  if (access == nullptr) return true;
+  auth::credentials credentials;
+  if (c.username) credentials.username = *c.username;
+  if (c.password) {
+    credentials.password =
+        std::string_view(reinterpret_cast<const char*>(c.password->data()), c.password->size());
+  }
+  credentials.allow_anonymous = allow_anonymous_;
+  // A verified TLS client certificate vouches for the client: no password needed.
+  if (transport_identity_ && username_) credentials.certificate_username = *username_;
+  auto result = access->authenticate(credentials);
+  if (result.outcome == auth::login_outcome::accepted) {
+    username_ = std::move(result.username);
+    return true;
+  }
+  if (result.outcome == auth::login_outcome::not_authorized) {
+    refuse_connect(c.version, reason_code::not_authorized, std::move(result.detail));
+    return false;
+  }
+  // Wrong credentials: the refusal waits longer with each recent failure from this address.
+  const auto delay = access->on_failed_login(source_address_);
+  refusal_ = delayed_refusal{now_ + delay, reason_code::bad_user_name_or_password,
+                             fmt::format("{} (refused after {} ms)", result.detail, delay.count())};
+  return false;
 }
 
 void session::handle_disconnect(const disconnect& d) {
@@ -278,8 +323,12 @@ void session::handle_subscribe(const subscribe& s) {
       continue;
     }
     const auto result = port_.subscribe(*state_, sub, identifier);
+    if (is_error(result.reason)) {
+      ++failed_filters;
+      ack.reasons.push_back(v5 ? result.reason : reason_code::unspecified_error);
+      continue;
+    }
     ack.reasons.push_back(result.reason);
-    if (is_error(result.reason)) continue;
     const bool shared = !split_shared_filter(sub.filter).share_name.empty();
     const auto handling = sub.options.retain;
     // No retained messages for shared subscriptions [MQTT-4.8.2-?]; Retain Handling rules
@@ -290,7 +339,8 @@ void session::handle_subscribe(const subscribe& s) {
     }
   }
   if (failed_filters > 0) {
-    ack.props.reason_string = problem_detail("invalid topic filter or too many subscriptions");
+    ack.props.reason_string =
+        problem_detail("invalid topic filter, too many subscriptions or not authorized");
   }
   send(ack);
   for (const auto* sub : retained_wanted) port_.send_retained(*this, *sub, identifier, now_);
@@ -313,6 +363,13 @@ void session::handle_unsubscribe(const unsubscribe& u) {
 
 void session::on_timer(time_point now) {
   now_ = now;
+  if (refusal_) {
+    if (now < refusal_->at) return;
+    auto refusal = std::move(*refusal_);
+    refusal_.reset();
+    return refuse_connect(version_.value_or(protocol_version::v3_1_1), refusal.reason,
+                          std::move(refusal.detail));
+  }
   if (phase_ == session_phase::awaiting_connect && now >= connect_deadline_) {
     return close(reason_code::maximum_connect_time, "no CONNECT within the connect timeout",
                  end_kind::with_will);
@@ -329,7 +386,7 @@ void session::on_timer(time_point now) {
 std::optional<time_point> session::deadline() const noexcept {
   switch (phase_) {
     case session_phase::awaiting_connect:
-      return connect_deadline_;
+      return refusal_ ? refusal_->at : connect_deadline_;
     case session_phase::connected:
       if (keep_alive_ == 0) return std::nullopt;
       return last_packet_ + keep_alive_grace(keep_alive_);
@@ -371,7 +428,7 @@ void session::on_store_failure(time_point now) {
 }
 
 void session::refuse_connect_with(reason_code reason, std::string detail) {
-  refusal_.emplace(reason, std::move(detail));
+  transport_refusal_.emplace(reason, std::move(detail));
 }
 
 void session::on_slow_consumer(time_point now) {

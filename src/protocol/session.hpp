@@ -66,6 +66,20 @@ class session {
   session& operator=(const session&) = delete;
 
   void set_observer(session_observer* observer) noexcept { observer_ = observer; }
+  // What the transport knows before CONNECT: the client's address (failed logins are slowed
+  // per address) and whether its listener admits anonymous clients.
+  void set_transport(std::string source_address, bool allow_anonymous) {
+    source_address_ = std::move(source_address);
+    allow_anonymous_ = allow_anonymous;
+  }
+
+  // The transport vouches for the client's name (a verified TLS client certificate) before
+  // CONNECT is handled: from then on it is the session's username, whatever CONNECT carries.
+  void set_transport_identity(std::string username);
+  bool has_transport_identity() const noexcept { return transport_identity_; }
+  // The client's username: the transport identity when set, otherwise CONNECT's, if any; once
+  // CONNECT is accepted with authentication on, the user it authenticated as (none: anonymous).
+  const std::optional<std::string>& username() const noexcept { return username_; }
 
   // Decodes and handles every complete packet at the front of `bytes`. Returns how many bytes
   // were consumed; the caller keeps the rest (an incomplete packet) and offers it again with
@@ -95,6 +109,8 @@ class session {
 
   // A message for this client, routed by the core. QoS already downgraded to the granted one.
   void deliver(outbound_message out, time_point now);
+  // Messages paged out to disk are back in the session's queue (see broker_port::page_in).
+  void on_queue_refilled(time_point now);
 
   // Encoded packets waiting to be written. The transport takes them with take_output().
   bool has_output() const noexcept { return !output_.bytes.empty(); }
@@ -133,6 +149,9 @@ class session {
  private:
   void handle(codec::packet&& packet);
   void handle_connect(codec::connect&& connect);
+  // Checks the CONNECT's credentials; false when the connection is refused (at once, or after
+  // the delay that slows password guessing).
+  bool authenticate(const codec::connect& connect);
   void handle_disconnect(const codec::disconnect& disconnect);
   void handle_publish(codec::publish&& publish);
   void handle_puback(const codec::puback& ack);
@@ -202,8 +221,20 @@ class session {
   std::size_t referenced_bytes_ = 0;  // payload bytes referenced by output_.payloads
   std::uint64_t hold_ticket_ = 0;     // kept from the session state when it is detached
   bool connack_pending_ = false;      // CONNACK is in output_, not yet taken by the transport
-  std::optional<std::pair<codec::reason_code, std::string>> refusal_;  // set by the transport
+  // A refusal the transport asked for (connection limit, memory ceiling), given at CONNECT.
+  std::optional<std::pair<codec::reason_code, std::string>> transport_refusal_;
+  bool transport_identity_ = false;  // username_ came from the transport, not from CONNECT
+  std::optional<std::string> username_;
   close_info close_;
+  std::string source_address_;
+  bool allow_anonymous_ = true;
+  // A refused login whose CONNACK waits (login throttling); input is discarded meanwhile.
+  struct delayed_refusal {
+    time_point at;
+    codec::reason_code reason;
+    std::string detail;
+  };
+  std::optional<delayed_refusal> refusal_;
 };
 
 }  // namespace tern::protocol

@@ -27,6 +27,8 @@ std::string_view refusal_detail(reason_code reason) {
       return "the broker cannot store messages right now";
     case reason_code::topic_name_invalid:
       return "topic beyond the broker's length or level limit";
+    case reason_code::not_authorized:
+      return "not authorized to publish to this topic";
     default:
       return "payload is not valid UTF-8";
   }
@@ -90,10 +92,22 @@ void session::handle_publish(publish&& p) {
     reason = reason_code::payload_format_invalid;  // acknowledged, not routed
   }
 
+  // A topic the ACL does not let this client write to: MQTT 5 hears 0x87 (QoS 1/2); earlier
+  // levels have no way to be told, so the message is dropped and still acknowledged, as
+  // Mosquitto does. QoS 0 is dropped silently.
+  bool dropped = false;
+  if (reason == reason_code::success && !port_.may_publish(*state_, p.topic)) {
+    if (v5 && p.qos_level != qos::at_most_once) {
+      reason = reason_code::not_authorized;
+    } else {
+      dropped = true;
+    }
+  }
+
   const bool accepted_before =
       p.qos_level == qos::exactly_once && state_->inbound_qos2.contains(p.packet_id);
-  if (p.qos_level != qos::at_most_once && reason == reason_code::success && !accepted_before &&
-      !port_.accepting_durable()) {
+  if (p.qos_level != qos::at_most_once && reason == reason_code::success && !dropped &&
+      !accepted_before && !port_.accepting_durable()) {
     // The store cannot write: the message is refused rather than acknowledged and then lost.
     // MQTT 5 clients hear why; earlier levels get no acknowledgement and send it again later.
     if (!v5) return;
@@ -102,11 +116,11 @@ void session::handle_publish(publish&& p) {
 
   switch (p.qos_level) {
     case qos::at_most_once:
-      route(std::move(p));
+      if (!dropped) route(std::move(p));
       return;
     case qos::at_least_once: {
       const auto id = p.packet_id;
-      if (reason == reason_code::success) route(std::move(p));
+      if (reason == reason_code::success && !dropped) route(std::move(p));
       puback ack;
       ack.packet_id = id;
       ack.reason = reason;
@@ -116,7 +130,7 @@ void session::handle_publish(publish&& p) {
     case qos::exactly_once: {
       const auto id = p.packet_id;
       auto& pending = state_->inbound_qos2;
-      if (!pending.contains(id)) {
+      if (!pending.contains(id) && !dropped) {
         // Only MQTT 5 clients were told a Receive Maximum; 16-bit ids bound the rest.
         if (version_ == protocol_version::v5 && pending.size() >= settings_.receive_maximum) {
           return protocol_violation(reason_code::receive_maximum_exceeded,
@@ -235,7 +249,7 @@ void session::deliver(outbound_message out, time_point now) {
       return report_limit(limit_event::qos0_dropped_memory, client_id_);
     }
     send_publish(out, 0, false);
-  } else if (state_->queue.empty() && state_->inflight.size() < window() && !output_backlogged()) {
+  } else if (!state_->has_queued() && state_->inflight.size() < window() && !output_backlogged()) {
     start_delivery(std::move(out));
   } else {
     queue_message(std::move(out));
@@ -244,7 +258,7 @@ void session::deliver(outbound_message out, time_point now) {
 }
 
 void session::queue_message(outbound_message out) {
-  for (const auto& dropped : enqueue(*state_, std::move(out), settings_)) {
+  for (const auto& dropped : enqueue(*state_, std::move(out), settings_, &port_, now_)) {
     port_.outbound_done(*state_, dropped);
   }
 }
@@ -267,7 +281,12 @@ void session::pump_queue() {
   if (state_ == nullptr) return;
   auto& state = *state_;
   resend_waiting();
-  while (!state.queue.empty() && state.inflight.size() < window() && !output_backlogged()) {
+  while (state.inflight.size() < window() && !output_backlogged()) {
+    if (state.queue.empty()) {
+      if (state.paged.count() == 0) break;
+      port_.page_in(state, now_);
+      if (state.queue.empty()) break;  // still on its way: on_queue_refilled() resumes
+    }
     auto out = dequeue(state);
     if (out.msg->expired(now_)) {  // never started: drop [MQTT-3.3.2-5]
       port_.outbound_done(state, out);
@@ -279,6 +298,13 @@ void session::pump_queue() {
     }
     start_delivery(std::move(out));
   }
+}
+
+void session::on_queue_refilled(time_point now) {
+  now_ = now;
+  if (phase_ != session_phase::connected || state_ == nullptr) return;
+  pump_queue();
+  wake();
 }
 
 void session::resume_session() {

@@ -16,6 +16,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "auth/acl_file.hpp"
 #include "codec/packets.hpp"
 #include "protocol/memory_ledger.hpp"
 #include "protocol/message.hpp"
@@ -58,6 +59,18 @@ struct session_presence {
   std::atomic<bool> persistent{false};  // the session has a record in the store
 };
 
+// Stored messages of a session queue that wait on disk only, behind everything in `queue`
+// (queue paging): on-disk sequence numbers [first, next), their bytes, and the store commit
+// that must be durable before they can be read back.
+struct paged_entries {
+  std::uint64_t first = 0;
+  std::uint64_t next = 0;
+  std::size_t bytes = 0;
+  std::uint64_t ticket = 0;
+  bool loading = false;  // waiting for `ticket` to read the next ones
+  std::size_t count() const noexcept { return static_cast<std::size_t>(next - first); }
+};
+
 struct session_state {
   std::string client_id;
   std::uint64_t id = 0;  // unique within the broker, also across restarts (store key)
@@ -70,9 +83,14 @@ struct session_state {
   boost::container::deque<outbound_message> queue;  // not yet sent (offline, or window full)
   accounted_bytes queued_bytes;                     // counted towards max_memory
   std::size_t queued_qos0 = 0;  // QoS 0 messages among them (queued while offline)
+  paged_entries paged;          // more queued messages, on disk only
   boost::container::deque<inflight_message> inflight;  // sent, not acknowledged, in send order
   std::uint16_t next_packet_id = 1;
   std::unordered_set<std::uint16_t> inbound_qos2;  // received QoS 2 ids awaiting PUBREL
+
+  // Who the attached (or last) client is, for ACL checks; null for a session restored from the
+  // store until its client connects again.
+  std::shared_ptr<const auth::client_identity> identity;
 
   std::unique_ptr<codec::will_message> will;  // most sessions have none (~560 bytes)
   std::optional<time_point> will_at;          // a will waiting for its delay
@@ -87,6 +105,8 @@ struct session_state {
   std::uint64_t hold_ticket = 0;
 
   std::uint64_t dropped_messages = 0;  // lost to queue limits, for logs and metrics
+
+  bool has_queued() const noexcept { return !queue.empty() || paged.count() > 0; }
 };
 
 }  // namespace tern::protocol

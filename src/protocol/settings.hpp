@@ -36,6 +36,9 @@ struct session_settings {
   // Per-session queue of messages waiting for delivery (offline, or window full).
   std::size_t max_queued_messages = 1000;
   std::size_t max_queued_bytes = 64 * 1024 * 1024;
+  // With a store, stored (QoS 1/2) messages of a persistent session queue beyond this many wait
+  // on disk only and come back as the queue drains: a large offline backlog costs no memory.
+  std::size_t max_queued_in_memory = 100;
   queue_full_policy queue_policy = queue_full_policy::drop_new;
   // Encoded bytes waiting for a slow client beyond which Tern stops reading from it, sends its
   // QoS 1/2 messages to the session queue instead, and drops its QoS 0 messages.

@@ -1,7 +1,8 @@
 #pragma once
 // The ordered key-value store under Tern's storage: RocksDB in production, a map in tests.
 //
-// Thread: write() is called by the storage thread only; scan() only before the broker starts.
+// Thread: write() and recover() are called by the storage thread only; scan() only before the
+// broker starts; read_range() from any thread, also while the storage thread writes.
 
 #include <functional>
 #include <string>
@@ -35,6 +36,11 @@ class kv_backend {
   // false.
   virtual void scan(
       std::string_view prefix,
+      const std::function<bool(std::string_view key, std::string_view value)>& visit) = 0;
+  // Calls `visit` for every committed key in [begin, end), in key order; stops when it returns
+  // false. Returns false when the store cannot be read now (closed after a failure).
+  virtual bool read_range(
+      std::string_view begin, std::string_view end,
       const std::function<bool(std::string_view key, std::string_view value)>& visit) = 0;
   // Bytes the store occupies on disk (0 for memory).
   virtual std::uint64_t disk_usage() { return 0; }

@@ -37,6 +37,16 @@ void memory_backend::scan(std::string_view prefix,
   }
 }
 
+bool memory_backend::read_range(
+    std::string_view begin, std::string_view end,
+    const std::function<bool(std::string_view, std::string_view)>& visit) {
+  std::lock_guard lock(mutex_);
+  for (auto it = data_.lower_bound(bytes(begin)); it != data_.end() && it->first < end; ++it) {
+    if (!visit(it->first, it->second)) break;
+  }
+  return true;
+}
+
 void memory_backend::set_full(bool full) {
   std::lock_guard lock(mutex_);
   full_ = full;

@@ -17,6 +17,8 @@ class memory_backend final : public kv_backend {
   bool recover() override;
   void scan(std::string_view prefix,
             const std::function<bool(std::string_view, std::string_view)>& visit) override;
+  bool read_range(std::string_view begin, std::string_view end,
+                  const std::function<bool(std::string_view, std::string_view)>& visit) override;
 
   // While set, every write fails as on a full disk.
   void set_full(bool full);

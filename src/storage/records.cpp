@@ -122,6 +122,12 @@ bytes of_entry(std::uint64_t session_id, std::uint64_t message_id) {
   return key;
 }
 
+bytes of_paged(std::uint64_t session_id, std::uint64_t seq) {
+  auto key = key_with_id(paged, session_id);
+  record_writer(key).u64(seq);
+  return key;
+}
+
 bytes of_subscription(std::uint64_t session_id, std::string_view filter) {
   auto key = key_with_id(subscription, session_id);
   key.append(filter);
@@ -233,6 +239,25 @@ std::optional<entry_record> decode_entry(std::string_view key, std::string_view 
   }
   if ((flags & ~7) != 0 || !in.ok_and_done() || q == 0 || !valid_qos(q)) return std::nullopt;
   r.qos_level = static_cast<codec::qos>(q);
+  return r;
+}
+
+bytes encode(const paged_record& r) {
+  bytes out;
+  record_writer(out).u64(r.entry.message_id);
+  out.append(encode(r.entry));
+  return out;
+}
+
+std::optional<paged_record> decode_paged(std::string_view key, std::string_view value) {
+  if (key.size() != 17 || value.size() < 8) return std::nullopt;
+  paged_record r;
+  r.seq = read_id(key, 9);
+  const auto session_id = read_id(key, 1);
+  const auto message_id = read_id(value, 0);
+  auto entry = decode_entry(keys::of_entry(session_id, message_id), value.substr(8));
+  if (!entry) return std::nullopt;
+  r.entry = std::move(*entry);
   return r;
 }
 

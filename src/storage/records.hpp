@@ -5,6 +5,8 @@
 //   'm' msg_id                -> message_record   one per message, shared by every entry
 //   'q' session_id msg_id     -> entry_record     a message queued or in flight for a session
 //                                                 (carrying the message when only it holds it)
+//   'p' session_id seq        -> msg_id + entry_record   a queued message paged out of memory,
+//                                                 in the session's paging order (seq)
 //   'u' session_id filter     -> subscription_record
 //   'i' session_id packet_id  -> (empty)          inbound QoS 2 id awaiting PUBREL
 //   'r' topic                 -> msg_id           the retained message of a topic
@@ -55,6 +57,14 @@ struct entry_record {
   bool operator==(const entry_record&) const = default;
 };
 
+// An entry of a session queue that lives on disk only (see core::queue paging), numbered in
+// the order it joined the queue.
+struct paged_record {
+  std::uint64_t seq = 0;
+  entry_record entry;
+  bool operator==(const paged_record&) const = default;
+};
+
 struct subscription_record {
   std::uint64_t session_id = 0;
   std::string filter;
@@ -89,6 +99,7 @@ struct retained_record {
 namespace keys {
 inline constexpr char message = 'm';
 inline constexpr char entry = 'q';
+inline constexpr char paged = 'p';
 inline constexpr char subscription = 'u';
 inline constexpr char inbound = 'i';
 inline constexpr char retained = 'r';
@@ -97,16 +108,18 @@ inline constexpr char meta = 'x';
 
 bytes of_message(std::uint64_t id);
 bytes of_entry(std::uint64_t session_id, std::uint64_t message_id);
+bytes of_paged(std::uint64_t session_id, std::uint64_t seq);
 bytes of_subscription(std::uint64_t session_id, std::string_view filter);
 bytes of_inbound(std::uint64_t session_id, std::uint16_t packet_id);
 bytes of_retained(std::string_view topic);
 bytes of_session(std::uint64_t session_id);
-// [begin, end) covering every key of `kind` ('q', 'u', 'i') that belongs to a session.
+// [begin, end) covering every key of `kind` ('q', 'p', 'u', 'i') that belongs to a session.
 std::pair<bytes, bytes> session_range(char kind, std::uint64_t session_id);
 }  // namespace keys
 
 bytes encode(const message_record& r);
 bytes encode(const entry_record& r);
+bytes encode(const paged_record& r);
 bytes encode(const subscription_record& r);
 bytes encode(const session_record& r);
 bytes encode_retained(std::uint64_t message_id);
@@ -114,6 +127,7 @@ bytes encode_retained(std::uint64_t message_id);
 // Decoders take the key and the value; they return nothing for a damaged record.
 std::optional<message_record> decode_message(std::string_view key, std::string_view value);
 std::optional<entry_record> decode_entry(std::string_view key, std::string_view value);
+std::optional<paged_record> decode_paged(std::string_view key, std::string_view value);
 std::optional<subscription_record> decode_subscription(std::string_view key,
                                                        std::string_view value);
 std::optional<session_record> decode_session(std::string_view key, std::string_view value);

@@ -175,6 +175,7 @@ bool rocksdb_backend::recover() {
   // After a failed write RocksDB must not be written to again (its WAL writer is in an error
   // state), and Resume() does not clear every kind of failure: close the store and open it
   // again, which replays the WAL up to the last complete record and starts a new one.
+  std::unique_lock lock(reopening_);
   if (db_) {
     db_->Close();
     db_.reset();
@@ -206,6 +207,30 @@ void rocksdb_backend::scan(std::string_view prefix,
   if (!it->status().ok()) {
     throw store_corrupt(fmt::format("reading the store failed: {}", it->status().ToString()));
   }
+}
+
+bool rocksdb_backend::read_range(
+    std::string_view begin, std::string_view end,
+    const std::function<bool(std::string_view, std::string_view)>& visit) {
+  std::shared_lock lock(reopening_);
+  if (!db_) return false;
+  const rocksdb::Slice upper = slice(end);
+  rocksdb::ReadOptions options;
+  options.iterate_upper_bound = &upper;  // lets RocksDB skip deleted keys past the range
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options));
+  for (it->Seek(slice(begin)); it->Valid(); it->Next()) {
+    const auto key = it->key();
+    const auto value = it->value();
+    if (!visit(std::string_view(key.data(), key.size()),
+               std::string_view(value.data(), value.size()))) {
+      break;
+    }
+  }
+  if (!it->status().ok()) {
+    spdlog::error("reading the store failed: {}", it->status().ToString());
+    return false;
+  }
+  return true;
 }
 
 std::uint64_t rocksdb_backend::disk_usage() {

@@ -7,9 +7,11 @@
 // log line, and an empty store takes its place. Only a store held by another process, or a
 // directory Tern may not write, stops the start.
 //
-// Thread: write() and recover() from the storage thread; scan() before the broker starts.
+// Thread: write() and recover() from the storage thread; scan() before the broker starts;
+// read_range() from any thread (a shared lock keeps recover() from closing the store under it).
 
 #include <memory>
+#include <shared_mutex>
 #include <stdexcept>
 #include <string>
 
@@ -44,6 +46,8 @@ class rocksdb_backend final : public kv_backend {
   bool recover() override;
   void scan(std::string_view prefix,
             const std::function<bool(std::string_view, std::string_view)>& visit) override;
+  bool read_range(std::string_view begin, std::string_view end,
+                  const std::function<bool(std::string_view, std::string_view)>& visit) override;
   std::uint64_t disk_usage() override;
 
   // Where a damaged store was moved, when it was.
@@ -52,6 +56,7 @@ class rocksdb_backend final : public kv_backend {
  private:
   std::string directory_;
   std::string moved_to_;
+  std::shared_mutex reopening_;  // held exclusively while recover() replaces db_
   std::unique_ptr<rocksdb::DB> db_;
 };
 

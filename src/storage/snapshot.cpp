@@ -98,6 +98,17 @@ snapshot load_snapshot(kv_backend& backend, write_batch& cleanup) {
     cleanup.erase(keys::of_entry(r.session_id, r.message_id));
     return true;
   });
+  read_all<paged_record>(backend, keys::paged, "paged queued messages", decode_paged, s.paged, s,
+                         cleanup, p);
+  std::erase_if(s.paged, [&](const paged_record& r) {
+    const auto& e = r.entry;
+    if (live_sessions.contains(e.session_id) && (e.message || s.messages.contains(e.message_id))) {
+      return false;
+    }
+    ++s.orphans;
+    cleanup.erase(keys::of_paged(e.session_id, r.seq));
+    return true;
+  });
   read_all<retained_record>(backend, keys::retained, "retained messages", decode_retained,
                             s.retained, s, cleanup, p);
   std::erase_if(s.retained, [&](const retained_record& r) {
@@ -113,6 +124,10 @@ snapshot load_snapshot(kv_backend& backend, write_batch& cleanup) {
     if (!e.message) referenced.insert(e.message_id);
     s.highest_id = std::max(s.highest_id, e.message_id);
   }
+  for (const auto& r : s.paged) {
+    if (!r.entry.message) referenced.insert(r.entry.message_id);
+    s.highest_id = std::max(s.highest_id, r.entry.message_id);
+  }
   for (const auto& r : s.retained) referenced.insert(r.message_id);
   std::erase_if(s.messages, [&](const auto& item) {
     if (referenced.contains(item.first)) return false;
@@ -126,7 +141,7 @@ snapshot load_snapshot(kv_backend& backend, write_batch& cleanup) {
   spdlog::info(
       "store loaded in {} ms: {} session(s), {} subscription(s), {} queued message(s), {} "
       "retained, {} record(s) read",
-      elapsed.count(), s.sessions.size(), s.subscriptions.size(), s.entries.size(),
+      elapsed.count(), s.sessions.size(), s.subscriptions.size(), s.entries.size() + s.paged.size(),
       s.retained.size(), p.count());
   if (s.damaged > 0) {
     spdlog::error("store: {} damaged record(s) could not be read and were dropped", s.damaged);

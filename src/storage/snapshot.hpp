@@ -21,6 +21,7 @@ struct snapshot {
   std::vector<session_record> sessions;
   std::vector<subscription_record> subscriptions;
   std::vector<entry_record> entries;  // by session, then message id (arrival order)
+  std::vector<paged_record> paged;    // by session, then paging order (after its entries)
   std::vector<inbound_record> inbound;
   std::vector<retained_record> retained;
   std::unordered_map<std::uint64_t, message_record> messages;

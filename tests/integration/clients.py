@@ -114,8 +114,10 @@ class PahoClient:
     """
 
     def __init__(self, port, client_id, level=4, clean=True, session_expiry=None, will=None,
-                 connect_props=None, keepalive=30, connect=True, expect_code=0):
+                 connect_props=None, keepalive=30, connect=True, expect_code=0, tls=None,
+                 username=None, password=None, source_address=""):
         self.port = port
+        self.source_address = source_address
         self.client_id = client_id
         self.level = level
         self.messages = queue.Queue()
@@ -137,6 +139,10 @@ class PahoClient:
         c.on_message = lambda client, userdata, msg: self.messages.put(msg)
         c.on_subscribe = self._on_subscribe
         c.on_unsubscribe = self._on_unsubscribe
+        if tls is not None:  # keyword arguments of paho's tls_set (ca_certs, certfile, keyfile)
+            c.tls_set(**tls)
+        if username is not None:
+            c.username_pw_set(username, password)
         if will is not None:
             will_props = will.get("props")
             if isinstance(will_props, dict):
@@ -194,7 +200,8 @@ class PahoClient:
             kwargs["clean_start"] = self._clean
         self._connected.clear()
         self._disconnected.clear()
-        self.client.connect("127.0.0.1", self.port, keepalive=self._keepalive, **kwargs)
+        self.client.connect("127.0.0.1", self.port, keepalive=self._keepalive,
+                            bind_address=self.source_address, **kwargs)
         self.client.loop_start()
         if not self._connected.wait(WAIT):
             self.client.loop_stop()

@@ -25,7 +25,7 @@ class subscription_index_test : public ::testing::Test {
       index.add(
           "$share/g/t/+", members.back().key,
           subscriber{
-              {codec::qos::at_least_once, false, false, {}}, {}, members.back().presence, {}});
+              {codec::qos::at_least_once, false, false, {}}, {}, members.back().presence, {}, {}});
     }
   }
   std::map<std::uint64_t, int> deliveries(subscription_index& index, int count,

@@ -142,6 +142,30 @@ TEST_F(session_test, enhanced_auth_method_is_refused) {
   EXPECT_TRUE(s().wants_close());
 }
 
+TEST_F(session_test, username_comes_from_connect_without_a_transport_identity) {
+  auto c = make_connect(protocol_version::v5, "user-from-connect");
+  c.username = "alice";
+  connect_ok(c);
+  EXPECT_EQ(s().username(), std::optional<std::string>("alice"));
+  EXPECT_FALSE(s().has_transport_identity());
+}
+
+TEST_F(session_test, transport_identity_wins_over_the_connect_username) {
+  for (const auto v : {protocol_version::v3_1_1, protocol_version::v5}) {
+    session_.reset();
+    s().set_transport_identity("client-cn");
+    auto c = make_connect(v, "user-from-certificate");
+    c.username = "claimed";
+    connect_ok(c);
+    EXPECT_EQ(s().username(), std::optional<std::string>("client-cn"));
+    EXPECT_TRUE(s().has_transport_identity());
+    session_.reset();
+    s().set_transport_identity("client-cn");
+    connect_ok(make_connect(v, "no-username-in-connect"));
+    EXPECT_EQ(s().username(), std::optional<std::string>("client-cn"));
+  }
+}
+
 TEST_F(session_test, pingreq_gets_pingresp) {
   connect_ok(make_connect(protocol_version::v3_1_1, "a"));
   send(pingreq{}, protocol_version::v3_1_1);
@@ -309,7 +333,7 @@ TEST_F(session_test, failed_acks_carry_a_reason_string_only_when_problem_informa
 
 TEST_F(session_test, auth_naming_a_method_gets_bad_authentication_method) {
   connect_ok(make_connect(protocol_version::v5, "a"));
-  auth a;
+  codec::auth a;
   a.reason = reason_code::re_authenticate;
   a.props.authentication_method = "SCRAM-SHA-256";
   send(a, protocol_version::v5);
