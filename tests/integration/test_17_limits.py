@@ -4,12 +4,16 @@ file limit raised at start. Each limit must answer as docs/configuration.md says
 log line."""
 
 import re
+import shutil
 import socket
+import ssl
+import tempfile
 import time
 import unittest
 
-from harness import (SUBACK, BrokerTestCase, Closed, connect, expect_closed, parse_connack,
-                     publish, read_packet, subscribe)
+from harness import (SUBACK, Broker, BrokerTestCase, Closed, connect, expect_closed, free_port,
+                     parse_connack, publish, read_packet, subscribe)
+from tls_certs import make_pki
 
 QUOTA_EXCEEDED, SERVER_BUSY, TOPIC_FILTER_INVALID, TOPIC_NAME_INVALID = 0x97, 0x89, 0x8F, 0x90
 SERVER_UNAVAILABLE_V3 = 3
@@ -144,16 +148,21 @@ def slow_subscriber(broker, client_id, topic, level=5, qos=0):
     return s
 
 
-def flood(broker, topic, messages, size=64 * 1024, qos=0):
+def flood(broker, topic, messages, size=64 * 1024, qos=0, until=None, rounds=1):
+    """Publishes `messages` per round, waiting for each round to be handled (PINGREQ), for up
+    to `rounds` rounds or until regex `until` shows in the broker's log."""
     with broker.connect() as p:
         p.sendall(connect(level=4, client_id="flooder", keep_alive=0))
         assert parse_connack(read_packet(p)).code == 0
         payload = b"m" * size
-        for i in range(messages):
-            p.sendall(publish(topic, payload, qos=qos, packet_id=i % 65535 + 1))
-        p.sendall(b"\xc0\x00")  # PINGREQ: its answer means every PUBLISH was handled
-        while read_packet(p, timeout=10).type != 13:
-            pass
+        for _ in range(rounds):
+            for i in range(messages):
+                p.sendall(publish(topic, payload, qos=qos, packet_id=i % 65535 + 1))
+            p.sendall(b"\xc0\x00")  # PINGREQ: its answer means every PUBLISH was handled
+            while read_packet(p, timeout=10).type != 13:
+                pass
+            if until is not None and re.search(until, broker.log()):
+                return
 
 
 class MemoryCeilingTest(LimitTestCase):
@@ -164,9 +173,13 @@ class MemoryCeilingTest(LimitTestCase):
     def test_above_the_ceiling_qos0_is_shed_and_connections_refused(self):
         slow = slow_subscriber(self.broker, "mem-slow", "mem/#")
         self.sockets.append(slow)
-        flood(self.broker, "mem/x", 64)  # 4 MiB towards a client that reads nothing
-        self.broker.wait_for_log(r"limit reached: memory ceiling \(QoS 0 message for slow client "
-                                 r"dropped\): mem-slow \(address 127\.0\.0\.1")
+        # 1 MiB rounds towards a client that reads nothing. Its output enters the ledger after
+        # each event, so a round that arrives in one batch may pass before the ceiling shows;
+        # a later round then meets it.
+        shed = (r"limit reached: memory ceiling \(QoS 0 message for slow client dropped\): "
+                r"mem-slow \(address 127\.0\.0\.1")
+        flood(self.broker, "mem/x", 16, until=shed, rounds=16)
+        self.broker.wait_for_log(shed)
         self.assertEqual(self.connack_code(5, "mem-new-5"), SERVER_BUSY)
         self.assertEqual(self.connack_code(4, "mem-new-4"), SERVER_UNAVAILABLE_V3)
         self.broker.wait_for_log(r"limit reached: memory ceiling \(connection refused\)")
@@ -199,6 +212,82 @@ class SlowConsumerTest(LimitTestCase):
                     reasons.append(pkt.body[0])
         self.assertIn(reasons, ([], [QUOTA_EXCEEDED]))
         self.broker.wait_for_log(r"client disconnected: id=slowpoke .*reason=0x97")
+
+
+class TlsListenerLimitsTest(unittest.TestCase):
+    """The limits hold on a TLS listener too: its connection limit (refused after the
+    handshake, with CONNACK), topic limits, and the slow-consumer timer over TLS output."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pki_dir = tempfile.mkdtemp(prefix="tern-pki-")
+        cls.addClassCleanup(shutil.rmtree, cls.pki_dir, True)
+        cls.pki = make_pki(cls.pki_dir)
+        cls.tls_port = free_port()
+        config = ("[storage]\ndurability = \"memory\"\n"
+                  "[limits]\nmax_topic_levels = 4\nmax_output_buffer = 65536\n"
+                  "slow_consumer_timeout = \"1s\"\n"
+                  "[[listeners]]\naddress = \"127.0.0.1\"\n"
+                  f"[[listeners]]\naddress = \"127.0.0.1\"\nport = {cls.tls_port}\n"
+                  f"protocol = \"mqtts\"\nmax_connections = 2\n"
+                  f"certfile = \"{cls.pki['server.crt']}\"\nkeyfile = \"{cls.pki['server.key']}\"\n")
+        cls.broker = Broker(config=config).start()
+        cls.addClassCleanup(cls.broker.stop)
+
+    def setUp(self):
+        self.sockets = []
+
+    def tearDown(self):
+        for s in self.sockets:
+            s.close()
+
+    def tls(self, receive_buffer=None):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.load_verify_locations(self.pki["ca.crt"])
+        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if receive_buffer is not None:
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        raw.settimeout(5.0)
+        raw.connect(("127.0.0.1", self.tls_port))
+        s = ctx.wrap_socket(raw, server_hostname="localhost")
+        self.sockets.append(s)
+        return s
+
+    def connack(self, s, client_id, level=5):
+        s.sendall(connect(level=level, client_id=client_id, keep_alive=0))
+        return parse_connack(read_packet(s), level).code
+
+    def test_listener_connection_limit_over_tls(self):
+        held = [self.tls() for _ in range(2)]
+        for i, s in enumerate(held):
+            self.assertEqual(self.connack(s, f"tls-held-{i}"), 0)
+        over = self.tls()  # the handshake completes; CONNECT is refused
+        self.assertEqual(self.connack(over, "tls-over"), QUOTA_EXCEEDED)
+        expect_closed(over)
+        self.broker.wait_for_log(r"limit reached: listener connection limit")
+        for s in self.sockets:
+            s.close()
+        self.sockets.clear()
+        wait_until(lambda: self.connack(self.tls(), "tls-again") == 0,
+                   what="a TLS connection accepted again")
+
+    def test_topic_levels_over_tls(self):
+        s = self.tls()
+        self.assertEqual(self.connack(s, "tls-topics"), 0)
+        s.sendall(publish("a/b/c/d/e", b"x", qos=1, packet_id=7, level=5))
+        ack = read_packet(s)
+        self.assertEqual((ack.type, ack.body[2:3]), (4, bytes([TOPIC_NAME_INVALID])))
+
+    def test_slow_consumer_over_tls_is_disconnected(self):
+        slow = self.tls(receive_buffer=4096)
+        slow.sendall(connect(level=5, client_id="tls-slowpoke", keep_alive=0)
+                     + subscribe(1, [("tslow/#", 1)], level=5))
+        self.assertEqual(parse_connack(read_packet(slow), 5).code, 0)
+        self.assertEqual(read_packet(slow).type, SUBACK)
+        flood(self.broker, "tslow/x", 160, qos=1)  # 10 MiB: more than the kernel buffers
+        self.broker.wait_for_log(r"limit reached: slow consumer: client 'tls-slowpoke' read "
+                                 r"nothing of \d+ bytes for 1000 ms", timeout=6)
+        self.broker.wait_for_log(r"client disconnected: id=tls-slowpoke .*reason=0x97")
 
 
 class FileLimitTest(LimitTestCase):
