@@ -115,6 +115,9 @@ void acl_file::for_each_rule(const client_identity& who, F&& f) const {
 }
 
 bool acl_file::allows(const client_identity& who, std::string_view topic, access wanted) const {
+  // A topic name never holds wildcards [MQTT-3.3.2-2]; a filter passed here must not match a
+  // grant level by level ("a/+" against "a/+") and be taken as one allowed topic.
+  if (topic.find_first_of("+#") != std::string_view::npos) return false;
   bool denied = false;
   bool granted = false;
   for_each_rule(who, [&](std::string_view filter, const rule& r) {

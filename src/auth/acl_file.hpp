@@ -51,7 +51,8 @@ class acl_file {
   static acl_file parse(std::string_view text, std::string_view name);
   static acl_file load(const std::filesystem::path& path);
 
-  // May `who` publish to (write) or receive from (read) `topic`?
+  // May `who` publish to (write) or receive from (read) `topic`? Never for a "topic" holding
+  // '+' or '#': that is a filter, not one topic.
   bool allows(const client_identity& who, std::string_view topic, access wanted) const;
   // May `who` subscribe to `filter` (a plain filter: no "$share/" prefix)? Allowed when a read
   // grant overlaps it and no deny covers it; deliveries are then checked per topic unless

@@ -171,14 +171,10 @@ void journal::erase_entry(std::uint64_t session_id, std::uint64_t message_id) {
   batch_.erase(storage::keys::of_entry(session_id, message_id));
 }
 
-void journal::put_retained(std::string_view topic, std::uint64_t message_id) {
+void journal::set_retained(std::string_view topic, std::uint64_t message_id, std::uint64_t seq) {
   if (!enabled()) return;
-  batch_.put(storage::keys::of_retained(topic), storage::encode_retained(message_id));
-}
-
-void journal::erase_retained(std::string_view topic) {
-  if (!enabled()) return;
-  batch_.erase(storage::keys::of_retained(topic));
+  batch_.merge_retained(storage::keys::of_retained(topic),
+                        storage::encode_retained(message_id, seq));
 }
 
 }  // namespace tern::core

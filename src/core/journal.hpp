@@ -86,8 +86,8 @@ class journal {
   void batch_erase_range(std::string_view begin, std::string_view end) {
     if (enabled()) batch_.erase_range(begin, end);
   }
-  void put_retained(std::string_view topic, std::uint64_t message_id);
-  void erase_retained(std::string_view topic);
+  // The topic's retained message as of change `seq` (message id 0: deleted).
+  void set_retained(std::string_view topic, std::uint64_t message_id, std::uint64_t seq);
 
  private:
   storage::group_committer* committer_;

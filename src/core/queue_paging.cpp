@@ -10,6 +10,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <unordered_map>
+
 #include "core/shard_core.hpp"
 #include "protocol/message_queue.hpp"
 #include "protocol/session.hpp"
@@ -77,14 +80,42 @@ void shard_core::load_paged(session_state& state, time_point now) {
   if (!readable) return;  // the store is failing: try again at the next pump
   if (damaged) spdlog::error("session {}: damaged paged queue entries dropped", state.client_id);
 
+  // Shared message records, read in one pass over their id range: every read of the store
+  // costs a sort of its write buffer, so one read per message would not do.
+  std::unordered_map<std::uint64_t, storage::message_record> shared_records;
+  std::uint64_t low = UINT64_MAX;
+  std::uint64_t high = 0;
+  for (const auto& r : records) {
+    if (r.entry.message) continue;
+    shared_records.emplace(r.entry.message_id, storage::message_record{});
+    low = std::min(low, r.entry.message_id);
+    high = std::max(high, r.entry.message_id);
+  }
+  if (!shared_records.empty()) {
+    shared_.store->read_range(storage::keys::of_message(low), storage::keys::of_message(high + 1),
+                              [&](std::string_view key, std::string_view value) {
+                                auto m = storage::decode_message(key, value);
+                                if (m) {
+                                  auto it = shared_records.find(m->id);
+                                  if (it != shared_records.end()) it->second = std::move(*m);
+                                }
+                                return true;
+                              });
+  }
+
   for (auto& r : records) {
     auto& entry = r.entry;
     message_ptr msg;
     if (entry.message) {
       msg = message_of(std::move(*entry.message), nullptr, now);
     } else {
-      msg = shared_.paged.page_in(entry.message_id,
-                                  [&] { return read_message(entry.message_id, now); });
+      msg = shared_.paged.page_in(entry.message_id, [&]() -> message_ptr {
+        auto it = shared_records.find(entry.message_id);
+        if (it != shared_records.end() && it->second.id == entry.message_id) {
+          return message_of(std::move(it->second), shared_.reclaimer, now);
+        }
+        return read_message(entry.message_id, now);
+      });
     }
     outbound_message out;
     out.qos_level = entry.qos_level;

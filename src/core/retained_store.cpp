@@ -15,6 +15,20 @@ std::vector<std::string_view> split(std::string_view topic) {
 protocol::message_ptr retained_store::set(const protocol::message_ptr& msg) {
   const auto levels = split(msg->topic);
   std::lock_guard lock(mutex_);
+  return set_locked(msg, levels);
+}
+
+protocol::message_ptr retained_store::set(const protocol::message_ptr& msg,
+                                          std::atomic<std::uint64_t>& sequence,
+                                          std::uint64_t& seq) {
+  const auto levels = split(msg->topic);
+  std::lock_guard lock(mutex_);
+  seq = sequence.fetch_add(1, std::memory_order_relaxed);
+  return set_locked(msg, levels);
+}
+
+protocol::message_ptr retained_store::set_locked(const protocol::message_ptr& msg,
+                                                 const std::vector<std::string_view>& levels) {
   if (msg->payload.empty()) {
     // An empty retained payload deletes the topic's retained message [MQTT-3.3.1-6].
     node* n = &root_;

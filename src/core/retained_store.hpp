@@ -4,6 +4,8 @@
 //
 // Thread: any; every access takes the lock. Messages are immutable and shared.
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -21,6 +23,10 @@ class retained_store {
   // Stores `msg` for its topic, or deletes the topic's message when the payload is empty.
   // Returns the message it replaced or deleted (null when there was none).
   protocol::message_ptr set(const protocol::message_ptr& msg);
+  // As set(), and draws from `sequence`, under the same lock, the number (`seq`) that orders
+  // this change against other shards' changes of the topic in the store.
+  protocol::message_ptr set(const protocol::message_ptr& msg, std::atomic<std::uint64_t>& sequence,
+                            std::uint64_t& seq);
   // Appends the unexpired retained messages whose topic matches `filter`.
   void match(std::string_view filter, protocol::time_point now,
              std::vector<protocol::message_ptr>& out);
@@ -35,6 +41,8 @@ class retained_store {
         children;
     protocol::message_ptr msg;
   };
+  protocol::message_ptr set_locked(const protocol::message_ptr& msg,
+                                   const std::vector<std::string_view>& levels);
   static void collect_all(const node& n, protocol::time_point now,
                           std::vector<protocol::message_ptr>& out);
   static void match_node(const node& n, const std::vector<std::string_view>& levels,

@@ -396,11 +396,14 @@ void shard_core::publish(session_state* publisher, mutable_message_ptr msg, time
     wrote = true;
   }
   if (msg->retain) {
-    if (durable && retained_value) journal_.put_retained(msg->topic, msg->store_id);
-    if (durable && !retained_value) journal_.erase_retained(msg->topic);
-    wrote = wrote || durable;
-    if (auto replaced = shared_.retained.set(msg); replaced && durable) {
-      retired_retained_.emplace_back(journal_.open_ticket(), std::move(replaced));
+    std::uint64_t seq = 0;
+    auto replaced = shared_.retained.set(msg, shared_.next_id, seq);
+    if (durable) {
+      // Another shard may change the topic in a batch that commits before or after this one:
+      // the store keeps the value with the higher seq, the one memory holds.
+      journal_.set_retained(msg->topic, retained_value ? msg->store_id : 0, seq);
+      wrote = true;
+      if (replaced) retired_retained_.emplace_back(journal_.open_ticket(), std::move(replaced));
     }
   }
   if (wrote) {

@@ -258,7 +258,7 @@ void session::handle_connect(connect&& c) {
 bool session::authenticate(const connect& c) {
   auto* access = port_.access();
   if (access == nullptr) return true;
-  auth::credentials credentials;
+  tern::auth::credentials credentials;
   if (c.username) credentials.username = *c.username;
   if (c.password) {
     credentials.password =
@@ -268,11 +268,11 @@ bool session::authenticate(const connect& c) {
   // A verified TLS client certificate vouches for the client: no password needed.
   if (transport_identity_ && username_) credentials.certificate_username = *username_;
   auto result = access->authenticate(credentials);
-  if (result.outcome == auth::login_outcome::accepted) {
+  if (result.outcome == tern::auth::login_outcome::accepted) {
     username_ = std::move(result.username);
     return true;
   }
-  if (result.outcome == auth::login_outcome::not_authorized) {
+  if (result.outcome == tern::auth::login_outcome::not_authorized) {
     refuse_connect(c.version, reason_code::not_authorized, std::move(result.detail));
     return false;
   }

@@ -14,6 +14,11 @@ write_status memory_backend::write(const write_batch& batch, durability) {
       case write_batch::op_kind::erase:
         data_.erase(bytes(op.key));
         break;
+      case write_batch::op_kind::merge_retained: {
+        auto [it, fresh] = data_.try_emplace(bytes(op.key), bytes(op.value));
+        if (!fresh) it->second = bytes(newer_retained(it->second, op.value));
+        break;
+      }
       case write_batch::op_kind::erase_range:
         data_.erase(data_.lower_bound(bytes(op.key)), data_.lower_bound(bytes(op.value)));
         break;

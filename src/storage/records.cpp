@@ -343,15 +343,24 @@ std::optional<inbound_record> decode_inbound(std::string_view key) {
                                                    static_cast<std::uint8_t>(key[10]))};
 }
 
-bytes encode_retained(std::uint64_t message_id) {
+bytes encode_retained(std::uint64_t message_id, std::uint64_t seq) {
   bytes out;
-  record_writer(out).u64(message_id);
+  record_writer w(out);
+  w.u64(message_id);
+  w.u64(seq);
   return out;
 }
 
 std::optional<retained_record> decode_retained(std::string_view key, std::string_view value) {
-  if (key.size() < 2 || value.size() != 8) return std::nullopt;
-  return retained_record{std::string(key.substr(1)), read_id(value, 0)};
+  if (key.size() < 2 || value.size() != 16) return std::nullopt;
+  return retained_record{std::string(key.substr(1)), read_id(value, 0), read_id(value, 8)};
+}
+
+std::string_view newer_retained(std::string_view a, std::string_view b) {
+  const auto seq = [](std::string_view v) -> std::uint64_t {
+    return v.size() == 16 ? read_id(v, 8) : 0;
+  };
+  return seq(b) > seq(a) ? b : a;
 }
 
 }  // namespace tern::storage

@@ -9,7 +9,8 @@
 //                                                 in the session's paging order (seq)
 //   'u' session_id filter     -> subscription_record
 //   'i' session_id packet_id  -> (empty)          inbound QoS 2 id awaiting PUBREL
-//   'r' topic                 -> msg_id           the retained message of a topic
+//   'r' topic                 -> msg_id seq       the retained message of a topic (merged:
+//                                                 the value with the highest seq wins)
 //   's' session_id            -> session_record
 //   'x' "format"              -> format version
 // Session ids and message ids come from one sequence that survives restarts, so a session that
@@ -92,7 +93,10 @@ struct inbound_record {
 
 struct retained_record {
   std::string topic;
-  std::uint64_t message_id = 0;
+  std::uint64_t message_id = 0;  // 0: the topic's retained message was deleted
+  // Order of the in-memory changes of the topic (an id of the broker's sequence): the store
+  // keeps the newest value whatever order concurrent shards commit in.
+  std::uint64_t seq = 0;
   bool operator==(const retained_record&) const = default;
 };
 
@@ -122,7 +126,9 @@ bytes encode(const entry_record& r);
 bytes encode(const paged_record& r);
 bytes encode(const subscription_record& r);
 bytes encode(const session_record& r);
-bytes encode_retained(std::uint64_t message_id);
+bytes encode_retained(std::uint64_t message_id, std::uint64_t seq = 0);
+// Of two retained values of one topic, the newer (higher seq; the first when equal or damaged).
+std::string_view newer_retained(std::string_view a, std::string_view b);
 
 // Decoders take the key and the value; they return nothing for a damaged record.
 std::optional<message_record> decode_message(std::string_view key, std::string_view value);

@@ -112,6 +112,11 @@ snapshot load_snapshot(kv_backend& backend, write_batch& cleanup) {
   read_all<retained_record>(backend, keys::retained, "retained messages", decode_retained,
                             s.retained, s, cleanup, p);
   std::erase_if(s.retained, [&](const retained_record& r) {
+    s.highest_id = std::max(s.highest_id, r.seq);
+    if (r.message_id == 0) {  // deleted: only the newest change had to be kept until now
+      cleanup.erase(keys::of_retained(r.topic));
+      return true;
+    }
     if (s.messages.contains(r.message_id)) return false;
     ++s.orphans;
     cleanup.erase(keys::of_retained(r.topic));

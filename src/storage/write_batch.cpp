@@ -20,6 +20,7 @@ std::size_t write_batch::cancel_short_lived() {
         alive[o.key] = born{index};
         break;
       case op_kind::put:
+      case op_kind::merge_retained:
         if (auto it = alive.find(o.key); it != alive.end()) {
           it->second.rewritten = true;
           rewrites.emplace_back(o.key, index);

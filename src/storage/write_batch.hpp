@@ -21,7 +21,9 @@ class write_batch {
  public:
   // put_new is a put of a key the store cannot hold yet (a fresh identity): an erase of it later
   // in the same commit cancels both, so short-lived records never reach the disk.
-  enum class op_kind : std::uint8_t { put, erase, erase_range, put_new };
+  // merge_retained: a retained value that replaces the stored one only if it is newer (see
+  // records.hpp), so concurrent shards may commit a topic's changes in any order.
+  enum class op_kind : std::uint8_t { put, erase, erase_range, put_new, merge_retained };
   struct op {
     op_kind kind;
     std::string_view key;
@@ -31,6 +33,9 @@ class write_batch {
   void put(std::string_view key, std::string_view value) { add(op_kind::put, key, value); }
   void put_new(std::string_view key, std::string_view value) { add(op_kind::put_new, key, value); }
   void erase(std::string_view key) { add(op_kind::erase, key, {}); }
+  void merge_retained(std::string_view key, std::string_view value) {
+    add(op_kind::merge_retained, key, value);
+  }
   void erase_range(std::string_view begin, std::string_view end) {
     add(op_kind::erase_range, begin, end);
   }

@@ -166,5 +166,16 @@ TEST(read_grant, whole_filter_grants_skip_the_walk_until_the_acl_changes) {
   EXPECT_TRUE(may_receive(access_snapshot{}, read_grant{}, "public/x"));
 }
 
+TEST(acl_file, a_topic_holding_wildcards_is_never_allowed) {
+  // A filter is not a topic name: "home/+" matching the grant "home/#" level by level must not
+  // make it an allowed topic, for publishing or receiving.
+  const auto acl =
+      acl_file::parse("user alice\ntopic readwrite home/#\ntopic readwrite a/+\n", "acl");
+  EXPECT_TRUE(acl.allows(alice, "home/kitchen", W));
+  EXPECT_FALSE(acl.allows(alice, "home/+", W));
+  EXPECT_FALSE(acl.allows(alice, "home/#", R));
+  EXPECT_FALSE(acl.allows(alice, "a/+", W));
+}
+
 }  // namespace
 }  // namespace tern::auth

@@ -200,5 +200,36 @@ TYPED_TEST(storage_kv_backend_contract, recover_on_a_healthy_store_is_true) {
   EXPECT_EQ(scan_all(this->backend()), (kv{{"a", "1"}}));
 }
 
+TYPED_TEST(storage_kv_backend_contract, the_newest_retained_value_wins_in_any_commit_order) {
+  const auto key = keys::of_retained("a/b");
+  // Changes 7 (message 70) and 9 (deleted) of the topic, committed newest first, then 8.
+  write_batch newest;
+  newest.merge_retained(key, encode_retained(0, 9));
+  this->apply(newest);
+  write_batch older;
+  older.merge_retained(key, encode_retained(70, 7));
+  older.merge_retained(key, encode_retained(80, 8));
+  this->apply(older);
+  EXPECT_EQ(scan_all(this->backend(), "r"), (kv{{key, encode_retained(0, 9)}}));
+  write_batch newer;
+  newer.merge_retained(key, encode_retained(100, 10));
+  this->apply(newer);
+  const auto got = scan_all(this->backend(), "r");
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(decode_retained(got[0].first, got[0].second), (retained_record{"a/b", 100, 10}));
+}
+
+TYPED_TEST(storage_kv_backend_contract, read_range_sees_committed_keys_in_order) {
+  for (const std::uint64_t seq : {3u, 1u, 2u, 9u}) this->put(keys::of_paged(5, seq), "v");
+  this->put(keys::of_paged(6, 0), "other session");
+  std::vector<bytes> seen;
+  EXPECT_TRUE(this->backend().read_range(keys::of_paged(5, 2), keys::of_paged(5, 9),
+                                         [&](std::string_view k, std::string_view) {
+                                           seen.emplace_back(k);
+                                           return true;
+                                         }));
+  EXPECT_EQ(seen, (std::vector<bytes>{keys::of_paged(5, 2), keys::of_paged(5, 3)}));
+}
+
 }  // namespace
 }  // namespace tern::storage::test
