@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < retained; ++i) {
     const auto id = next_id++;
     auto topic = fmt::format("site/{}/device/{}/state", i / 1000, i % 1000);
-    batch.put(keys::of_retained(topic), encode_retained(id));
+    batch.put(keys::of_retained(topic), encode_retained(id, id));
     batch.put(keys::of_message(id), encode(make_message(id, std::move(topic), size, true)));
     if (batch.size() >= k_batch) flush(store, batch);
   }

@@ -57,8 +57,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     default:
       if (auto r = decode_retained(key, value)) {
-        check_round_trip(
-            r, *decode_retained(keys::of_retained(r->topic), encode_retained(r->message_id)));
+        check_round_trip(r, *decode_retained(keys::of_retained(r->topic),
+                                             encode_retained(r->message_id, r->seq)));
       }
       break;
   }

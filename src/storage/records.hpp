@@ -126,7 +126,7 @@ bytes encode(const entry_record& r);
 bytes encode(const paged_record& r);
 bytes encode(const subscription_record& r);
 bytes encode(const session_record& r);
-bytes encode_retained(std::uint64_t message_id, std::uint64_t seq = 0);
+bytes encode_retained(std::uint64_t message_id, std::uint64_t seq);
 // Of two retained values of one topic, the newer (higher seq; the first when equal or damaged).
 std::string_view newer_retained(std::string_view a, std::string_view b);
 

@@ -38,7 +38,7 @@ std::vector<sample> valid_samples() {
        [](auto k, auto v) { return decode_session(k, v).has_value(); }},
       {"session without will", keys::of_session(9), encode(without_will),
        [](auto k, auto v) { return decode_session(k, v).has_value(); }},
-      {"retained", keys::of_retained("a/b"), encode_retained(5),
+      {"retained", keys::of_retained("a/b"), encode_retained(5, 1),
        [](auto k, auto v) { return decode_retained(k, v).has_value(); }},
   };
 }
@@ -106,10 +106,10 @@ TEST(storage_records_rejects, wrong_key_sizes) {
   EXPECT_FALSE(decode_subscription(keys::of_subscription(1, ""), subscription));  // no filter
   EXPECT_FALSE(decode_subscription(keys::of_subscription(1, "").substr(0, 5), subscription));
 
-  EXPECT_FALSE(decode_retained(keys::of_retained(""), encode_retained(1)));  // no topic
+  EXPECT_FALSE(decode_retained(keys::of_retained(""), encode_retained(1, 1)));  // no topic
   EXPECT_FALSE(decode_retained(keys::of_retained("a"), ""));
-  EXPECT_FALSE(decode_retained(keys::of_retained("a"), encode_retained(1).substr(0, 7)));
-  EXPECT_FALSE(decode_retained(keys::of_retained("a"), encode_retained(1) + 'x'));
+  EXPECT_FALSE(decode_retained(keys::of_retained("a"), encode_retained(1, 1).substr(0, 7)));
+  EXPECT_FALSE(decode_retained(keys::of_retained("a"), encode_retained(1, 1) + 'x'));
 }
 
 // Returns `value` with the byte at `offset` set to `b`.

@@ -217,13 +217,15 @@ TEST(storage_records_round_trip, inbound_lives_in_the_key_alone) {
   }
 }
 
-TEST(storage_records_round_trip, retained_maps_a_topic_to_a_message_id) {
+TEST(storage_records_round_trip, retained_maps_a_topic_to_a_message_id_and_sequence) {
   for (const char* topic : {"a", "a/b/c", "$SYS/broker/uptime", "\xE2\x82\xAC", "a/"}) {
     for (const std::uint64_t id :
-         {std::uint64_t{1}, std::uint64_t{0x0102'0304'0506'0708}, k_max_id}) {
-      const auto back = decode_retained(keys::of_retained(topic), encode_retained(id));
-      ASSERT_TRUE(back.has_value());
-      EXPECT_EQ(*back, (retained_record{topic, id}));
+         {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{0x0102'0304'0506'0708}, k_max_id}) {
+      for (const std::uint64_t seq : {std::uint64_t{0}, std::uint64_t{0x0908'0706'0504'0302}}) {
+        const auto back = decode_retained(keys::of_retained(topic), encode_retained(id, seq));
+        ASSERT_TRUE(back.has_value());
+        EXPECT_EQ(*back, (retained_record{topic, id, seq}));
+      }
     }
   }
 }

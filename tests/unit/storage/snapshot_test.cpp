@@ -33,7 +33,7 @@ class store_builder {
     return put(keys::of_inbound(session, packet), "");
   }
   store_builder& retained(const std::string& topic, std::uint64_t message) {
-    return put(keys::of_retained(topic), encode_retained(message));
+    return put(keys::of_retained(topic), encode_retained(message, /*seq=*/0));
   }
   store_builder& put(bytes key, bytes value) {
     write_batch b;
