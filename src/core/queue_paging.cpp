@@ -1,6 +1,9 @@
-// Queue paging: the stored messages of a session queue beyond max_queued_in_memory wait on disk
-// only ('p' records, numbered in arrival order) and come back, a batch at a time, as the queue
-// drains. Memory holds the head of the queue and the count and bytes of the rest.
+// Queue paging: the stored messages of an offline session's queue beyond max_queued_in_memory
+// wait on disk only ('p' records, numbered in arrival order) and come back, a batch at a time,
+// as the queue drains once the client is back. Memory holds the head of the queue and the count
+// and bytes of the rest. An attached client's queue stays in memory (bounded by the session
+// limits): paging what is about to be sent would only read it back at once. When its client
+// leaves, what it holds beyond max_queued_in_memory goes to disk.
 //
 // A paged entry moves from its 'q' key to 'p' + session + seq in one batch (for a message still
 // in the open batch the pair cancels: only the 'p' record is written), and back when it is read.
@@ -140,8 +143,23 @@ void shard_core::load_paged(session_state& state, time_point now) {
   } else {
     paged.first = last_seq + 1;
   }
-  if (paged.count() == 0) paged.bytes = 0;
+  if (paged.count() == 0) {
+    paged.bytes = 0;
+    unpage_behind(state);
+  }
   request_flush();
+}
+
+void shard_core::page_out_backlog(session_state& state, time_point now) {
+  if (!journal_.enabled() || !state.persisted || shared_.store == nullptr) return;
+  std::vector<outbound_message> backlog = take_behind_paged(state);
+  if (state.paged.count() == 0) backlog = take_tail(state, shared_.settings.max_queued_in_memory);
+  for (auto& out : backlog) {
+    if (out.stored && out.shared_filter.empty() && page_out(state, out, now)) continue;
+    for (const auto& dropped : enqueue(state, std::move(out), shared_.settings)) {
+      drop_entry(state, dropped);  // not expected: it was counted there already
+    }
+  }
 }
 
 void shard_core::release_paged(session_state& state) {

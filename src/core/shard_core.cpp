@@ -284,6 +284,7 @@ void shard_core::detach(session_state& state, end_kind kind, time_point now) {
     state.expires_at = now + std::chrono::seconds(state.expiry_interval);
     schedule(*state.expires_at, state.id);
   }
+  page_out_backlog(state, now);
   persist_session(state, state.will ? &*state.will : nullptr, now);
 }
 

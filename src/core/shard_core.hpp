@@ -121,6 +121,8 @@ class shard_core final : public protocol::broker_port {
   void publish_will(protocol::session_state& state, protocol::time_point now);
   // Reads the next paged entries back into the queue (their writes are durable).
   void load_paged(protocol::session_state& state, protocol::time_point now);
+  // The client left: its queue beyond max_queued_in_memory goes to disk.
+  void page_out_backlog(protocol::session_state& state, protocol::time_point now);
   // The session ends: its paged entries go, and the message records only they referred to.
   void release_paged(protocol::session_state& state);
   protocol::message_ptr read_message(std::uint64_t id, protocol::time_point now);

@@ -283,6 +283,9 @@ void session::pump_queue() {
   resend_waiting();
   while (state.inflight.size() < window() && !output_backlogged()) {
     if (state.queue.empty()) {
+      unpage_behind(state);
+    }
+    if (state.queue.empty()) {
       if (state.paged.count() == 0) break;
       port_.page_in(state, now_);
       if (state.queue.empty()) break;  // still on its way: on_queue_refilled() resumes

@@ -59,9 +59,9 @@ struct session_presence {
   std::atomic<bool> persistent{false};  // the session has a record in the store
 };
 
-// Stored messages of a session queue that wait on disk only, behind everything in `queue`
-// (queue paging): on-disk sequence numbers [first, next), their bytes, and the store commit
-// that must be durable before they can be read back.
+// Stored messages of an offline session's queue that wait on disk only, behind everything in
+// `queue` (queue paging): on-disk sequence numbers [first, next), their bytes, and the store
+// commit that must be durable before they can be read back.
 struct paged_entries {
   std::uint64_t first = 0;
   std::uint64_t next = 0;
@@ -84,6 +84,9 @@ struct session_state {
   accounted_bytes queued_bytes;                     // counted towards max_memory
   std::size_t queued_qos0 = 0;  // QoS 0 messages among them (queued while offline)
   paged_entries paged;          // more queued messages, on disk only
+  // Messages for the attached client that arrived while older ones were still paged: they wait
+  // in memory behind the paged range (paging them would only read them back at once).
+  boost::container::deque<outbound_message> behind_paged;
   boost::container::deque<inflight_message> inflight;  // sent, not acknowledged, in send order
   std::uint16_t next_packet_id = 1;
   std::unordered_set<std::uint16_t> inbound_qos2;  // received QoS 2 ids awaiting PUBREL
@@ -106,7 +109,13 @@ struct session_state {
 
   std::uint64_t dropped_messages = 0;  // lost to queue limits, for logs and metrics
 
-  bool has_queued() const noexcept { return !queue.empty() || paged.count() > 0; }
+  bool has_queued() const noexcept {
+    return !queue.empty() || paged.count() > 0 || !behind_paged.empty();
+  }
+  // Messages queued, wherever they wait.
+  std::size_t queued_count() const noexcept {
+    return queue.size() + paged.count() + behind_paged.size();
+  }
 };
 
 }  // namespace tern::protocol

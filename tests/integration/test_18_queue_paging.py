@@ -8,10 +8,12 @@ and two offline subscribers).
 """
 
 import sys
+import threading
+import time
 import unittest
 
-from clients import PahoClient
-from harness import tern_binary
+from clients import PahoClient, RawClient
+from harness import PUBLISH, RECEIVE_MAXIMUM, SESSION_EXPIRY_INTERVAL, tern_binary
 from test_12_durability import CrashBroker
 
 PAYLOAD_SIZE = 16 * 1024
@@ -99,6 +101,56 @@ class QueuePagingTest(unittest.TestCase):
     def test_a_paged_backlog_survives_kill_9(self):
         self.backlog(in_memory=20, subscribers=2, kill=True)
         self.backlog(in_memory=20, subscribers=1, kill=True)
+
+    def start(self, in_memory):
+        broker = CrashBroker(config=CONFIG.format(in_memory=in_memory))
+        self.addCleanup(broker.close)
+        return broker.launch()
+
+    def test_messages_arriving_while_a_paged_backlog_drains_keep_their_order(self):
+        """The client comes back to a paged backlog while a publisher goes on: what arrives
+        meanwhile waits behind the paged messages, so everything arrives once, in order."""
+        broker = self.start(in_memory=20)
+        sub = PahoClient(broker.port, "drain-sub", level=5, clean=False, session_expiry=3600)
+        sub.subscribe("drain/#", qos=1)
+        sub.disconnect()
+        pub = PahoClient(broker.port, "drain-pub", level=5)
+        for i in range(600):
+            pub.publish("drain/t", payload(i, 256), qos=1)
+        more = threading.Thread(
+            target=lambda: [pub.publish("drain/t", payload(i, 256), qos=1)
+                            for i in range(600, 1200)])
+        more.start()
+        sub = PahoClient(broker.port, "drain-sub", level=5, clean=False, session_expiry=3600)
+        got = [int(m.payload[:6]) for m in sub.get_many(1200, timeout=60)]
+        more.join()
+        self.assertEqual(got, list(range(1200)), "backlog and new messages out of order")
+        sub.disconnect()
+        pub.disconnect()
+
+    def test_an_attached_clients_backlog_is_paged_when_it_leaves(self):
+        """A connected client that does not acknowledge (Receive Maximum 1) holds its queue in
+        memory; when it goes, the queue beyond max_queued_in_memory is paged. After a restart
+        the client gets the unacknowledged message again, then the rest, in order."""
+        broker = self.start(in_memory=20)
+        slow = RawClient(broker, "slow-sub", level=5, clean=False,
+                         props=[(SESSION_EXPIRY_INTERVAL, 3600), (RECEIVE_MAXIMUM, 1)])
+        self.assertEqual(slow.subscribe([("slow/#", 1)]), [1])
+        pub = PahoClient(broker.port, "slow-pub", level=5)
+        for i in range(300):
+            pub.publish("slow/t", payload(i, 256), qos=1)
+        pub.disconnect()
+        first = slow.read_type(PUBLISH)
+        self.assertIn(payload(0, 256), first.body)
+        slow.sock.close()
+        # Whether the kill comes before or after the paging writes, nothing may be lost.
+        time.sleep(0.5)
+        broker.kill()
+        broker.launch()
+        sub = PahoClient(broker.port, "slow-sub", level=5, clean=False, session_expiry=3600)
+        got = [int(m.payload[:6]) for m in sub.get_many(300, timeout=60)]
+        self.assertEqual(got, list(range(300)), "backlog lost or out of order")
+        sub.disconnect()
 
 
 if __name__ == "__main__":
