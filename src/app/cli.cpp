@@ -17,6 +17,11 @@ cli_result parse_cli(int argc, char** argv) {
       ->check(CLI::Range(0, 65535));
   app.add_option("--data-dir", options.data_dir, "Directory for persistent state");
   app.add_flag("-v,--verbose", options.verbosity, "More logging: -v debug, -vv trace");
+  app.add_option("--check-config", options.check_config,
+                 "Validate a configuration file and the files it names (certificates, password "
+                 "and ACL files), then exit: 0 if valid, 1 with the first error otherwise")
+      ->check(CLI::ExistingFile)
+      ->excludes("--config");
 
   passwd_options passwd;
   auto* passwd_cmd = app.add_subcommand(

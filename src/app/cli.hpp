@@ -22,7 +22,9 @@ struct cli_options {
   std::optional<std::string> config_file;
   std::optional<std::uint16_t> port;
   std::optional<std::string> data_dir;
-  int verbosity = 0;                     // -v: debug, -vv: trace
+  int verbosity = 0;  // -v: debug, -vv: trace
+  // --check-config FILE: validate FILE and the files it names, then exit.
+  std::optional<std::string> check_config;
   std::optional<passwd_options> passwd;  // the `passwd` subcommand was given
 };
 

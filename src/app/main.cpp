@@ -104,12 +104,30 @@ admission_plan resolve_overload_limits(app::config& c) {
   return plan;
 }
 
+// tern --check-config FILE: everything start-up would read from it, without starting.
+int check_config(const std::string& file) {
+  try {
+    app::cli_options options;
+    options.config_file = file;
+    const auto config = build_config(options);
+    const auto endpoints = endpoints_of(config);
+    auth::access_control access(auth::auth_files{config.password_file, config.acl_file});
+    fmt::print("{}: valid ({} listener(s))\n", file, endpoints.size());
+    return 0;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "tern: error: {}\n", e.what());
+    return 1;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const auto parsed = app::parse_cli(argc, argv);
   if (!parsed.options) return parsed.exit_code;
   if (parsed.options->passwd) return app::run_passwd(*parsed.options->passwd);
+
+  if (const auto& file = parsed.options->check_config) return check_config(*file);
 
   app::config config;
   std::vector<net::listen_endpoint> endpoints;

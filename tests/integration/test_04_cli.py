@@ -79,6 +79,52 @@ class OptionsTest(unittest.TestCase):
         self.assert_usage_error(["-c", missing, "-p", str(free_port())], missing)
 
 
+class CheckConfigTest(unittest.TestCase):
+    """tern --check-config FILE validates FILE and the files it names, then exits."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="tern-check-")
+        self.addCleanup(self.tmp.cleanup)
+        self.path = os.path.join(self.tmp.name, "tern.toml")
+
+    def check(self, text):
+        with open(self.path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return run_tern(["--check-config", self.path])
+
+    def test_a_valid_file_with_its_password_file(self):
+        passwords = os.path.join(self.tmp.name, "passwords")
+        rc, _, err = run_tern(["passwd", "-c", "-b", "-I", "1000", passwords, "alice", "pw"])
+        self.assertEqual(rc, 0, err)
+        port = free_port()
+        rc, out, err = self.check(
+            f'[auth]\npassword_file = "{passwords}"\n'
+            f'[[listeners]]\nport = {port}\n[[listeners]]\naddress = "::1"\nport = {port}\n')
+        self.assertEqual((rc, err), (0, ""))
+        self.assertEqual(out.strip(), f"{self.path}: valid (2 listener(s))")
+        self.assertFalse(wait_for_port(port, timeout=0.2), "--check-config started a listener")
+
+    def test_a_missing_password_file_is_an_error(self):
+        missing = os.path.join(self.tmp.name, "no-such-file")
+        rc, out, err = self.check(f'[auth]\npassword_file = "{missing}"\n')
+        self.assertEqual((rc, out), (1, ""))
+        self.assertIn(missing, err)
+        self.assertTrue(err.startswith("tern: error: "), err)
+
+    def test_a_damaged_acl_file_is_an_error(self):
+        acl = os.path.join(self.tmp.name, "acl")
+        with open(acl, "w", encoding="utf-8") as f:
+            f.write("topic read a/b\nfrobnicate x\n")
+        rc, _, err = self.check(f'[auth]\nacl_file = "{acl}"\n')
+        self.assertEqual(rc, 1)
+        self.assertIn(f"{acl}:2", err)
+
+    def test_with_config_is_a_usage_error(self):
+        rc, out, err = run_tern(["--check-config", os.devnull, "-c", os.devnull])
+        self.assertEqual((rc, out), (2, ""))
+        self.assertIn("excludes", err)
+
+
 class ConfigErrorTest(unittest.TestCase):
     """A bad configuration stops tern with exit code 2 and exactly one line
     `tern: error: FILE:LINE: key: why` on stderr."""
@@ -99,6 +145,9 @@ class ConfigErrorTest(unittest.TestCase):
         self.assertEqual(len(lines), 1, f"expected exactly one stderr line, got {err!r}")
         prefix = f"tern: error: {self.path}:"
         self.assertTrue(lines[0].startswith(prefix), f"{lines[0]!r} does not start with {prefix}")
+        # --check-config finds the same error, without starting.
+        rc, out, err = run_tern(["--check-config", self.path])
+        self.assertEqual((rc, out, err.splitlines()), (1, "", lines))
         return lines[0][len(prefix):]
 
     def assert_error(self, text, line, key, why=None):
