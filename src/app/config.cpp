@@ -133,7 +133,20 @@ bool is_ip_address(const std::string& text) {
 }
 
 void read_log(const reader& r, const toml::table& t, config& c) {
-  r.reject_unknown(t, "log.", {"level"});
+  r.reject_unknown(t, "log.", {"level", "format", "file"});
+  if (auto format = r.string(t, "format", "log.format")) {
+    if (*format == "text") {
+      c.log_output_format = log_format::text;
+    } else if (*format == "json") {
+      c.log_output_format = log_format::json;
+    } else {
+      r.fail(*t.get("format"), "log.format", "must be \"text\" or \"json\"");
+    }
+  }
+  if (auto file = r.string(t, "file", "log.file")) {
+    if (file->empty()) r.fail(*t.get("file"), "log.file", "must not be empty (omit it for stderr)");
+    c.log_file = *file;
+  }
   if (auto level = r.string(t, "level", "log.level")) {
     static constexpr std::array<std::string_view, 7> k_levels{"trace", "debug",    "info", "warn",
                                                               "error", "critical", "off"};

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "app/logging.hpp"
 #include "net/tls_settings.hpp"
 #include "protocol/settings.hpp"
 
@@ -37,6 +38,8 @@ struct config {
   // loss), "os" (survives a crash of Tern, not of the machine) or "memory" (no store at all).
   std::string durability = "fsync";
   std::string log_level = "info";
+  log_format log_output_format = log_format::text;
+  std::string log_file;                    // empty: stderr
   std::vector<listener_config> listeners;  // empty until defaults are applied
   protocol::session_settings session;
   // Shared subscriptions: "round_robin", "random" or "hash_publisher".

@@ -3,7 +3,6 @@
 // certificate files reload the TLS listeners' certificates.
 
 #include <fmt/format.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <malloc.h>
@@ -20,6 +19,7 @@
 #include "app/cli.hpp"
 #include "app/config.hpp"
 #include "app/file_watcher.hpp"
+#include "app/logging.hpp"
 #include "app/passwd_command.hpp"
 #include "app/reload_signal.hpp"
 #include "app/resource_limits.hpp"
@@ -68,14 +68,6 @@ std::vector<net::listen_endpoint> endpoints_of(const app::config& c) {
     out.push_back(std::move(e));
   }
   return out;
-}
-
-void setup_logging(const std::string& level) {
-  auto logger = spdlog::stderr_color_mt("tern");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
-  logger->set_level(spdlog::level::from_str(level));
-  logger->flush_on(spdlog::level::info);
-  spdlog::set_default_logger(logger);
 }
 
 struct admission_plan {
@@ -138,7 +130,14 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "tern: error: {}\n", e.what());
     return 2;
   }
-  setup_logging(config.log_level);
+  std::optional<app::process_log> log;
+  try {
+    log.emplace(app::log_settings{config.log_level, config.log_output_format, config.log_file});
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "tern: error: cannot open the log file {}: {}\n", config.log_file, e.what());
+    return 1;
+  }
+  std::signal(SIGUSR1, SIG_IGN);  // a log rotation during start-up must not end the process
   spdlog::info("tern {} starting: {} shard(s), max packet size {} bytes", app::k_version,
                config.shards, config.session.max_packet_size);
   const auto admission = resolve_overload_limits(config);
@@ -200,11 +199,21 @@ int main(int argc, char** argv) {
   app::reload_signal reload(control);
   app::file_watcher watcher(control);
   boost::asio::signal_set signals(control, SIGINT, SIGTERM);
+  boost::asio::signal_set log_rotation(control, SIGUSR1);  // logrotate: reopen the log file
+  std::function<void()> await_log_rotation = [&] {
+    log_rotation.async_wait([&](boost::system::error_code ec, int) {
+      if (ec) return;
+      log->reopen();
+      await_log_rotation();
+    });
+  };
+  await_log_rotation();
   signals.async_wait([&](boost::system::error_code ec, int signal) {
     if (ec) return;
     spdlog::info("received {}, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
     reload.stop();
     watcher.stop();
+    log_rotation.cancel();
     server.stop();
   });
   reload.start();

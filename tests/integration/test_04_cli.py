@@ -260,6 +260,90 @@ class ConfiguredBrokerTest(unittest.TestCase):
         self.assertIn("cannot start", err)
 
 
+class LogFileTest(unittest.TestCase):
+    """[log] file and format: JSON lines in a file that SIGUSR1 reopens (for logrotate)."""
+
+    def test_json_lines_in_a_file_reopened_on_sigusr1(self):
+        with tempfile.TemporaryDirectory(prefix="tern-log-") as tmp:
+            path = os.path.join(tmp, "tern.log")
+            port = free_port()
+            config = f'[log]\nformat = "json"\nfile = "{path}"\n'
+            config_path = os.path.join(tmp, "tern.toml")
+            with open(config_path, "w", encoding="utf-8") as f:
+                f.write(config)
+            proc = subprocess.Popen([tern_binary(), "-c", config_path, "-p", str(port),
+                                     "--data-dir", os.path.join(tmp, "data")],
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE)
+            try:
+                self.assertTrue(wait_for_port(port, proc=proc), "tern did not start")
+                self.client_session(port, "before-rotation")
+                rotated = path + ".1"
+                os.rename(path, rotated)
+                proc.send_signal(signal.SIGUSR1)
+                self.wait_for_line(path, "log file reopened")
+                self.client_session(port, "after-rotation")
+                self.wait_for_line(path, "id=after-rotation")
+                proc.send_signal(signal.SIGTERM)
+                _, err = proc.communicate(timeout=10)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.communicate()
+            self.assertEqual(proc.returncode, 0)
+            self.assertEqual(err, b"", "nothing goes to stderr with a log file")
+            old = self.records(rotated)
+            new = self.records(path)
+            self.assertTrue(any("id=before-rotation" in r["message"] for r in old))
+            self.assertFalse(any("after-rotation" in r["message"] for r in old))
+            self.assertTrue(any("id=after-rotation" in r["message"] for r in new))
+            self.assertEqual(new[-1]["message"], "stopped")
+            for r in old + new:
+                self.assertEqual(set(r), {"time", "level", "message"})
+                self.assertRegex(r["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+                self.assertIn(r["level"], {"trace", "debug", "info", "warning", "error",
+                                           "critical"})
+
+    @staticmethod
+    def client_session(port, client_id):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(connect(level=4, client_id=client_id))
+        read_packet(s)
+        s.close()
+
+    @staticmethod
+    def records(path):
+        import json
+        with open(path, encoding="utf-8") as f:
+            return [json.loads(line) for line in f]
+
+    @staticmethod
+    def wait_for_line(path, needle, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if os.path.exists(path):
+                with open(path, encoding="utf-8") as f:
+                    if needle in f.read():
+                        return
+            time.sleep(0.02)
+        raise AssertionError(f"{needle!r} not in {path} within {timeout} s")
+
+    def test_bad_log_settings(self):
+        with tempfile.TemporaryDirectory(prefix="tern-log-") as tmp:
+            config_path = os.path.join(tmp, "tern.toml")
+            with open(config_path, "w", encoding="utf-8") as f:
+                f.write('[log]\nformat = "xml"\n')
+            rc, _, err = run_tern(["--check-config", config_path])
+            self.assertEqual(rc, 1)
+            self.assertIn(":2: log.format: must be", err)
+            with open(config_path, "w", encoding="utf-8") as f:
+                f.write(f'[log]\nfile = "{config_path}/tern.log"\n')  # under a file
+            rc, _, err = run_tern(["-c", config_path, "-p", str(free_port()),
+                                   "--data-dir", os.path.join(tmp, "data")])
+            self.assertEqual(rc, 1)
+            self.assertIn("cannot open the log file", err)
+
+
 class LoggingTest(unittest.TestCase):
 
     def test_client_connected_and_disconnected_lines(self):
