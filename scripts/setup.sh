@@ -10,7 +10,7 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   librocksdb-dev
-  libargon2-dev argon2 mosquitto
+  libargon2-dev argon2 libsystemd-dev mosquitto
   mosquitto-clients python3 python3-paho-mqtt
   procps iproute2 util-linux strace
 )

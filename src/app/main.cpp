@@ -23,6 +23,7 @@
 #include "app/passwd_command.hpp"
 #include "app/reload_signal.hpp"
 #include "app/resource_limits.hpp"
+#include "app/service_manager.hpp"
 #include "app/version.hpp"
 #include "auth/access_control.hpp"
 #include "core/recovery.hpp"
@@ -196,6 +197,7 @@ int main(int argc, char** argv) {
       : config.share_strategy == "hash_publisher" ? core::share_strategy::hash_publisher
                                                   : core::share_strategy::round_robin);
   // Signals are caught before the first socket opens, so an early SIGTERM is still graceful.
+  app::service_manager service(control, server);
   app::reload_signal reload(control);
   app::file_watcher watcher(control);
   boost::asio::signal_set signals(control, SIGINT, SIGTERM);
@@ -211,6 +213,7 @@ int main(int argc, char** argv) {
   signals.async_wait([&](boost::system::error_code ec, int signal) {
     if (ec) return;
     spdlog::info("received {}, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    service.stopping();
     reload.stop();
     watcher.stop();
     log_rotation.cancel();
@@ -253,6 +256,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   watcher.start();
+  service.ready();
   control.run();
   server.join();
   if (committer) {

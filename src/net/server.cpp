@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <boost/asio/post.hpp>
 
 #include "net/tls_context.hpp"
@@ -143,6 +144,18 @@ std::vector<core::shard_core*> server::cores() {
   std::vector<core::shard_core*> out;
   for (auto& s : shards_) out.push_back(&s->core());
   return out;
+}
+
+void server::probe_shards(std::function<void()> answered) {
+  auto remaining = std::make_shared<std::atomic<std::size_t>>(shards_.size());
+  auto done = std::make_shared<std::function<void()>>(std::move(answered));
+  for (auto& s : shards_) {
+    boost::asio::post(s->context(), [this, remaining, done] {
+      if (remaining->fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        boost::asio::post(control_, [done] { (*done)(); });
+      }
+    });
+  }
 }
 
 std::vector<boost::asio::ip::tcp::endpoint> server::local_endpoints() const {

@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -59,6 +60,9 @@ class server final : public core::shard_links {
   core::broker_shared& shared() noexcept { return shared_; }
   // Every shard's core, for restoring state before start().
   std::vector<core::shard_core*> cores();
+  // Runs `answered` on the control context once every shard's event loop has run a probe: the
+  // shards are alive and not stuck (for the service manager's watchdog). Main thread.
+  void probe_shards(std::function<void()> answered);
 
   // core::shard_links
   void post_deliveries(std::size_t target, std::vector<core::remote_delivery>&& batch) override;
