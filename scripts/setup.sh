@@ -1,26 +1,35 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package Tern needs to build, run and test.
+# With --build: only what building the broker and its Debian package needs (no test clients,
+# compilers for fuzzing or benchmarks), as the container image does.
 # Idempotent; works as root or through sudo.
 set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
-  clang-14 libclang-rt-14-dev llvm-14 clang-format-14 lld-14
   libboost1.81-all-dev libssl-dev openssl
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
-  libgtest-dev libgmock-dev googletest libbenchmark-dev
-  librocksdb-dev
-  libargon2-dev argon2 libsystemd-dev mosquitto
-  mosquitto-clients python3 python3-paho-mqtt
-  procps iproute2 util-linux strace
+  librocksdb-dev libargon2-dev libsystemd-dev
 )
-# Node.js and npm run the MQTT.js tests (tests/js). A node/npm already on PATH (e.g. a newer
-# release from elsewhere) is used as it is; Debian's packages are installed only when missing.
-if ! command -v node >/dev/null 2>&1; then
-  packages+=(nodejs)
-fi
-if ! command -v npm >/dev/null 2>&1; then
-  packages+=(npm)
+build_only=false
+if [ "${1:-}" = --build ]; then
+  build_only=true
+else
+  packages+=(
+    clang-14 libclang-rt-14-dev llvm-14 clang-format-14 lld-14
+    libgtest-dev libgmock-dev googletest libbenchmark-dev
+    argon2 mosquitto
+    mosquitto-clients python3 python3-paho-mqtt
+    procps iproute2 util-linux strace
+  )
+  # Node.js and npm run the MQTT.js tests (tests/js). A node/npm already on PATH (e.g. a newer
+  # release from elsewhere) is used as it is; Debian's packages are installed only when missing.
+  if ! command -v node >/dev/null 2>&1; then
+    packages+=(nodejs)
+  fi
+  if ! command -v npm >/dev/null 2>&1; then
+    packages+=(npm)
+  fi
 fi
 
 sudo_cmd=()
@@ -43,6 +52,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
 else
   echo "setup: all packages present"
 fi
+
+[ "$build_only" = true ] && exit 0
 
 # The MQTT.js test dependencies, pinned by tests/js/package-lock.json. Reinstalled only when
 # node_modules is missing or older than the lock file; runs as the invoking user.

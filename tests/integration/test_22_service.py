@@ -70,11 +70,12 @@ class NotifyTest(unittest.TestCase):
 
 class ReferenceConfigTest(unittest.TestCase):
 
-    def test_the_reference_configuration_is_valid(self):
-        result = subprocess.run([tern_binary(), "--check-config", REFERENCE_CONFIG],
-                                capture_output=True, text=True, timeout=30)
-        self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertIn("valid", result.stdout)
+    def test_the_reference_and_container_configurations_are_valid(self):
+        for path in (REFERENCE_CONFIG, os.path.join(ROOT, "packaging", "docker", "tern.toml")):
+            result = subprocess.run([tern_binary(), "--check-config", path],
+                                    capture_output=True, text=True, timeout=30)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertIn("valid", result.stdout)
 
 
 @unittest.skipUnless(shutil.which("cpack") and shutil.which("dpkg-deb"), "cpack/dpkg-deb missing")
