@@ -164,6 +164,9 @@ std::string scram_exchange::server_first(const scram_credentials* credentials,
     credentials_.mechanism = mechanism_;
     credentials_.iterations = k_fake_iterations;
     credentials_.salt = hmac(mechanism_, secret, username_).substr(0, 16);
+    // Keys of the right size, so a well-formed proof is checked (and refused) like any other.
+    credentials_.stored_key = hmac(mechanism_, secret, "StoredKey" + username_);
+    credentials_.server_key = hmac(mechanism_, secret, "ServerKey" + username_);
   }
   nonce_ += server_nonce;
   server_first_ = fmt::format("r={},s={},i={}", nonce_, base64_encode(credentials_.salt),

@@ -50,8 +50,8 @@ scram_credentials derive_scram_credentials(scram_mechanism mechanism, std::strin
 class scram_exchange {
  public:
   static constexpr std::size_t k_max_message = 1024;
-  // Iteration count announced for users that do not exist.
-  static constexpr std::uint32_t k_fake_iterations = 4096;
+  // Iteration count announced for users that do not exist: the one `tern passwd` writes.
+  static constexpr std::uint32_t k_fake_iterations = 210'000;
 
   explicit scram_exchange(scram_mechanism mechanism) : mechanism_(mechanism) {}
 

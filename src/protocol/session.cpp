@@ -74,6 +74,10 @@ void session::handle_decode_error(const decode_result& result) {
   const auto reason = to_reason_code(result.error);
   auto detail = fmt::format("{}{}{}", to_string(result.error), result.type ? " in " : "",
                             result.type ? to_string(*result.type) : "");
+  if (phase_ == session_phase::awaiting_connect && parked_connect_) {
+    parked_connect_.reset();
+    return refuse_connect(protocol_version::v5, reason, std::move(detail));
+  }
   if (phase_ == session_phase::awaiting_connect) {
     if (result.type && *result.type != packet_type::connect) {
       return close(reason_code::protocol_error,
@@ -96,11 +100,6 @@ void session::handle_decode_error(const decode_result& result) {
 void session::handle(packet&& p) {
   const auto type = type_of(p);
   if (phase_ == session_phase::awaiting_connect) {
-    if (type != packet_type::connect) {
-      return close(reason_code::protocol_error,
-                   fmt::format("first packet is {}, not CONNECT", to_string(type)),
-                   end_kind::with_will);
-    }
     if (parked_connect_) {
       // Between CONNECT and CONNACK an authenticating client sends only AUTH or DISCONNECT
       // [MQTT-3.1.2-30].
@@ -109,8 +108,14 @@ void session::handle(packet&& p) {
         return close(reason_code::success, "client sent DISCONNECT during authentication",
                      end_kind::normal, true);
       }
+      parked_connect_.reset();
       return refuse_connect(protocol_version::v5, reason_code::protocol_error,
                             fmt::format("{} during enhanced authentication", to_string(type)));
+    }
+    if (type != packet_type::connect) {
+      return close(reason_code::protocol_error,
+                   fmt::format("first packet is {}, not CONNECT", to_string(type)),
+                   end_kind::with_will);
     }
     return handle_connect(std::get<connect>(std::move(p)));
   }

@@ -87,10 +87,14 @@ TEST_P(scram_vectors, an_unknown_user_gets_a_stable_fake_salt_and_fails) {
   }
   EXPECT_EQ(salts[0], salts[1]);
   EXPECT_NE(salts[0], v.server_first);
-  EXPECT_NE(salts[0].find(",i=4096"), std::string::npos);
+  EXPECT_NE(salts[0].find(",i=210000"), std::string::npos);
 }
 
-INSTANTIATE_TEST_SUITE_P(rfc7677_and_sha512, scram_vectors, ::testing::Values(k_sha256, k_sha512));
+INSTANTIATE_TEST_SUITE_P(rfc7677_and_sha512, scram_vectors, ::testing::Values(k_sha256, k_sha512),
+                         [](const ::testing::TestParamInfo<vector>& param_info) {
+                           return param_info.param.mechanism == scram_mechanism::sha256 ? "sha256"
+                                                                                        : "sha512";
+                         });
 
 TEST(scram_exchange, refuses_malformed_or_unsupported_client_first_messages) {
   for (const char* message : {"", "n,,", "p=tls-unique,,n=user,r=abc", "n,a=admin,n=user,r=abc",
