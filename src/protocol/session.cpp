@@ -41,6 +41,9 @@ session::~session() {
 
 std::size_t session::on_bytes(std::span<const std::uint8_t> bytes, time_point now) {
   now_ = now;
+  // A client awaiting its delayed refusal is not listened to (a refusal decided after a password
+  // check finds the packets that followed CONNECT here).
+  if (refusal_) return bytes.size();
   inside_input_ = true;
   std::size_t consumed = 0;
   decode_options options;

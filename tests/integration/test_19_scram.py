@@ -382,6 +382,15 @@ max_pending_logins = 3
         s.sendall(connect(level=5, client_id="x"))  # a second CONNECT: still the protocol's rules
         self.assertEqual(parse_disconnect(read_packet(s, WAIT)).reason, 0x82)
 
+    def test_a_wrong_password_with_packets_behind_it_still_gets_its_connack(self):
+        s = self.open()
+        start = time.monotonic()
+        s.sendall(connect(level=5, client_id="eager-wrong", username="slow", password=b"nope") +
+                  subscribe(1, [("eager/x", 0)], level=5))
+        self.assertEqual(parse_connack(read_packet(s, 60), 5).code, 0x86)
+        self.assertGreaterEqual(time.monotonic() - start, 0.2)  # the throttle's delay too
+        expect_closed(s)
+
 
 class FixedDataBroker(Broker):
     """A broker whose data directory outlives it, so a second one restores its sessions."""
