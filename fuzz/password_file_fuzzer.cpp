@@ -24,9 +24,9 @@ using namespace tern::auth;
 
 // Cost bounds for verification inside the fuzzer.
 constexpr std::uint32_t k_max_fuzz_iterations = 1000;
-constexpr std::uint32_t k_max_argon2_memory_kib = 256;
-constexpr std::uint32_t k_max_argon2_passes = 2;
-constexpr std::uint32_t k_max_argon2_lanes = 2;
+constexpr std::uint32_t k_fuzz_argon2_memory_kib = 256;
+constexpr std::uint32_t k_fuzz_argon2_passes = 2;
+constexpr std::uint32_t k_fuzz_argon2_lanes = 2;
 
 void require(bool condition) {
   if (!condition) std::abort();
@@ -59,8 +59,8 @@ bool cheap_argon2(std::string_view encoded) {
   std::uint32_t t = 0;
   std::uint32_t p = 0;
   return params.size() == 3 && read_param(params[0], "m=", m) && read_param(params[1], "t=", t) &&
-         read_param(params[2], "p=", p) && m <= k_max_argon2_memory_kib &&
-         t <= k_max_argon2_passes && p <= k_max_argon2_lanes;
+         read_param(params[2], "p=", p) && m <= k_fuzz_argon2_memory_kib &&
+         t <= k_fuzz_argon2_passes && p <= k_fuzz_argon2_lanes;
 }
 
 bool cheap(const password_hash& hash) {
@@ -68,6 +68,8 @@ bool cheap(const password_hash& hash) {
     case hash_kind::sha512:
       return true;
     case hash_kind::pbkdf2_sha512:
+    case hash_kind::scram_sha256:
+    case hash_kind::scram_sha512:
       return hash.iterations <= k_max_fuzz_iterations;
     case hash_kind::argon2id:
       return cheap_argon2(hash.encoded);

@@ -33,6 +33,11 @@ cli_result parse_cli(int argc, char** argv) {
       ->add_option("-I,--iterations", passwd.iterations,
                    "PBKDF2 iterations of the new hash (default 210000)")
       ->check(CLI::Range(1, 10'000'000));
+  passwd_cmd
+      ->add_option("--scram", passwd.scram,
+                   "Write a SCRAM entry (keys for SCRAM-SHA-256 or -512 logins; also checks "
+                   "plain passwords) instead of a $7$ hash")
+      ->check(CLI::IsMember({"sha-256", "sha-512"}));
   passwd_cmd->add_option("file", passwd.file, "Password file")->required();
   passwd_cmd->add_option("username", passwd.username, "User to add, update or delete")->required();
   passwd_cmd->add_option("password", passwd.password, "Password (with -b only)");

@@ -16,6 +16,8 @@ struct passwd_options {
   bool remove = false;                  // -D: delete the user
   bool batch = false;
   std::uint32_t iterations = 0;  // 0: the default
+  // --scram: a SCRAM entry ("sha-256" or "sha-512") instead of a $7$ hash.
+  std::optional<std::string> scram;
 };
 
 struct cli_options {

@@ -298,7 +298,15 @@ void read_redirect(const reader& r, const toml::table& t, config& c) {
 }
 
 void read_auth(const reader& r, const toml::table& t, config& c) {
-  r.reject_unknown(t, "auth.", {"password_file", "acl_file"});
+  r.reject_unknown(t, "auth.",
+                   {"password_file", "acl_file", "check_threads", "max_pending_logins"});
+  if (auto v = r.integer<std::size_t>(t, "check_threads", "auth.check_threads", 1, 64)) {
+    c.auth_check_threads = *v;
+  }
+  if (auto v =
+          r.integer<std::size_t>(t, "max_pending_logins", "auth.max_pending_logins", 1, 100'000)) {
+    c.max_pending_logins = *v;
+  }
   // Loaded once here so that a damaged file stops the start with its line number.
   if (auto v = r.string(t, "password_file", "auth.password_file")) {
     try {

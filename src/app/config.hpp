@@ -54,6 +54,9 @@ struct config {
   // Mosquitto-format password and ACL files; empty: not used. Checked when loaded.
   std::filesystem::path password_file;
   std::filesystem::path acl_file;
+  // Threads that run password checks, and how many checks may wait or run at once.
+  std::size_t auth_check_threads = 1;
+  std::size_t max_pending_logins = 32;
 };
 
 class config_error : public std::runtime_error {

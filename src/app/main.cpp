@@ -181,6 +181,7 @@ int main(int argc, char** argv) {
   boost::asio::io_context control{1};
   net::server server(control, config.shards, config.session, committer.get(), reclaimer.get());
   server.configure_admission(admission.settings, admission.descriptors);
+  server.configure_verifier(config.auth_check_threads, config.max_pending_logins);
   server.shared().access = access.get();
   if (committer) {
     server.shared().store = store->backend.get();

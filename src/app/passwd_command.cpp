@@ -88,7 +88,13 @@ int run_passwd(const passwd_options& options) {
     }
     const auto iterations =
         options.iterations != 0 ? options.iterations : auth::k_default_iterations;
-    entry = fmt::format("{}:{}", options.username, auth::make_pbkdf2_hash(*password, iterations));
+    const auto hash = !options.scram ? auth::make_pbkdf2_hash(*password, iterations)
+                                     : auth::make_scram_hash(*password,
+                                                             *options.scram == "sha-256"
+                                                                 ? auth::scram_mechanism::sha256
+                                                                 : auth::scram_mechanism::sha512,
+                                                             iterations);
+    entry = fmt::format("{}:{}", options.username, hash);
   }
   bool found = false;
   const auto updated = auth::edit_password_text(text, options.username, entry, found);

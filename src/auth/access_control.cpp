@@ -4,7 +4,8 @@
 
 namespace tern::auth {
 
-access_control::access_control(auth_files files) : files_(std::move(files)) {
+access_control::access_control(auth_files files)
+    : files_(std::move(files)), scram_secret_(make_scram_nonce()) {
   current_.store(load(generation_.load()), std::memory_order_release);
 }
 
@@ -37,34 +38,55 @@ bool access_control::reload() {
 }
 
 login_result access_control::authenticate(const credentials& c) const {
+  auto plan = plan_login(c);
+  if (auto* check = std::get_if<password_check>(&plan)) return check_password(*check);
+  return std::get<login_result>(std::move(plan));
+}
+
+login_result access_control::check_password(const password_check& check) {
+  if (!check.passwords->verify(check.username, check.password)) {
+    return {login_outcome::bad_credentials, std::nullopt,
+            fmt::format("wrong password for user '{}'", check.username)};
+  }
+  return {login_outcome::accepted, check.username, {}};
+}
+
+std::optional<scram_credentials> access_control::scram_credentials_for(
+    std::string_view username, scram_mechanism mechanism) const {
+  const auto snap = snapshot();
+  if (!snap->passwords) return std::nullopt;
+  const auto* hash = snap->passwords->find(username);
+  if (hash == nullptr) return std::nullopt;
+  return scram_credentials_of(*hash, mechanism);
+}
+
+login_plan access_control::plan_login(const credentials& c) const {
   // The single place where a TLS client certificate vouches for the client.
   if (c.certificate_username) {
-    return {login_outcome::accepted, std::string(*c.certificate_username), "client certificate"};
+    return login_result{login_outcome::accepted, std::string(*c.certificate_username),
+                        "client certificate"};
   }
   const auto snap = snapshot();
   if (c.username && snap->passwords) {
     if (!c.password) {
-      return {login_outcome::bad_credentials, std::nullopt,
-              fmt::format("user '{}' sent no password", *c.username)};
+      return login_result{login_outcome::bad_credentials, std::nullopt,
+                          fmt::format("user '{}' sent no password", *c.username)};
     }
     if (snap->passwords->find(*c.username) == nullptr) {
-      return {login_outcome::bad_credentials, std::nullopt,
-              fmt::format("unknown user '{}'", *c.username)};
+      return login_result{login_outcome::bad_credentials, std::nullopt,
+                          fmt::format("unknown user '{}'", *c.username)};
     }
-    if (!snap->passwords->verify(*c.username, *c.password)) {
-      return {login_outcome::bad_credentials, std::nullopt,
-              fmt::format("wrong password for user '{}'", *c.username)};
-    }
-    return {login_outcome::accepted, std::string(*c.username), {}};
+    return password_check{snap->passwords, std::string(*c.username), std::string(*c.password)};
   }
   // Anonymous, or a username nothing can verify (no password file): not trusted as an identity.
   if (!c.allow_anonymous) {
-    return {login_outcome::not_authorized, std::nullopt,
-            c.username ? "no password file to check the username against, and this listener "
-                         "refuses anonymous clients"
-                       : "anonymous clients are not allowed on this listener"};
+    return login_result{login_outcome::not_authorized, std::nullopt,
+                        c.username
+                            ? "no password file to check the username against, and this listener "
+                              "refuses anonymous clients"
+                            : "anonymous clients are not allowed on this listener"};
   }
-  return {login_outcome::accepted, std::nullopt, {}};
+  return login_result{login_outcome::accepted, std::nullopt, {}};
 }
 
 bool may(const access_snapshot& snapshot, const client_identity& who, std::string_view topic,

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "auth/acl_file.hpp"
 #include "auth/login_throttle.hpp"
@@ -57,6 +58,17 @@ struct login_result {
   std::string detail;                   // for the log
 };
 
+// A password to check against the file it was looked up in. Costly (a key derivation), so it
+// runs off the shard thread: it owns everything it reads.
+struct password_check {
+  std::shared_ptr<const password_file> passwords;
+  std::string username;
+  std::string password;
+};
+
+// What a CONNECT's credentials lead to: a decision now, or a password check first.
+using login_plan = std::variant<login_result, password_check>;
+
 class access_control {
  public:
   // Loads the files; throws load_error naming file and line.
@@ -68,8 +80,21 @@ class access_control {
     return current_.load(std::memory_order_acquire);
   }
 
-  // Checks a CONNECT's credentials against the current password file.
+  // Checks a CONNECT's credentials against the current password file (runs the password check
+  // on the calling thread).
   login_result authenticate(const credentials& c) const;
+  // The part of authenticate() that costs nothing; a password_check if one is needed.
+  login_plan plan_login(const credentials& c) const;
+  // Finishes a plan: verifies the password. Pure: any thread.
+  static login_result check_password(const password_check& check);
+
+  // SCRAM: whether a password file is there to take SCRAM logins at all, and the credentials
+  // of `username` for `mechanism` (none: unknown user, or an entry of another kind).
+  bool has_password_file() const { return snapshot()->passwords != nullptr; }
+  std::optional<scram_credentials> scram_credentials_for(std::string_view username,
+                                                         scram_mechanism mechanism) const;
+  // A random per-process secret: the fake salts of users that cannot log in with SCRAM.
+  std::string_view scram_secret() const noexcept { return scram_secret_; }
   // A failed login from `address`: how long its refusal waits.
   std::chrono::milliseconds on_failed_login(const std::string& address) {
     return throttle_.on_failure(address, login_throttle::clock::now());
@@ -83,6 +108,7 @@ class access_control {
   std::atomic<std::shared_ptr<const access_snapshot>> current_;
   std::atomic<std::uint64_t> generation_{1};
   login_throttle throttle_;
+  std::string scram_secret_;
 };
 
 // A client may do `wanted` on `topic` under `snapshot` (no ACL: yes).

@@ -55,6 +55,51 @@ std::string salted_sha512(std::string_view password, std::string_view salt) {
   return out;
 }
 
+std::optional<std::uint32_t> number(std::string_view text) {
+  std::uint32_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return value;
+}
+
+// "m=<KiB>,t=<passes>,p=<lanes>" within Tern's bounds; otherwise why not.
+std::optional<std::string> check_argon2_parameters(std::string_view text) {
+  std::optional<std::uint32_t> m;
+  std::optional<std::uint32_t> t;
+  std::optional<std::uint32_t> p;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    const auto field = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    if (field.size() < 3 || field[1] != '=') return "damaged $argon2id$ parameters";
+    const auto value = number(field.substr(2));
+    if (!value) return "damaged $argon2id$ parameters";
+    if (field[0] == 'm') m = value;
+    if (field[0] == 't') t = value;
+    if (field[0] == 'p') p = value;
+  }
+  if (!m || !t || !p) return "damaged $argon2id$ parameters";
+  if (*m > k_max_argon2_memory_kib || *t > k_max_argon2_passes || *p > k_max_argon2_lanes) {
+    return fmt::format(
+        "$argon2id$ cost m={},t={},p={} is above Tern's limits (m<={} KiB, t<={}, p<={})", *m, *t,
+        *p, k_max_argon2_memory_kib, k_max_argon2_passes, k_max_argon2_lanes);
+  }
+  return std::nullopt;
+}
+
+scram_mechanism mechanism_of(hash_kind kind) {
+  return kind == hash_kind::scram_sha256 ? scram_mechanism::sha256 : scram_mechanism::sha512;
+}
+
+std::string random_salt(std::size_t size) {
+  std::string salt(size, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), static_cast<int>(salt.size())) !=
+      1) {
+    throw std::runtime_error("no random bytes for a salt");
+  }
+  return salt;
+}
+
 }  // namespace
 
 std::variant<password_hash, std::string> parse_password_hash(std::string_view encoded) {
@@ -63,7 +108,9 @@ std::variant<password_hash, std::string> parse_password_hash(std::string_view en
   if (encoded.starts_with("$argon2id$")) {
     // libargon2 parses the parameters itself when verifying; a wrong password and a damaged
     // string look alike there, so the shape is checked here: 5 '$'-separated fields.
-    if (split_dollar(encoded).size() != 6) return std::string("damaged $argon2id$ hash");
+    const auto fields = split_dollar(encoded);
+    if (fields.size() != 6) return std::string("damaged $argon2id$ hash");
+    if (auto why = check_argon2_parameters(fields[3])) return *why;
     h.kind = hash_kind::argon2id;
     return h;
   }
@@ -94,7 +141,30 @@ std::variant<password_hash, std::string> parse_password_hash(std::string_view en
     if (auto error = digest_of(parts[3], parts[4])) return *error;
     return h;
   }
-  return std::string("not a $6$, $7$ or $argon2id$ password hash");
+  const bool scram256 = parts.size() == 6 && parts[0].empty() && parts[1] == "scram-sha-256";
+  const bool scram512 = parts.size() == 6 && parts[0].empty() && parts[1] == "scram-sha-512";
+  if (scram256 || scram512) {
+    h.kind = scram256 ? hash_kind::scram_sha256 : hash_kind::scram_sha512;
+    const auto iterations = number(parts[2]);
+    if (!iterations || *iterations == 0 || *iterations > k_max_iterations) {
+      return fmt::format("iteration count '{}' is not a number in 1..{}", parts[2],
+                         k_max_iterations);
+    }
+    h.iterations = *iterations;
+    const std::size_t key_size = scram256 ? 32 : 64;
+    auto salt = base64_decode(parts[3]);
+    auto stored = base64_decode(parts[4]);
+    auto server = base64_decode(parts[5]);
+    if (!salt || salt->empty()) return std::string("salt is not base64");
+    if (!stored || stored->size() != key_size || !server || server->size() != key_size) {
+      return fmt::format("keys are not base64 {}-byte values", key_size);
+    }
+    h.salt = std::move(*salt);
+    h.digest = std::move(*stored);
+    h.server_key = std::move(*server);
+    return h;
+  }
+  return std::string("not a $6$, $7$, $argon2id$ or $scram-sha-256/512$ password hash");
 }
 
 bool verify_password(const password_hash& hash, std::string_view password) {
@@ -109,16 +179,39 @@ bool verify_password(const password_hash& hash, std::string_view password) {
       return derived.size() == hash.digest.size() &&
              CRYPTO_memcmp(derived.data(), hash.digest.data(), derived.size()) == 0;
     }
+    case hash_kind::scram_sha256:
+    case hash_kind::scram_sha512: {
+      const auto derived =
+          derive_scram_credentials(mechanism_of(hash.kind), password, hash.salt, hash.iterations);
+      return derived.stored_key.size() == hash.digest.size() &&
+             CRYPTO_memcmp(derived.stored_key.data(), hash.digest.data(), hash.digest.size()) == 0;
+    }
   }
   return false;
 }
 
-std::string make_pbkdf2_hash(std::string_view password, std::uint32_t iterations) {
-  std::string salt(k_salt_size, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), static_cast<int>(salt.size())) !=
-      1) {
-    throw std::runtime_error("no random bytes for a salt");
+std::optional<scram_credentials> scram_credentials_of(const password_hash& hash,
+                                                      scram_mechanism mechanism) {
+  if (hash.kind == hash_kind::pbkdf2_sha512 && mechanism == scram_mechanism::sha512) {
+    return scram_credentials_from_salted(mechanism, hash.iterations, hash.salt, hash.digest);
   }
+  if ((hash.kind == hash_kind::scram_sha256 || hash.kind == hash_kind::scram_sha512) &&
+      mechanism_of(hash.kind) == mechanism) {
+    return scram_credentials{mechanism, hash.iterations, hash.salt, hash.digest, hash.server_key};
+  }
+  return std::nullopt;
+}
+
+std::string make_scram_hash(std::string_view password, scram_mechanism mechanism,
+                            std::uint32_t iterations) {
+  const auto c = derive_scram_credentials(mechanism, password, random_salt(16), iterations);
+  return fmt::format(
+      "${}${}${}${}${}", mechanism == scram_mechanism::sha256 ? "scram-sha-256" : "scram-sha-512",
+      iterations, base64_encode(c.salt), base64_encode(c.stored_key), base64_encode(c.server_key));
+}
+
+std::string make_pbkdf2_hash(std::string_view password, std::uint32_t iterations) {
+  const auto salt = random_salt(k_salt_size);
   return fmt::format("$7${}${}${}", iterations, base64_encode(salt),
                      base64_encode(pbkdf2(password, salt, iterations)));
 }

@@ -46,6 +46,10 @@ void journal::put_session(const protocol::session_state& state, const codec::wil
   if (state.expires_at) r.expires_at_ms = to_wall_ms(*state.expires_at, now);
   if (will != nullptr) r.will = *will;
   if (state.will_at) r.will_at_ms = to_wall_ms(*state.will_at, now);
+  if (state.identity) {
+    r.identity_known = true;
+    r.username = state.identity->username;
+  }
   batch_.put(storage::keys::of_session(state.id), storage::encode(r));
 }
 

@@ -166,6 +166,11 @@ void shard_core::restore(restored_session&& restored,
   state.id = record.session_id;
   state.version = record.version;
   state.expiry_interval = record.expiry_interval;
+  if (record.identity_known) {
+    // Its subscriptions are checked against the ACL as this user while the client is away.
+    state.identity = std::make_shared<const auth::client_identity>(
+        auth::client_identity{record.client_id, record.username});
+  }
   set_persisted(state, true);
   by_id_[state.id] = &state;
   sessions_[state.client_id] = std::move(owned);
@@ -296,7 +301,7 @@ void shard_core::publish_will(session_state& state, time_point now) {
   state.will_at.reset();
   if (state.persisted) persist_session(state, nullptr, now);
   // Checked when it is due, against the ACL of that moment (it may have been reloaded since
-  // CONNECT); a will from a session restored from the store has no identity and is not sent.
+  // CONNECT); a will from a session restored from a record without identity is not sent.
   if (!may_publish(state, will.topic)) return;
   publish(nullptr,
           make_message(std::move(will.topic), std::move(will.payload), will.qos_level, will.retain,

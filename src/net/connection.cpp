@@ -2,10 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
 #include <chrono>
 #include <optional>
 
 #include "net/admission.hpp"
+#include "net/password_verifier.hpp"
 #include "net/plain_stream.hpp"
 #include "net/shard.hpp"
 #include "net/tls_stream.hpp"
@@ -80,6 +82,9 @@ class basic_connection final : public connection {
   void on_readable();
   void feed(std::span<const std::uint8_t> bytes);
   void migrate();
+  // Hands the session's password check, if any, to the workers; the result comes back here.
+  void start_password_check();
+  void on_password_checked(auth::login_result result);
   void flush();
   // True while the pending output acknowledges something not yet durable.
   bool output_held() const;
@@ -201,7 +206,10 @@ void basic_connection<Stream>::on_limit(protocol::limit_event event, std::string
 template <typename Stream>
 void basic_connection<Stream>::wait_readable() {
   // A client that does not read what it asked for is not read from either (back-pressure).
-  if (read_in_flight_ || session_.wants_close() || session_.output_backlogged()) return;
+  if (read_in_flight_ || session_.wants_close() || session_.output_backlogged() ||
+      session_.awaiting_verification()) {
+    return;
+  }
   read_in_flight_ = true;
   stream_.async_wait_readable([this, self = shared_from_this()](error_code ec) {
     read_in_flight_ = false;
@@ -219,8 +227,9 @@ void basic_connection<Stream>::wait_readable() {
 template <typename Stream>
 void basic_connection<Stream>::on_readable() {
   const auto scratch = shard_.scratch();
-  for (int i = 0;
-       i < k_reads_per_wakeup && !session_.wants_close() && !session_.output_backlogged(); ++i) {
+  for (int i = 0; i < k_reads_per_wakeup && !session_.wants_close() &&
+                  !session_.output_backlogged() && !session_.awaiting_verification();
+       ++i) {
     error_code ec;
     const std::size_t n = stream_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) break;
@@ -259,11 +268,41 @@ void basic_connection<Stream>::after_event() {
   flush_scheduled_ = false;
   if (finished_) return;
   if (session_.state() == protocol::session_phase::migrating) return migrate();
+  start_password_check();
   log_state_change();
   flush();
   if (session_.wants_close() && !write_in_flight_ && !output_held()) return finish();
   track_output(protocol::clock::now());
   update_timer();
+}
+
+template <typename Stream>
+void basic_connection<Stream>::start_password_check() {
+  auto check = session_.take_password_check();
+  if (!check) return;
+  auto self = std::static_pointer_cast<basic_connection>(shared_from_this());
+  auto executor = stream_.socket().get_executor();
+  const bool queued = shard_.verifier().submit(
+      std::move(*check), [self = std::move(self), executor](auth::login_result result) mutable {
+        asio::post(executor, [self = std::move(self), result = std::move(result)]() mutable {
+          self->on_password_checked(std::move(result));
+        });
+      });
+  if (!queued) {
+    shard_.limits().record(protocol::limit_event::login_checks_busy, [&] {
+      return fmt::format("refusing login from {}: too many password checks pending", peer_);
+    });
+    session_.on_verification_refused(protocol::clock::now());
+  }
+}
+
+template <typename Stream>
+void basic_connection<Stream>::on_password_checked(auth::login_result result) {
+  if (finished_) return;
+  session_.on_password_checked(std::move(result), protocol::clock::now());
+  feed({});  // packets that arrived behind the CONNECT
+  after_event();
+  if (!finished_) wait_readable();
 }
 
 template <typename Stream>

@@ -14,6 +14,10 @@ namespace {
 constexpr std::size_t k_default_descriptors = 65'536;
 }  // namespace
 
+void server::configure_verifier(std::size_t threads, std::size_t max_pending) {
+  verifier_ = std::make_unique<password_verifier>(threads, max_pending);
+}
+
 void server::configure_admission(const admission_settings& settings, std::size_t descriptors) {
   admission_ = std::make_unique<admission>(settings, descriptors);
 }
@@ -31,6 +35,7 @@ server::server(boost::asio::io_context& control, std::size_t shard_count,
   for (std::size_t i = 0; i < shard_count; ++i) {
     shards_.push_back(std::make_unique<shard>(i, shared_, *this));
   }
+  configure_verifier(1, 32);
 }
 
 void server::post_deliveries(std::size_t target, std::vector<core::remote_delivery>&& batch) {
@@ -134,6 +139,8 @@ bool server::reload_tls() {
 void server::stop() {
   for (auto& l : listeners_) l->stop();
   for (auto& s : shards_) s->stop();
+  // Running checks finish (their results reach closing connections); waiting ones are dropped.
+  verifier_->stop();
 }
 
 void server::join() {

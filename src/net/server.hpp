@@ -13,6 +13,7 @@
 
 #include "net/admission.hpp"
 #include "net/listener.hpp"
+#include "net/password_verifier.hpp"
 #include "net/shard.hpp"
 #include "net/tls_settings.hpp"
 #include "protocol/settings.hpp"
@@ -39,6 +40,9 @@ class server final : public core::shard_links {
   // Connection limits and rate; before start(). `descriptors` is the process's file limit.
   void configure_admission(const admission_settings& settings, std::size_t descriptors);
   admission& gate() noexcept { return *admission_; }
+  // The password-check workers (see password_verifier.hpp); before start().
+  void configure_verifier(std::size_t threads, std::size_t max_pending);
+  password_verifier& verifier() noexcept { return *verifier_; }
 
   // Builds the TLS contexts and binds every endpoint (throws if a required one fails or a TLS
   // setting is unusable), then starts the shards.
@@ -79,6 +83,8 @@ class server final : public core::shard_links {
   core::broker_shared shared_;            // outlives the shards
   std::unique_ptr<admission> admission_;  // outlives the shards' connections
   std::vector<std::unique_ptr<shard>> shards_;
+  // After shards_: destroyed (its workers joined) first, since they post to the shards.
+  std::unique_ptr<password_verifier> verifier_;
   std::vector<std::unique_ptr<listener>> listeners_;
   std::vector<std::optional<tls_settings>> listener_tls_;  // parallel to listeners_
   std::vector<std::pair<boost::asio::ip::tcp::endpoint, bool>> anonymous_by_endpoint_;

@@ -41,6 +41,10 @@ admission& shard::gate() noexcept {
   return server_.gate();
 }
 
+password_verifier& shard::verifier() noexcept {
+  return server_.verifier();
+}
+
 void shard::start() {
   arm_tick();
   thread_ = std::thread([this] {

@@ -27,6 +27,7 @@ namespace tern::net {
 
 class admission;
 class connection;
+class password_verifier;
 class server;
 
 class shard {
@@ -50,6 +51,8 @@ class shard {
   // Limits that bit on this shard (and on the listeners for connections dealt to it).
   limit_counters& limits() noexcept { return limits_; }
   admission& gate() noexcept;
+  // Runs password checks off this thread (shared by every shard).
+  password_verifier& verifier() noexcept;
 
   // Shard thread only.
   core::shard_core& core() noexcept { return core_; }

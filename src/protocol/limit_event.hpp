@@ -18,9 +18,10 @@ enum class limit_event : std::uint8_t {
   filter_refused,               // subscription filter beyond max_topic_length / levels
   qos0_dropped_memory,          // QoS 0 delivery to a slow consumer dropped above the ceiling
   slow_consumer,                // disconnected after its output stayed full too long
+  login_checks_busy,            // CONNECT refused: too many password checks pending
 };
 
-inline constexpr std::size_t k_limit_event_count = 9;
+inline constexpr std::size_t k_limit_event_count = 10;
 
 constexpr std::string_view to_string(limit_event event) noexcept {
   switch (event) {
@@ -42,6 +43,8 @@ constexpr std::string_view to_string(limit_event event) noexcept {
       return "memory ceiling (QoS 0 message for slow client dropped)";
     case limit_event::slow_consumer:
       return "slow consumer";
+    case limit_event::login_checks_busy:
+      return "pending password checks (login refused)";
   }
   return "limit";
 }

@@ -41,6 +41,9 @@ session::~session() {
 
 std::size_t session::on_bytes(std::span<const std::uint8_t> bytes, time_point now) {
   now_ = now;
+  // A client awaiting its delayed refusal is not listened to (a refusal decided after a password
+  // check finds the packets that followed CONNECT here).
+  if (refusal_) return bytes.size();
   inside_input_ = true;
   std::size_t consumed = 0;
   decode_options options;
@@ -63,6 +66,8 @@ std::size_t session::on_bytes(std::span<const std::uint8_t> bytes, time_point no
     // A CONNECT handed to another shard is replayed there: leave its bytes unconsumed.
     if (phase_ == session_phase::migrating) break;
     consumed += result.consumed;
+    // What follows waits until the password check resumes this CONNECT.
+    if (awaiting_verification()) break;
   }
   inside_input_ = false;
   return consumed;
@@ -72,6 +77,10 @@ void session::handle_decode_error(const decode_result& result) {
   const auto reason = to_reason_code(result.error);
   auto detail = fmt::format("{}{}{}", to_string(result.error), result.type ? " in " : "",
                             result.type ? to_string(*result.type) : "");
+  if (phase_ == session_phase::awaiting_connect && parked_connect_) {
+    parked_connect_.reset();
+    return refuse_connect(protocol_version::v5, reason, std::move(detail));
+  }
   if (phase_ == session_phase::awaiting_connect) {
     if (result.type && *result.type != packet_type::connect) {
       return close(reason_code::protocol_error,
@@ -94,6 +103,18 @@ void session::handle_decode_error(const decode_result& result) {
 void session::handle(packet&& p) {
   const auto type = type_of(p);
   if (phase_ == session_phase::awaiting_connect) {
+    if (parked_connect_) {
+      // Between CONNECT and CONNACK an authenticating client sends only AUTH or DISCONNECT
+      // [MQTT-3.1.2-30].
+      if (type == packet_type::auth) return handle_auth(std::get<codec::auth>(p));
+      if (type == packet_type::disconnect) {
+        return close(reason_code::success, "client sent DISCONNECT during authentication",
+                     end_kind::normal, true);
+      }
+      parked_connect_.reset();
+      return refuse_connect(protocol_version::v5, reason_code::protocol_error,
+                            fmt::format("{} during enhanced authentication", to_string(type)));
+    }
     if (type != packet_type::connect) {
       return close(reason_code::protocol_error,
                    fmt::format("first packet is {}, not CONNECT", to_string(type)),
@@ -123,7 +144,8 @@ void session::handle(packet&& p) {
     case packet_type::connect:
       return protocol_violation(reason_code::protocol_error, "second CONNECT");
     case packet_type::auth:
-      // No enhanced authentication method is configured: a method named in AUTH is one Tern
+      if (!auth_method_.empty()) return handle_auth(std::get<codec::auth>(p));
+      // The connection used no enhanced authentication: a method named in AUTH is one Tern
       // does not support; AUTH without one, on a connection that used none, is a protocol error.
       if (std::get<codec::auth>(p).props.authentication_method) {
         return protocol_violation(reason_code::bad_authentication_method,
@@ -171,7 +193,7 @@ void session::handle_connect(connect&& c) {
     return refuse_connect(c.version, reason_code::topic_name_invalid,
                           "will topic beyond the broker's topic limits");
   }
-  if (v5 && c.props.authentication_method) {
+  if (v5 && c.props.authentication_method && !supports_method(*c.props.authentication_method)) {
     return refuse_connect(
         c.version, reason_code::bad_authentication_method,
         fmt::format("authentication method '{}' is not supported", *c.props.authentication_method));
@@ -219,8 +241,22 @@ void session::handle_connect(connect&& c) {
     migrate_to_ = host;
     return;
   }
-  if (!authenticate(c)) return;
+  if (v5 && c.props.authentication_method) return begin_enhanced_auth(std::move(c), std::move(ack));
+  switch (authenticate(c)) {
+    case login_step::accepted:
+      return finish_connect(std::move(c), std::move(ack));
+    case login_step::refused:
+      return;
+    case login_step::checking:
+      parked_connect_ = std::move(c);
+      parked_ack_ = std::move(ack);
+      return;
+  }
+}
 
+void session::finish_connect(connect&& c, connack&& ack) {
+  const bool v5 = c.version == protocol_version::v5;
+  const auto expiry = connect_expiry_;
   std::string client_id = c.client_id;
   const bool assigned = client_id.empty();
   const auto result = port_.attach(*this, c, client_id, expiry, now_);
@@ -253,34 +289,6 @@ void session::handle_connect(connect&& c) {
   send(ack);
   connack_pending_ = true;
   resume_session();
-}
-
-bool session::authenticate(const connect& c) {
-  auto* access = port_.access();
-  if (access == nullptr) return true;
-  tern::auth::credentials credentials;
-  if (c.username) credentials.username = *c.username;
-  if (c.password) {
-    credentials.password =
-        std::string_view(reinterpret_cast<const char*>(c.password->data()), c.password->size());
-  }
-  credentials.allow_anonymous = allow_anonymous_;
-  // A verified TLS client certificate vouches for the client: no password needed.
-  if (transport_identity_ && username_) credentials.certificate_username = *username_;
-  auto result = access->authenticate(credentials);
-  if (result.outcome == tern::auth::login_outcome::accepted) {
-    username_ = std::move(result.username);
-    return true;
-  }
-  if (result.outcome == tern::auth::login_outcome::not_authorized) {
-    refuse_connect(c.version, reason_code::not_authorized, std::move(result.detail));
-    return false;
-  }
-  // Wrong credentials: the refusal waits longer with each recent failure from this address.
-  const auto delay = access->on_failed_login(source_address_);
-  refusal_ = delayed_refusal{now_ + delay, reason_code::bad_user_name_or_password,
-                             fmt::format("{} (refused after {} ms)", result.detail, delay.count())};
-  return false;
 }
 
 void session::handle_disconnect(const disconnect& d) {
@@ -371,7 +379,9 @@ void session::on_timer(time_point now) {
                           std::move(refusal.detail));
   }
   if (phase_ == session_phase::awaiting_connect && now >= connect_deadline_) {
-    return close(reason_code::maximum_connect_time, "no CONNECT within the connect timeout",
+    return close(reason_code::maximum_connect_time,
+                 parked_connect_ ? "authentication not completed within the connect timeout"
+                                 : "no CONNECT within the connect timeout",
                  end_kind::with_will);
   }
   if (phase_ == session_phase::connected && keep_alive_ != 0 &&

@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -26,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "auth/scram.hpp"
 #include "codec/decoder.hpp"
 #include "codec/packets.hpp"
 #include "codec/topic_rules.hpp"
@@ -104,6 +106,19 @@ class session {
   // The client's output stayed full for too long: MQTT 5 clients are told 0x97, then closed.
   void on_slow_consumer(time_point now);
 
+  // Password checks run off the shard thread. After the CONNECT that needs one, the session
+  // reads nothing more until the transport takes the check (take_password_check), runs
+  // auth::access_control::check_password elsewhere and hands the result back.
+  bool awaiting_verification() const noexcept { return checking_password_; }
+  std::optional<tern::auth::password_check> take_password_check() {
+    auto check = std::move(password_check_);
+    password_check_.reset();
+    return check;
+  }
+  void on_password_checked(tern::auth::login_result result, time_point now);
+  // Too many checks are pending broker-wide: the CONNECT is refused with 0x89 server busy.
+  void on_verification_refused(time_point now);
+
   // The transport wrote the pending output: queued messages may go now.
   void on_output_drained(time_point now);
 
@@ -149,9 +164,22 @@ class session {
  private:
   void handle(codec::packet&& packet);
   void handle_connect(codec::connect&& connect);
-  // Checks the CONNECT's credentials; false when the connection is refused (at once, or after
-  // the delay that slows password guessing).
-  bool authenticate(const codec::connect& connect);
+  // Attaches the session and sends CONNACK, once the credentials are accepted.
+  void finish_connect(codec::connect&& connect, codec::connack&& ack);
+  enum class login_step : std::uint8_t { accepted, refused, checking };
+  // Checks the CONNECT's credentials: accepted, refused (at once, or after the delay that slows
+  // password guessing), or a password check handed to the transport.
+  login_step authenticate(const codec::connect& connect);
+  // A failed login: the refusal waits longer with each recent failure from this address.
+  void refuse_login_later(codec::reason_code reason, std::string detail);
+  // Enhanced authentication (MQTT 5 section 4.12) with SCRAM: the methods Tern can run.
+  bool supports_method(std::string_view method);
+  void begin_enhanced_auth(codec::connect&& connect, codec::connack&& ack);
+  void handle_auth(const codec::auth& auth);
+  // Starts a SCRAM exchange from a client-first message; false (and the reason in `detail`)
+  // when it cannot go on.
+  bool start_scram(std::string_view method, const codec::properties& props, std::string& detail);
+  void send_auth(codec::reason_code reason, std::string data);
   void handle_disconnect(const codec::disconnect& disconnect);
   void handle_publish(codec::publish&& publish);
   void handle_puback(const codec::puback& ack);
@@ -235,6 +263,15 @@ class session {
     std::string detail;
   };
   std::optional<delayed_refusal> refusal_;
+  // A CONNECT waiting for its credentials (a password check, a SCRAM exchange).
+  std::optional<codec::connect> parked_connect_;
+  codec::connack parked_ack_;
+  std::optional<tern::auth::password_check> password_check_;  // until the transport takes it
+  bool checking_password_ = false;
+  std::string auth_method_;  // the enhanced authentication method of CONNECT, if any
+  // The SCRAM exchange in progress (CONNECT or re-authentication), and the user it names.
+  std::unique_ptr<tern::auth::scram_exchange> scram_;
+  std::string scram_user_;
 };
 
 }  // namespace tern::protocol

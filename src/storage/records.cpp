@@ -78,6 +78,7 @@ class record_reader {
     return p;
   }
   bool ok_and_done() const { return !in_.failed() && in_.at_end(); }
+  bool at_end() const { return in_.at_end(); }
   bool failed() const { return in_.failed(); }
 
  private:
@@ -306,6 +307,11 @@ bytes encode(const session_record& r) {
     w.u8(r.will->retain ? 1 : 0);
     w.props(r.will->props);
   }
+  // Optional trailing field (older records end before it): 1 anonymous, 2 a username follows.
+  if (r.identity_known) {
+    w.u8(r.username ? 2 : 1);
+    if (r.username) w.text(*r.username);
+  }
   return out;
 }
 
@@ -330,6 +336,12 @@ std::optional<session_record> decode_session(std::string_view key, std::string_v
     if (!valid_qos(q)) return std::nullopt;
     will.qos_level = static_cast<codec::qos>(q);
     r.will = std::move(will);
+  }
+  if (!in.failed() && !in.at_end()) {
+    const auto identity = in.u8();
+    if (identity == 2) r.username = in.text();
+    if (identity != 1 && identity != 2) return std::nullopt;
+    r.identity_known = true;
   }
   if (!in.ok_and_done() || version < 3 || version > 5) return std::nullopt;
   r.version = static_cast<codec::protocol_version>(version);

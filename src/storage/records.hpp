@@ -82,6 +82,10 @@ struct session_record {
   std::int64_t expires_at_ms = 0;  // set while disconnected
   std::optional<codec::will_message> will;
   std::int64_t will_at_ms = 0;  // a will waiting for its delay
+  // Who the client was, for ACL checks while it is away. Records written before Tern stored
+  // it have no identity (identity_known false): such a session is unknown until it reconnects.
+  bool identity_known = false;
+  std::optional<std::string> username;  // none: anonymous
   bool operator==(const session_record&) const = default;
 };
 

@@ -176,6 +176,17 @@ TEST_F(config_test, overload_defaults_are_resolved_at_start) {
   EXPECT_EQ(c.session.max_topic_levels, 128u);
 }
 
+TEST_F(config_test, reads_password_check_workers_and_their_bound) {
+  config c;
+  EXPECT_EQ(c.auth_check_threads, 1u);
+  EXPECT_EQ(c.max_pending_logins, 32u);
+  load_config_text("[auth]\ncheck_threads = 2\nmax_pending_logins = 5\n", "t.toml", c);
+  EXPECT_EQ(c.auth_check_threads, 2u);
+  EXPECT_EQ(c.max_pending_logins, 5u);
+  EXPECT_THROW(load_config_text("[auth]\ncheck_threads = 0\n", "t.toml", c), config_error);
+  EXPECT_THROW(load_config_text("[auth]\nmax_pending_logins = 0\n", "t.toml", c), config_error);
+}
+
 TEST_F(config_test, overload_limits_out_of_range_are_errors) {
   const auto error_in_text = [](const std::string& text) -> std::string {
     config c;

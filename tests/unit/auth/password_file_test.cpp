@@ -84,8 +84,9 @@ std::string load_error_of(const std::string& text) {
 TEST(password_file, damaged_lines_name_file_and_line) {
   const auto good = "ok:" + make_pbkdf2_hash("pw", 10) + "\n";
   EXPECT_EQ(load_error_of(good + "no colon here\n"), "pw.txt:2: expected username:hash");
-  EXPECT_EQ(load_error_of("# c\n" + good + "plain:secret\n"),
-            "pw.txt:3: user 'plain': not a $6$, $7$ or $argon2id$ password hash");
+  EXPECT_EQ(
+      load_error_of("# c\n" + good + "plain:secret\n"),
+      "pw.txt:3: user 'plain': not a $6$, $7$, $argon2id$ or $scram-sha-256/512$ password hash");
   EXPECT_EQ(load_error_of(":" + make_pbkdf2_hash("pw", 10) + "\n"), "pw.txt:1: empty username");
   EXPECT_EQ(load_error_of(good + good), "pw.txt:2: user 'ok' appears twice");
   EXPECT_EQ(load_error_of("x:$7$abc$AAAAAAAAAAAAAAAA$AAAA\n"),

@@ -206,6 +206,38 @@ TEST(storage_records_round_trip, session_with_a_bare_will_of_every_qos) {
   }
 }
 
+TEST(storage_records_round_trip, session_identity_anonymous_or_named) {
+  for (const std::optional<std::string>& user :
+       {std::optional<std::string>{}, std::optional<std::string>{"alice"},
+        std::optional<std::string>{""}}) {
+    auto s = full_session(9);
+    s.identity_known = true;
+    s.username = user;
+    const auto back = round_trip(s);
+    EXPECT_EQ(back, s);
+    EXPECT_TRUE(back.identity_known);
+    EXPECT_EQ(back.username, user);
+  }
+}
+
+TEST(storage_records_round_trip, session_records_without_identity_still_decode) {
+  // A record written before the identity field existed ends right after the will.
+  auto s = full_session(10);
+  const auto old_bytes = encode(s);
+  const auto back = decode_session(keys::of_session(10), old_bytes);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_FALSE(back->identity_known);
+  EXPECT_FALSE(back->username.has_value());
+  auto with_identity = s;
+  with_identity.identity_known = true;
+  with_identity.username = "bob";
+  const auto newer = encode(with_identity);
+  EXPECT_EQ(newer.substr(0, old_bytes.size()), old_bytes);  // a trailing field, nothing moved
+  auto bad = newer;
+  bad[old_bytes.size()] = 7;  // neither anonymous (1) nor named (2)
+  EXPECT_FALSE(decode_session(keys::of_session(10), bad).has_value());
+}
+
 TEST(storage_records_round_trip, inbound_lives_in_the_key_alone) {
   for (const std::uint64_t session : {std::uint64_t{1}, std::uint64_t{256}, k_max_id}) {
     for (const std::uint16_t packet : {std::uint16_t{0}, std::uint16_t{1}, std::uint16_t{0x00FF},
