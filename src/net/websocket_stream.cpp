@@ -3,7 +3,7 @@
 namespace tern::net {
 
 boost::asio::io_context& websocket_home_context() {
-  static boost::asio::io_context home{1};
+  static boost::asio::io_context home;  // default hint: used by every shard thread
   return home;
 }
 

@@ -282,8 +282,9 @@ class WebSocketTestCase(unittest.TestCase):
         self.broker.wait_for_log(r"client connected: id=wss-sub-4 .* transport=wss\b")
 
     def test_clients_of_both_shards_move_and_keep_sessions(self):
-        """Client ids hosted by each shard; with round-robin accepts some connections must move
-        to the shard that owns their id (ws and wss), and a persistent session survives a
+        """Client ids hosted by each shard. Each listener deals its connections to the shards in
+        turn, so of the two consecutive ws connections with ids of shard 0 one lands on shard
+        1 and must move (likewise for wss and shard 1). A persistent session survives a
         reconnect over WebSocket."""
         ids = [shard_id("ws-move", shard) for shard in (0, 1)] * 2
         self.assertEqual({owner_shard(i) for i in ids}, {0, 1})
@@ -343,8 +344,14 @@ class WebSocketTestCase(unittest.TestCase):
                                  r"timeout")
 
     def test_paho_on_wrong_path_fails(self):
-        with self.assertRaises(Exception):
-            self.ws("ws-wrong-path", path="/elsewhere")
+        c = PahoClient(self.ws_port, "ws-wrong-path", transport="websockets",
+                       ws_path="/elsewhere", connect=False)
+        try:
+            with self.assertRaises(Exception):
+                c.connect()
+        finally:
+            c.drop()
+        self.broker.wait_for_log(r"answered 404: path '/elsewhere'")
 
     # -- raw frames ------------------------------------------------------------------------------
 
