@@ -421,6 +421,63 @@ class WebSocketTestCase(unittest.TestCase):
         self.assertTrue(reader.closed())
         self.broker.wait_for_log(r"client disconnected: id=raw-bye ")
 
+    def test_keep_alive_applies(self):
+        """A WebSocket client silent for 1.5 times its keep-alive is disconnected (WebSocket
+        pings are not MQTT traffic)."""
+        s, reader, _ = self.upgraded()
+        s.sendall(frame(OP_BINARY, connect(client_id="raw-keepalive", keep_alive=1)))
+        reader.mqtt_bytes(4)
+        started = time.monotonic()
+        s.sendall(frame(0x9, b"ping"))  # a WebSocket ping, answered by a pong
+        opcode, payload = reader.frame()
+        self.assertEqual((opcode, payload), (0xA, b"ping"))
+        opcode, _ = reader.frame(timeout=WAIT)  # the broker's close frame
+        self.assertEqual(opcode, OP_CLOSE)
+        self.assertGreater(time.monotonic() - started, 1.0)
+        s.sendall(frame(OP_CLOSE, struct.pack("!H", 1000)))
+        self.assertTrue(reader.closed())
+        self.broker.wait_for_log(r"client disconnected: id=raw-keepalive .*keep.alive")
+
+
+class WebSocketLimitsTestCase(unittest.TestCase):
+    """WebSocket connections count toward the broker-wide connection limit, and a ws listener's
+    allow_anonymous applies to its clients."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.ws_port, cls.closed_port = free_port(), free_port()
+        config = (f"shards = 2\n[storage]\ndurability = \"memory\"\n[limits]\nmax_connections = 3\n"
+                  f"[[listeners]]\naddress = \"{HOST}\"\n"
+                  f"[[listeners]]\naddress = \"{HOST}\"\nport = {cls.ws_port}\nprotocol = \"ws\"\n"
+                  f"[[listeners]]\naddress = \"{HOST}\"\nport = {cls.closed_port}\n"
+                  f"protocol = \"ws\"\nallow_anonymous = false\n")
+        cls.broker = Broker(config=config).start()
+        cls.addClassCleanup(cls.broker.stop)
+
+    def setUp(self):
+        self.clients = []
+
+    def tearDown(self):
+        for c in self.clients:
+            c.close()
+
+    def client(self, client_id, port, transport="websockets", **kwargs):
+        c = PahoClient(port, client_id, transport=transport, **kwargs)
+        self.clients.append(c)
+        return c
+
+    def test_anonymous_refused_on_a_closed_ws_listener(self):
+        self.client("anon-refused", self.closed_port, expect_code=5)
+        self.client("anon-open", self.ws_port)
+
+    def test_ws_connections_count_toward_max_connections(self):
+        self.client("limit-tcp-1", self.broker.port, transport="tcp")
+        self.client("limit-ws-2", self.ws_port)
+        self.client("limit-ws-3", self.ws_port)
+        refused = self.client("limit-ws-4", self.ws_port, expect_code=3)
+        self.assertEqual(refused.connack[1], 3)  # server unavailable (3.1.1)
+        self.broker.wait_for_log(r"limit reached")
+
 
 if __name__ == "__main__":
     unittest.main()
