@@ -20,10 +20,12 @@ else
     libgtest-dev libgmock-dev googletest libbenchmark-dev
     argon2 mosquitto
     mosquitto-clients python3 python3-paho-mqtt
-    procps iproute2 util-linux strace
+    procps iproute2 util-linux strace chromium
   )
-  # Node.js and npm run the MQTT.js tests (tests/js). A node/npm already on PATH (e.g. a newer
-  # release from elsewhere) is used as it is; Debian's packages are installed only when missing.
+  # Node.js and npm run the MQTT.js tests (tests/js); chromium is the browser of the WebSocket
+  # browser test there (driven by playwright-core, which downloads no browser). A node/npm
+  # already on PATH (e.g. a newer release from elsewhere) is used as it is; Debian's packages
+  # are installed only when missing.
   if ! command -v node >/dev/null 2>&1; then
     packages+=(nodejs)
   fi

@@ -378,7 +378,7 @@ void read_tls(const reader& r, const toml::table& t, const std::string& path,
 
   for (const auto* key : {"certfile", "keyfile"}) {
     if (t.get(key) == nullptr) {
-      r.fail(t, fmt::format("{}.{}", path, key), "is required for protocol \"mqtts\"");
+      r.fail(t, fmt::format("{}.{}", path, key), "is required for protocols \"mqtts\" and \"wss\"");
     }
   }
   if (tls.require_certificate && tls.cafile.empty() && tls.capath.empty()) {
@@ -398,6 +398,20 @@ void read_tls(const reader& r, const toml::table& t, const std::string& path,
   }
 }
 
+std::uint16_t default_port(listener_protocol p) {
+  switch (p) {
+    case listener_protocol::mqtt:
+      return 1883;
+    case listener_protocol::mqtts:
+      return 8883;
+    case listener_protocol::ws:
+      return 8080;
+    case listener_protocol::wss:
+      return 8081;
+  }
+  return 1883;
+}
+
 void read_listeners(const reader& r, const toml::node& node, const std::filesystem::path& base,
                     config& c) {
   const auto* array = node.as_array();
@@ -410,7 +424,8 @@ void read_listeners(const reader& r, const toml::node& node, const std::filesyst
     if (t == nullptr) r.fail(item, path, "expected a table");
     for (const auto& [key, value] : *t) {
       bool known = key.str() == "address" || key.str() == "port" || key.str() == "protocol" ||
-                   key.str() == "allow_anonymous" || key.str() == "max_connections";
+                   key.str() == "allow_anonymous" || key.str() == "max_connections" ||
+                   key.str() == "path";
       for (auto k : k_tls_keys) known = known || key.str() == k;
       if (!known) r.fail(value, fmt::format("{}.{}", path, key.str()), "unknown setting");
     }
@@ -426,21 +441,38 @@ void read_listeners(const reader& r, const toml::node& node, const std::filesyst
     if (auto protocol = r.string(*t, "protocol", path + ".protocol")) {
       if (*protocol == "mqtts") {
         l.protocol = listener_protocol::mqtts;
+      } else if (*protocol == "ws") {
+        l.protocol = listener_protocol::ws;
+      } else if (*protocol == "wss") {
+        l.protocol = listener_protocol::wss;
       } else if (*protocol != "mqtt") {
         r.fail(*t->get("protocol"), path + ".protocol",
-               fmt::format("'{}' is not supported; use \"mqtt\" or \"mqtts\"", *protocol));
+               fmt::format("'{}' is not supported; use \"mqtt\", \"mqtts\", \"ws\" or \"wss\"",
+                           *protocol));
       }
     }
-    const std::uint16_t default_port = l.protocol == listener_protocol::mqtts ? 8883 : 1883;
-    l.port = r.integer<std::uint16_t>(*t, "port", path + ".port", 0, 65'535).value_or(default_port);
-    if (l.protocol == listener_protocol::mqtts) {
+    l.port = r.integer<std::uint16_t>(*t, "port", path + ".port", 0, 65'535)
+                 .value_or(default_port(l.protocol));
+    if (uses_tls(l.protocol)) {
       read_tls(r, *t, path, base, l);
     } else {
       for (auto k : k_tls_keys) {
         if (const auto* n = t->get(k)) {
-          r.fail(*n, fmt::format("{}.{}", path, k), "only applies to protocol = \"mqtts\"");
+          r.fail(*n, fmt::format("{}.{}", path, k),
+                 "only applies to protocols \"mqtts\" and \"wss\"");
         }
       }
+    }
+    if (auto ws_path = r.string(*t, "path", path + ".path")) {
+      if (!uses_websocket(l.protocol)) {
+        r.fail(*t->get("path"), path + ".path", "only applies to protocols \"ws\" and \"wss\"");
+      }
+      if (ws_path->empty() || ws_path->front() != '/' ||
+          ws_path->find_first_of("? \t#") != std::string::npos) {
+        r.fail(*t->get("path"), path + ".path",
+               "must start with '/' and hold no spaces, '?' or '#' (e.g. \"/mqtt\")");
+      }
+      l.websocket.path = *ws_path;
     }
     l.allow_anonymous = r.boolean(*t, "allow_anonymous", path + ".allow_anonymous");
     listeners.push_back(std::move(l));

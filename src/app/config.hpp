@@ -13,12 +13,20 @@
 
 #include "app/logging.hpp"
 #include "net/tls_settings.hpp"
+#include "net/websocket_settings.hpp"
 #include "protocol/settings.hpp"
 
 namespace tern::app {
 
-// What a listener speaks. WebSocket variants are expected to join.
-enum class listener_protocol : std::uint8_t { mqtt, mqtts };
+// What a listener speaks: MQTT over TCP, TLS, WebSocket, or WebSocket over TLS.
+enum class listener_protocol : std::uint8_t { mqtt, mqtts, ws, wss };
+
+constexpr bool uses_tls(listener_protocol p) noexcept {
+  return p == listener_protocol::mqtts || p == listener_protocol::wss;
+}
+constexpr bool uses_websocket(listener_protocol p) noexcept {
+  return p == listener_protocol::ws || p == listener_protocol::wss;
+}
 
 struct listener_config {
   std::string address;
@@ -26,7 +34,8 @@ struct listener_config {
   bool optional = false;            // a built-in default that may be unavailable (IPv6 loopback)
   std::size_t max_connections = 0;  // on this listener; 0 = only the broker-wide limit
   listener_protocol protocol = listener_protocol::mqtt;
-  net::tls_settings tls;  // used when protocol is mqtts; paths are absolute after loading
+  net::tls_settings tls;  // used when protocol is mqtts or wss; paths are absolute after loading
+  net::websocket_settings websocket;  // used when protocol is ws or wss
   // Clients without credentials may connect. Unset: only on a loopback address.
   std::optional<bool> allow_anonymous;
 };

@@ -64,8 +64,10 @@ std::vector<net::listen_endpoint> endpoints_of(const app::config& c) {
                            l.optional,
                            l.max_connections,
                            std::nullopt,
-                           l.allow_anonymous.value_or(address.is_loopback())};
-    if (l.protocol == app::listener_protocol::mqtts) e.tls = l.tls;
+                           l.allow_anonymous.value_or(address.is_loopback()),
+                           std::nullopt};
+    if (app::uses_tls(l.protocol)) e.tls = l.tls;
+    if (app::uses_websocket(l.protocol)) e.websocket = l.websocket;
     out.push_back(std::move(e));
   }
   return out;

@@ -11,6 +11,7 @@
 #include "net/plain_stream.hpp"
 #include "net/shard.hpp"
 #include "net/tls_stream.hpp"
+#include "net/websocket_stream.hpp"
 #include "protocol/memory_ledger.hpp"
 
 namespace tern::net {
@@ -39,10 +40,10 @@ bool is_clean_close(const protocol::close_info& info) {
          info.reason == codec::reason_code::server_shutting_down;
 }
 
-// The connection over one stream type (plain_stream, tls_stream). A stream provides
-// read_some / async_wait_readable / async_write / close / detach, and k_handshake; one with a
-// handshake also provides async_handshake, handshake_done, failure, describe and the
-// certificate identity.
+// The connection over one stream type (plain_stream, tls_stream, websocket_stream over either). A
+// stream provides read_some / async_wait_readable / async_write / close / detach, and
+// k_handshake; one with a handshake also provides k_handshake_name, async_handshake,
+// handshake_done, failure, describe and the certificate identity.
 template <typename Stream>
 class basic_connection final : public connection {
  public:
@@ -140,11 +141,12 @@ void basic_connection<Stream>::on_handshake(error_code ec) {
     if (ec) {
       if (ec == asio::error::operation_aborted) return finish();
       spdlog::log(ec == asio::error::eof ? spdlog::level::info : spdlog::level::warn,
-                  "TLS handshake with {} failed: {}", peer_,
+                  "{} handshake with {} failed: {}", Stream::k_handshake_name, peer_,
                   stream_.failure().empty() ? ec.message() : stream_.failure());
       return finish();
     }
-    spdlog::debug("TLS handshake with {} done: {}", peer_, stream_.describe());
+    spdlog::debug("{} handshake with {} done: {}", Stream::k_handshake_name, peer_,
+                  stream_.describe());
     begin_session();
   }
 }
@@ -156,9 +158,9 @@ void basic_connection<Stream>::begin_session() {
       auto identity = stream_.identity();
       if (!identity) {
         spdlog::warn(
-            "TLS client {} refused: its certificate names no usable identity for "
+            "{} client {} refused: its certificate names no usable identity for "
             "use_identity_as_username",
-            peer_);
+            Stream::k_protocol, peer_);
         return finish();
       }
       session_.set_transport_identity(std::move(*identity));
@@ -416,7 +418,8 @@ void basic_connection<Stream>::on_timer() {
   session_.on_timer(now);
   if (handshaking()) {
     if (!session_.wants_close()) return update_timer();
-    spdlog::warn("TLS handshake with {} not completed within the connect timeout; closing", peer_);
+    spdlog::warn("{} handshake with {} not completed within the connect timeout; closing",
+                 Stream::k_handshake_name, peer_);
     return finish();
   }
   after_event();
@@ -485,6 +488,45 @@ void basic_connection<Stream>::finish() {
 }
 
 }  // namespace
+
+std::shared_ptr<connection> make_websocket_connection(shard& owner, asio::ip::tcp::socket socket,
+                                                      tls_profile_ptr tls,
+                                                      websocket_settings_ptr settings) {
+  const std::size_t max_message = owner.settings().max_packet_size;
+  if (tls) {
+    return std::make_shared<basic_connection<websocket_stream<tls_stream>>>(
+        owner,
+        websocket_stream<tls_stream>(tls_stream(std::move(socket), std::move(tls)),
+                                     std::move(settings), max_message),
+        std::vector<std::uint8_t>{}, std::string{});
+  }
+  return std::make_shared<basic_connection<websocket_stream<plain_stream>>>(
+      owner,
+      websocket_stream<plain_stream>(plain_stream(std::move(socket)), std::move(settings),
+                                     max_message),
+      std::vector<std::uint8_t>{}, std::string{});
+}
+
+std::shared_ptr<connection> make_websocket_connection(shard& owner, asio::ip::tcp::socket socket,
+                                                      std::optional<detached_tls> tls,
+                                                      std::shared_ptr<detached_websocket> websocket,
+                                                      std::vector<std::uint8_t> pending,
+                                                      std::string peer) {
+  if (tls) {
+    auto moved =
+        std::get<std::shared_ptr<websocket_stream<tls_stream>::beast_stream>>(websocket->stream);
+    return std::make_shared<basic_connection<websocket_stream<tls_stream>>>(
+        owner,
+        websocket_stream<tls_stream>(std::move(moved),
+                                     tls_stream(std::move(socket), std::move(*tls))),
+        std::move(pending), std::move(peer));
+  }
+  auto moved =
+      std::get<std::shared_ptr<websocket_stream<plain_stream>::beast_stream>>(websocket->stream);
+  return std::make_shared<basic_connection<websocket_stream<plain_stream>>>(
+      owner, websocket_stream<plain_stream>(std::move(moved), plain_stream(std::move(socket))),
+      std::move(pending), std::move(peer));
+}
 
 std::shared_ptr<connection> make_plain_connection(shard& owner, asio::ip::tcp::socket socket,
                                                   std::vector<std::uint8_t> pending,

@@ -1,8 +1,8 @@
 #pragma once
-// One client connection: a byte stream (plain TCP or TLS), its Sans-I/O protocol session, one
-// timer and a write pump. The shard sees only this interface; the implementation,
-// basic_connection<Stream> in connection.cpp, is compiled once per stream type so the plain TCP
-// path calls its socket directly, with no indirection per read or write.
+// One client connection: a byte stream (plain TCP, TLS, WebSocket over either), its Sans-I/O
+// protocol session, one timer and a write pump. The shard sees only this interface; the
+// implementation, basic_connection<Stream> in connection.cpp, is compiled once per stream type so
+// the plain TCP path calls its socket directly, with no indirection per read or write.
 //
 // Reads are readiness-based: the connection waits until the stream is readable, then drains it
 // into the shard's scratch buffer and feeds the session. Only the tail of a packet that is not
@@ -20,11 +20,13 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "net/detached_transport.hpp"
 #include "net/tls_context.hpp"
+#include "net/websocket_settings.hpp"
 #include "protocol/session.hpp"
 
 namespace tern::net {
@@ -57,5 +59,19 @@ std::shared_ptr<connection> make_tls_connection(shard& owner, boost::asio::ip::t
                                                 detached_tls state,
                                                 std::vector<std::uint8_t> pending,
                                                 std::string peer);
+
+// A freshly accepted WebSocket client ("ws" when `tls` is null, else "wss"): the TLS handshake and
+// the HTTP upgrade run first, within the connect timeout.
+std::shared_ptr<connection> make_websocket_connection(shard& owner,
+                                                      boost::asio::ip::tcp::socket socket,
+                                                      tls_profile_ptr tls,
+                                                      websocket_settings_ptr settings);
+// A WebSocket client moved from another shard: its Beast stream, and its OpenSSL session for wss.
+std::shared_ptr<connection> make_websocket_connection(shard& owner,
+                                                      boost::asio::ip::tcp::socket socket,
+                                                      std::optional<detached_tls> tls,
+                                                      std::shared_ptr<detached_websocket> websocket,
+                                                      std::vector<std::uint8_t> pending,
+                                                      std::string peer);
 
 }  // namespace tern::net

@@ -17,13 +17,15 @@ using boost::system::error_code;
 
 listener::listener(asio::io_context& control, const tcp::endpoint& endpoint,
                    std::vector<std::unique_ptr<shard>>& shards, admission& gate,
-                   std::size_t max_connections, tls_profile_ptr tls)
+                   std::size_t max_connections, tls_profile_ptr tls,
+                   websocket_settings_ptr websocket)
     : acceptor_(control),
       backoff_(control),
       shards_(shards),
       gate_(gate),
       index_(gate.add_listener(max_connections)),
-      tls_(std::move(tls)) {
+      tls_(std::move(tls)),
+      websocket_(std::move(websocket)) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
   if (endpoint.address().is_v6()) acceptor_.set_option(asio::ip::v6_only(true));
@@ -40,6 +42,11 @@ std::string listener::describe() const {
   const auto ep = local_endpoint();
   if (ep.address().is_v6()) return fmt::format("[{}]:{}", ep.address().to_string(), ep.port());
   return fmt::format("{}:{}", ep.address().to_string(), ep.port());
+}
+
+const char* listener::protocol_name() const noexcept {
+  if (websocket_) return tls_ ? "wss" : "ws";
+  return tls_ ? "mqtts" : "mqtt";
 }
 
 void listener::start() {
@@ -69,7 +76,12 @@ void listener::accept_next() {
       return;
     }
     if (!admit(target, socket)) return accept_next();
-    if (tls_) {
+    if (websocket_) {
+      asio::post(target.context(),
+                 [&target, s = std::move(socket), profile = tls_, settings = websocket_]() mutable {
+                   target.adopt_websocket(std::move(s), std::move(profile), std::move(settings));
+                 });
+    } else if (tls_) {
       asio::post(target.context(), [&target, s = std::move(socket), profile = tls_]() mutable {
         target.adopt_tls(std::move(s), std::move(profile));
       });

@@ -1,5 +1,6 @@
 #pragma once
-// Accepts TCP connections on one endpoint and deals them round-robin to the shards. The accepted
+// Accepts TCP connections on one endpoint and deals them round-robin to the shards (MQTT, MQTT over
+// TLS, over WebSocket, over WebSocket and TLS). The accepted
 // socket is created directly on the target shard's io_context, then handed over by post(). A TLS
 // listener hands over its current credentials with each socket; replacing them (a certificate
 // reload) affects only later connections. Admission control (connection limits, connection
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "net/tls_context.hpp"
+#include "net/websocket_settings.hpp"
 
 namespace tern::net {
 
@@ -24,10 +26,11 @@ class shard;
 class listener {
  public:
   // Opens, binds and listens; throws boost::system::system_error when that fails.
-  // `tls` null: plain MQTT.
+  // `tls` null: no TLS. `websocket` set: MQTT over WebSocket (over TLS when `tls` is set).
   listener(boost::asio::io_context& control, const boost::asio::ip::tcp::endpoint& endpoint,
            std::vector<std::unique_ptr<shard>>& shards, admission& gate,
-           std::size_t max_connections, tls_profile_ptr tls = nullptr);
+           std::size_t max_connections, tls_profile_ptr tls = nullptr,
+           websocket_settings_ptr websocket = nullptr);
 
   void start();
   void stop();
@@ -35,6 +38,8 @@ class listener {
   // "127.0.0.1:1883", "[::1]:8883"
   std::string describe() const;
   const tls_profile_ptr& tls() const noexcept { return tls_; }
+  // "mqtt", "mqtts", "ws" or "wss".
+  const char* protocol_name() const noexcept;
   void set_tls(tls_profile_ptr profile) { tls_ = std::move(profile); }
 
  private:
@@ -49,6 +54,7 @@ class listener {
   admission& gate_;
   std::size_t index_;  // this listener's slot in gate_
   tls_profile_ptr tls_;
+  websocket_settings_ptr websocket_;
 };
 
 }  // namespace tern::net

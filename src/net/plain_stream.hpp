@@ -18,6 +18,7 @@ class plain_stream {
  public:
   static constexpr std::string_view k_protocol = "mqtt";
   static constexpr bool k_handshake = false;  // nothing to negotiate before MQTT starts
+  static constexpr std::string_view k_handshake_name = "none";
 
   explicit plain_stream(boost::asio::ip::tcp::socket socket) : socket_(std::move(socket)) {}
 

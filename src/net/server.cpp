@@ -67,7 +67,8 @@ void server::hand_over(std::size_t target, detached_transport transport,
       spdlog::warn("cannot adopt moved connection {}: {}", p, ec.message());
       return;
     }
-    s.adopt_moved(std::move(socket), std::move(t.tls), std::move(bytes), std::move(p));
+    s.adopt_moved(std::move(socket), std::move(t.tls), std::move(t.websocket), std::move(bytes),
+                  std::move(p));
   });
 }
 
@@ -102,8 +103,11 @@ void server::start(const std::vector<listen_endpoint>& endpoints) {
       }
     }
     try {
+      websocket_settings_ptr websocket;
+      if (e.websocket) websocket = std::make_shared<const websocket_settings>(*e.websocket);
       listeners_.push_back(std::make_unique<listener>(control_, e.endpoint, shards_, *admission_,
-                                                      e.max_connections, profile));
+                                                      e.max_connections, profile,
+                                                      std::move(websocket)));
       listener_tls_.push_back(e.tls);
       anonymous_by_endpoint_.emplace_back(listeners_.back()->local_endpoint(), e.allow_anonymous);
     } catch (const boost::system::system_error& error) {
@@ -115,7 +119,7 @@ void server::start(const std::vector<listen_endpoint>& endpoints) {
   for (auto& s : shards_) s->start();
   for (auto& l : listeners_) {
     l->start();
-    spdlog::info("listening on {} ({})", l->describe(), l->tls() ? "mqtts" : "mqtt");
+    spdlog::info("listening on {} ({})", l->describe(), l->protocol_name());
   }
 }
 

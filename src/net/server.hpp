@@ -16,6 +16,7 @@
 #include "net/password_verifier.hpp"
 #include "net/shard.hpp"
 #include "net/tls_settings.hpp"
+#include "net/websocket_settings.hpp"
 #include "protocol/settings.hpp"
 
 namespace tern::net {
@@ -24,8 +25,9 @@ struct listen_endpoint {
   boost::asio::ip::tcp::endpoint endpoint;
   bool optional = false;  // a default endpoint that may be missing (e.g. no IPv6 on the host)
   std::size_t max_connections = 0;  // on this listener, 0 = only the broker-wide limit
-  std::optional<tls_settings> tls;  // set: MQTT over TLS ("mqtts")
+  std::optional<tls_settings> tls;  // set: MQTT over TLS ("mqtts", or "wss" with websocket)
   bool allow_anonymous = false;     // clients without credentials may connect here
+  std::optional<websocket_settings> websocket;  // set: MQTT over WebSocket ("ws", "wss")
 };
 
 class server final : public core::shard_links {

@@ -109,10 +109,20 @@ void shard::adopt_tls(asio::ip::tcp::socket socket, tls_profile_ptr profile) {
   add(make_tls_connection(*this, std::move(socket), std::move(profile)));
 }
 
+void shard::adopt_websocket(asio::ip::tcp::socket socket, tls_profile_ptr tls,
+                            websocket_settings_ptr settings) {
+  if (stopping_) return;
+  add(make_websocket_connection(*this, std::move(socket), std::move(tls), std::move(settings)));
+}
+
 void shard::adopt_moved(asio::ip::tcp::socket socket, std::optional<detached_tls> tls,
+                        std::shared_ptr<detached_websocket> websocket,
                         std::vector<std::uint8_t> pending, std::string peer) {
   if (stopping_) return;
-  if (tls) {
+  if (websocket) {
+    add(make_websocket_connection(*this, std::move(socket), std::move(tls), std::move(websocket),
+                                  std::move(pending), std::move(peer)));
+  } else if (tls) {
     add(make_tls_connection(*this, std::move(socket), std::move(*tls), std::move(pending),
                             std::move(peer)));
   } else {

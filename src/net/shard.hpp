@@ -21,6 +21,7 @@
 #include "net/detached_transport.hpp"
 #include "net/limit_counters.hpp"
 #include "net/tls_context.hpp"
+#include "net/websocket_settings.hpp"
 #include "protocol/settings.hpp"
 
 namespace tern::net {
@@ -60,9 +61,13 @@ class shard {
   void adopt(boost::asio::ip::tcp::socket socket);
   // A TLS client accepted onto this shard with the listener's current credentials.
   void adopt_tls(boost::asio::ip::tcp::socket socket, tls_profile_ptr profile);
+  // A WebSocket client accepted onto this shard (over TLS when `tls` is set).
+  void adopt_websocket(boost::asio::ip::tcp::socket socket, tls_profile_ptr tls,
+                       websocket_settings_ptr settings);
   // A client moved here from another shard, with the bytes already read from it.
   void adopt_moved(boost::asio::ip::tcp::socket socket, std::optional<detached_tls> tls,
-                   std::vector<std::uint8_t> pending, std::string peer);
+                   std::shared_ptr<detached_websocket> websocket, std::vector<std::uint8_t> pending,
+                   std::string peer);
   void forget(connection* c);
   // Flushes `c` once the current batch of work is done (one post for many connections).
   void schedule_flush(std::shared_ptr<connection> c);

@@ -31,6 +31,7 @@ class tls_stream {
  public:
   static constexpr std::string_view k_protocol = "mqtts";
   static constexpr bool k_handshake = true;
+  static constexpr std::string_view k_handshake_name = "TLS";
 
   // A freshly accepted socket: the handshake is still to come.
   tls_stream(boost::asio::ip::tcp::socket socket, tls_profile_ptr profile);

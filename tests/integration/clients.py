@@ -115,7 +115,8 @@ class PahoClient:
 
     def __init__(self, port, client_id, level=4, clean=True, session_expiry=None, will=None,
                  connect_props=None, keepalive=30, connect=True, expect_code=0, tls=None,
-                 username=None, password=None, source_address=""):
+                 username=None, password=None, source_address="", transport="tcp",
+                 ws_path="/mqtt"):
         self.port = port
         self.source_address = source_address
         self.client_id = client_id
@@ -127,13 +128,17 @@ class PahoClient:
         self.disconnect_code = None
         self._connected = threading.Event()
         self._disconnected = threading.Event()
+        # transport="websockets": MQTT over WebSocket on ws_path (tls= makes it wss).
         if level == 5:
             self.client = mqtt.Client(client_id=client_id, protocol=mqtt.MQTTv5,
-                                      reconnect_on_failure=False)
+                                      reconnect_on_failure=False, transport=transport)
         else:
             self.client = mqtt.Client(client_id=client_id, clean_session=clean,
-                                      protocol=PROTOCOLS[level], reconnect_on_failure=False)
+                                      protocol=PROTOCOLS[level], reconnect_on_failure=False,
+                                      transport=transport)
         c = self.client
+        if transport == "websockets":
+            c.ws_set_options(path=ws_path)
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
         c.on_message = lambda client, userdata, msg: self.messages.put(msg)

@@ -126,7 +126,41 @@ TEST_F(config_test, rejects_wrong_types_and_values) {
   EXPECT_NE(error_of("[limits]\nconnect_timeout = \"5 parsecs\"\n").find("is not a duration"),
             std::string::npos);
   EXPECT_NE(error_of("[[listeners]]\nport = 70000\n").find("listeners[0].port"), std::string::npos);
-  EXPECT_NE(error_of("[[listeners]]\nprotocol = \"ws\"\n").find("listeners[0].protocol"),
+  EXPECT_NE(error_of("[[listeners]]\nprotocol = \"http\"\n").find("listeners[0].protocol"),
+            std::string::npos);
+}
+
+TEST_F(config_test, websocket_listeners) {
+  config c;
+  load_config_file(
+      write("[[listeners]]\nprotocol = \"ws\"\n"
+            "[[listeners]]\nprotocol = \"ws\"\nport = 9001\npath = \"/broker/mqtt\"\n"),
+      c);
+  ASSERT_EQ(c.listeners.size(), 2u);
+  EXPECT_EQ(c.listeners[0].protocol, listener_protocol::ws);
+  EXPECT_EQ(c.listeners[0].port, 8080);
+  EXPECT_EQ(c.listeners[0].websocket.path, "/mqtt");
+  EXPECT_EQ(c.listeners[1].port, 9001);
+  EXPECT_EQ(c.listeners[1].websocket.path, "/broker/mqtt");
+  EXPECT_TRUE(uses_websocket(listener_protocol::wss));
+  EXPECT_TRUE(uses_tls(listener_protocol::wss));
+  EXPECT_FALSE(uses_tls(listener_protocol::ws));
+}
+
+TEST_F(config_test, websocket_listener_errors) {
+  EXPECT_NE(error_of("[[listeners]]\npath = \"/mqtt\"\n")
+                .find("listeners[0].path: only applies to protocols \"ws\" and \"wss\""),
+            std::string::npos);
+  EXPECT_NE(error_of("[[listeners]]\nprotocol = \"ws\"\npath = \"mqtt\"\n")
+                .find("listeners[0].path: must start with '/'"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of("[[listeners]]\nprotocol = \"ws\"\npath = \"/a?b\"\n").find("listeners[0].path"),
+      std::string::npos);
+  EXPECT_NE(error_of("[[listeners]]\nprotocol = \"ws\"\ncertfile = \"x.crt\"\n")
+                .find("listeners[0].certfile: only applies to protocols \"mqtts\" and \"wss\""),
+            std::string::npos);
+  EXPECT_NE(error_of("[[listeners]]\nprotocol = \"wss\"\n").find("is required for protocols"),
             std::string::npos);
 }
 

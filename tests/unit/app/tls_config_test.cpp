@@ -114,8 +114,9 @@ TEST_F(tls_config_test, identity_source_is_cn_san_or_false) {
 TEST_F(tls_config_test, certificate_and_key_are_required) {
   const auto error =
       error_of("shards = 1\n[[listeners]]\nprotocol = \"mqtts\"\nkeyfile = \"server.key\"\n");
-  EXPECT_NE(error.find(":2: listeners[0].certfile: is required for protocol \"mqtts\""),
-            std::string::npos)
+  EXPECT_NE(
+      error.find(":2: listeners[0].certfile: is required for protocols \"mqtts\" and \"wss\""),
+      std::string::npos)
       << error;
   EXPECT_NE(error_of("[[listeners]]\nprotocol = \"mqtts\"\ncertfile = \"server.crt\"\n")
                 .find("listeners[0].keyfile: is required"),
@@ -187,12 +188,13 @@ TEST_F(tls_config_test, unknown_ciphers_are_refused) {
             std::string::npos);
 }
 
-TEST_F(tls_config_test, tls_settings_only_apply_to_mqtts) {
+TEST_F(tls_config_test, tls_settings_only_apply_to_tls_protocols) {
   EXPECT_NE(error_of("[[listeners]]\nport = 1883\ncertfile = \"server.crt\"\n")
-                .find(":3: listeners[0].certfile: only applies to protocol = \"mqtts\""),
+                .find(":3: listeners[0].certfile: only applies to protocols \"mqtts\" and \"wss\""),
             std::string::npos);
-  EXPECT_NE(error_of("[[listeners]]\nprotocol = \"wss\"\n")
-                .find("listeners[0].protocol: 'wss' is not supported; use \"mqtt\" or \"mqtts\""),
+  EXPECT_NE(error_of("[[listeners]]\nprotocol = \"quic\"\n")
+                .find("listeners[0].protocol: 'quic' is not supported; use \"mqtt\", \"mqtts\", "
+                      "\"ws\" or \"wss\""),
             std::string::npos);
   EXPECT_NE(error_of(listener("verify = true\n")).find("listeners[0].verify: unknown setting"),
             std::string::npos);
