@@ -2,6 +2,7 @@
 // Broker configuration: built-in defaults, overridden by a TOML file, overridden by the command
 // line. Every value is checked when loaded; an error names the file, line and key.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -30,6 +31,14 @@ struct listener_config {
   std::optional<bool> allow_anonymous;
 };
 
+// The HTTP endpoint for /metrics and the admin API ([admin]); off without a port.
+struct admin_config {
+  std::string address = "127.0.0.1";
+  std::optional<std::uint16_t> port;
+  std::string token;          // bearer token for the API; empty: Basic auth only
+  bool metrics_auth = false;  // /metrics needs credentials too
+};
+
 struct config {
   std::size_t shards = 0;  // 0 = one per core
   std::filesystem::path data_dir = "data";
@@ -51,6 +60,9 @@ struct config {
   // Mosquitto-format password and ACL files; empty: not used. Checked when loaded.
   std::filesystem::path password_file;
   std::filesystem::path acl_file;
+  // How often $SYS topics are refreshed; 0 = no $SYS topics.
+  std::chrono::milliseconds sys_interval{10'000};
+  admin_config admin;
 };
 
 class config_error : public std::runtime_error {

@@ -35,6 +35,8 @@ class listener {
   // "127.0.0.1:1883", "[::1]:8883"
   std::string describe() const;
   const tls_profile_ptr& tls() const noexcept { return tls_; }
+  // This listener's slot in the admission counts.
+  std::size_t admission_index() const noexcept { return index_; }
   void set_tls(tls_profile_ptr profile) { tls_ = std::move(profile); }
 
  private:
