@@ -329,7 +329,7 @@ class AdminApiTest(ObservabilityCase):
     def test_retained_get_list_and_delete(self):
         pub = self.paho("obs-api-ret")
         pub.publish("obs/api/r/one", b"first", qos=1, retain=True)
-        pub.publish("obs/api/r/two", b"\xff\x00", qos=0, retain=True)
+        pub.publish("obs/api/r/two", b"\xff\x00", qos=1, retain=True)
         listed = self.get_json("/api/v1/retained?topic=obs/api/r/%23")["retained"]
         self.assertEqual(sorted(r["topic"] for r in listed), ["obs/api/r/one", "obs/api/r/two"])
         self.assertEqual(self.get_json("/api/v1/retained/obs/api/r/one"),
