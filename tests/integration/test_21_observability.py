@@ -21,7 +21,7 @@ import urllib.error
 import urllib.request
 
 from clients import PahoClient, PubSubTestCase, mosquitto_pub
-from harness import free_port, tern_binary
+from harness import free_port, tern_binary, wait_for_mqtt
 
 TOKEN = "obs-test-token-0123456789"
 ADMIN_USER = "ops"
@@ -423,6 +423,51 @@ class AdminOffByDefaultTest(PubSubTestCase):
         with self.assertRaises(AssertionError):
             c.get(timeout=1.0)
         self.assertNotRegex(self.broker.log(), r"admin HTTP")
+
+
+class SysValuesAreNotStoredTest(unittest.TestCase):
+    """$SYS values are regenerated, never written to the store: after a restart with
+    sys_interval = 0 none comes back, while a client's retained message does."""
+
+    def run_tern(self, tmp, port, sys_interval):
+        config = os.path.join(tmp, f"tern-{sys_interval}.toml")
+        with open(config, "w", encoding="utf-8") as f:
+            f.write(f"sys_interval = {sys_interval}\n")
+        log = open(os.path.join(tmp, f"tern-{sys_interval}.log"), "wb")
+        self.addCleanup(log.close)
+        proc = subprocess.Popen([tern_binary(), "-p", str(port), "--data-dir",
+                                 os.path.join(tmp, "data"), "-c", config],
+                                stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        self.assertTrue(wait_for_mqtt(port, proc=proc))
+        return proc
+
+    def stop(self, proc):
+        proc.terminate()
+        self.assertEqual(proc.wait(10), 0)
+
+    def test_restart_brings_back_client_retained_messages_only(self):
+        tmp = tempfile.mkdtemp(prefix="tern-obs-store-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        port = free_port()
+        first = self.run_tern(tmp, port, 1)
+        client = PahoClient(port, "obs-store-pub")
+        client.subscribe("$SYS/broker/uptime")
+        client.get()  # $SYS values exist in this run
+        client.publish("obs/store/kept", b"kept", qos=1, retain=True)
+        client.close()
+        self.stop(first)
+
+        second = self.run_tern(tmp, port, 0)
+        reader = PahoClient(port, "obs-store-read")
+        reader.subscribe("$SYS/#")
+        reader.subscribe("obs/store/#")
+        got = reader.get()
+        self.assertEqual((got.topic, got.payload), ("obs/store/kept", b"kept"))
+        reader.publish("obs/store/zz-barrier", b"b")
+        self.assertEqual([m.topic for m in reader.until("obs/store/zz-barrier")], [])
+        reader.close()
+        self.stop(second)
 
 
 if __name__ == "__main__":
