@@ -4,11 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <boost/asio/post.hpp>
 #include <fstream>
-#include <memory>
-#include <mutex>
 
+#include "admin/shard_gather.hpp"
 #include "net/server.hpp"
 
 namespace tern::admin {
@@ -112,18 +110,7 @@ std::uint64_t traffic_totals::dropped_all() const noexcept {
 
 void collect_stats(net::server& server, std::chrono::steady_clock::time_point started,
                    std::function<void(broker_stats)> done) {
-  // Shared by the shard tasks; the last one to finish hands the result to the control thread.
-  struct gathering {
-    std::mutex mutex;
-    std::vector<shard_stats> shards;
-    std::size_t missing = 0;
-    broker_stats result;
-    std::function<void(broker_stats)> done;
-  };
-  auto g = std::make_shared<gathering>();
-  g->missing = server.shard_count();
-  g->done = std::move(done);
-  auto& result = g->result;
+  broker_stats result;
   auto& shared = server.shared();
   result.subscriptions = shared.subscriptions.size();
   result.retained = shared.retained.size();
@@ -139,20 +126,10 @@ void collect_stats(net::server& server, std::chrono::steady_clock::time_point st
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started);
   result.rss_bytes = resident_bytes();
   result.max_rss_bytes = std::max(peak_resident_bytes(), result.rss_bytes);
-
-  auto& control = server.control();
-  for (std::size_t i = 0; i < server.shard_count(); ++i) {
-    auto& s = server.shard_at(i);
-    boost::asio::post(s.context(), [g, &s, &control] {
-      auto stats = read_shard(s);
-      std::lock_guard lock(g->mutex);
-      g->shards.push_back(std::move(stats));
-      if (--g->missing != 0) return;
-      boost::asio::post(control, [g] {
-        auto& r = g->result;
-        r.shards = std::move(g->shards);
-        std::sort(r.shards.begin(), r.shards.end(),
-                  [](const shard_stats& a, const shard_stats& b) { return a.index < b.index; });
+  on_every_shard(
+      server, read_shard,
+      [r = std::move(result), finish = std::move(done)](std::vector<shard_stats> shards) mutable {
+        r.shards = std::move(shards);
         for (const auto& one : r.shards) {
           r.traffic.add(one.traffic);
           r.connected += one.connected;
@@ -163,10 +140,8 @@ void collect_stats(net::server& server, std::chrono::steady_clock::time_point st
           r.inflight_messages += one.inflight_messages;
           add_into(r.limits, one.limits);
         }
-        g->done(std::move(r));
+        finish(std::move(r));
       });
-    });
-  }
 }
 
 }  // namespace tern::admin
