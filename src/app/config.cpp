@@ -480,6 +480,24 @@ void read_listeners(const reader& r, const toml::node& node, const std::filesyst
   c.listeners = std::move(listeners);
 }
 
+void read_admin(const reader& r, const toml::table& t, config& c) {
+  r.reject_unknown(t, "admin.", {"address", "port", "token", "metrics_auth"});
+  if (auto v = r.string(t, "address", "admin.address")) {
+    if (!is_ip_address(*v)) {
+      r.fail(*t.get("address"), "admin.address",
+             fmt::format("'{}' is not an IPv4 or IPv6 address", *v));
+    }
+    c.admin.address = *v;
+  }
+  c.admin.port = r.integer<std::uint16_t>(t, "port", "admin.port", 1, 65'535);
+  if (auto v = r.string(t, "token", "admin.token")) {
+    // A short token is guessable; the API can disconnect clients and publish.
+    if (v->size() < 16) r.fail(*t.get("token"), "admin.token", "must be at least 16 characters");
+    c.admin.token = *v;
+  }
+  if (auto v = r.boolean(t, "metrics_auth", "admin.metrics_auth")) c.admin.metrics_auth = *v;
+}
+
 // `base` is where relative TLS paths start: the file's directory, or the working directory for
 // text without a file.
 void apply(const toml::table& root, const std::string& name, const std::filesystem::path& base,
@@ -487,7 +505,7 @@ void apply(const toml::table& root, const std::string& name, const std::filesyst
   const reader r(name);
   r.reject_unknown(root, "",
                    {"shards", "data_dir", "log", "limits", "sessions", "storage", "redirect",
-                    "listeners", "auth"});
+                    "listeners", "auth", "sys_interval", "admin"});
   if (auto v = r.integer<std::size_t>(root, "shards", "shards", 0, 256)) into.shards = *v;
   if (auto v = r.string(root, "data_dir", "data_dir")) into.data_dir = *v;
   if (const auto* t = r.table(root, "log")) read_log(r, *t, into);
@@ -499,6 +517,13 @@ void apply(const toml::table& root, const std::string& name, const std::filesyst
     read_listeners(r, *node, base, into);
   }
   if (const auto* t = r.table(root, "auth")) read_auth(r, *t, into);
+  if (auto v = r.duration(root, "sys_interval", "sys_interval")) {
+    if (v->count() != 0 && *v < std::chrono::seconds(1)) {
+      r.fail(*root.get("sys_interval"), "sys_interval", "must be 0 (off) or at least 1 second");
+    }
+    into.sys_interval = *v;
+  }
+  if (const auto* t = r.table(root, "admin")) read_admin(r, *t, into);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // Broker configuration: built-in defaults, overridden by a TOML file, overridden by the command
 // line. Every value is checked when loaded; an error names the file, line and key.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -40,6 +41,14 @@ struct listener_config {
   std::optional<bool> allow_anonymous;
 };
 
+// The HTTP endpoint for /metrics and the admin API ([admin]); off without a port.
+struct admin_config {
+  std::string address = "127.0.0.1";
+  std::optional<std::uint16_t> port;
+  std::string token;          // bearer token for the API; empty: Basic auth only
+  bool metrics_auth = false;  // /metrics needs credentials too
+};
+
 struct config {
   std::size_t shards = 0;  // 0 = one per core
   std::filesystem::path data_dir = "data";
@@ -66,6 +75,9 @@ struct config {
   // Threads that run password checks, and how many checks may wait or run at once.
   std::size_t auth_check_threads = 1;
   std::size_t max_pending_logins = 32;
+  // How often $SYS topics are refreshed; 0 = no $SYS topics.
+  std::chrono::milliseconds sys_interval{10'000};
+  admin_config admin;
 };
 
 class config_error : public std::runtime_error {

@@ -16,6 +16,9 @@
 #include <optional>
 #include <thread>
 
+#include "admin/admin_api.hpp"
+#include "admin/http_server.hpp"
+#include "admin/sys_topics.hpp"
 #include "app/cli.hpp"
 #include "app/config.hpp"
 #include "app/file_watcher.hpp"
@@ -199,6 +202,40 @@ int main(int argc, char** argv) {
       config.share_strategy == "random"           ? core::share_strategy::random
       : config.share_strategy == "hash_publisher" ? core::share_strategy::hash_publisher
                                                   : core::share_strategy::round_robin);
+  const auto started = std::chrono::steady_clock::now();
+  admin::sys_publisher sys(server, config.sys_interval, app::k_version, started);
+  bool has_tls = false;
+  for (const auto& e : endpoints) has_tls = has_tls || e.tls.has_value();
+  // What SIGHUP does, also offered by the admin API.
+  const auto reload_everything = [&server, &access, has_tls] {
+    spdlog::info("reloading the password and ACL files");
+    access->reload();
+    if (has_tls) server.reload_tls();
+  };
+  std::unique_ptr<admin::admin_api> api;
+  std::unique_ptr<admin::http_server> http;
+  if (config.admin.port) {
+    api = std::make_unique<admin::admin_api>(
+        admin::admin_settings{config.admin.token, config.admin.metrics_auth},
+        admin::admin_context{server, access.get(), reload_everything, started});
+    try {
+      const boost::asio::ip::tcp::endpoint where{
+          boost::asio::ip::make_address(config.admin.address), *config.admin.port};
+      http = std::make_unique<admin::http_server>(
+          control, where,
+          [&api](const admin::http_request& request, const std::string& peer,
+                 admin::http_reply reply) { api->handle(request, peer, std::move(reply)); });
+    } catch (const boost::system::system_error& e) {
+      spdlog::critical("cannot open the admin HTTP listener on {}:{}: {}", config.admin.address,
+                       *config.admin.port, e.what());
+      return 1;
+    }
+    if (config.admin.token.empty() && config.password_file.empty()) {
+      spdlog::warn(
+          "admin API: no admin.token and no password file: every /api/v1 request is "
+          "refused");
+    }
+  }
   // Signals are caught before the first socket opens, so an early SIGTERM is still graceful.
   app::service_manager service(control, server);
   app::reload_signal reload(control);
@@ -220,6 +257,8 @@ int main(int argc, char** argv) {
     reload.stop();
     watcher.stop();
     log_rotation.cancel();
+    sys.stop();
+    if (http) http->stop();
     server.stop();
   });
   reload.start();
@@ -260,6 +299,13 @@ int main(int argc, char** argv) {
   }
   watcher.start();
   service.ready();
+  sys.start();
+  if (http) {
+    http->start();
+    const auto where = http->local_endpoint();
+    spdlog::info("admin HTTP (metrics and API) listening on {}:{}", where.address().to_string(),
+                 where.port());
+  }
   control.run();
   server.join();
   if (committer) {

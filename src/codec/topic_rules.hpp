@@ -44,4 +44,9 @@ shared_filter split_shared_filter(std::string_view filter) noexcept;
 
 bool has_wildcard(std::string_view filter) noexcept;
 
+// Topics under "$SYS/" carry the broker's own statistics: clients may read, not write them.
+constexpr bool is_sys_topic(std::string_view topic) noexcept {
+  return topic.starts_with("$SYS/");
+}
+
 }  // namespace tern::codec

@@ -357,7 +357,9 @@ void shard_core::publish(session_state* publisher, mutable_message_ptr msg, time
   });
   std::sort(hits_.begin(), hits_.end(),
             [](const match_hit& a, const match_hit& b) { return a.key < b.key; });
-  const bool durable = journal_.enabled() && (msg->qos_level != qos::at_most_once || msg->retain);
+  // $SYS values are regenerated at every interval: the store never sees them.
+  const bool durable = journal_.enabled() && (msg->qos_level != qos::at_most_once || msg->retain) &&
+                       !codec::is_sys_topic(msg->topic);
   std::size_t stored_entries = 0;
   targets_.clear();
   for (std::size_t i = 0; i < hits_.size();) {
@@ -643,6 +645,12 @@ std::shared_ptr<const auth::access_snapshot> shard_core::acl_snapshot() const {
 }
 
 bool shard_core::may_publish(const session_state& state, std::string_view topic) {
+  if (codec::is_sys_topic(topic)) {
+    // $SYS/ belongs to the broker's own statistics; clients cannot write into it.
+    spdlog::info("client {}: publish to '{}' refused: $SYS topics are the broker's",
+                 state.client_id, topic);
+    return false;
+  }
   const auto acl = acl_snapshot();
   if (!acl) return true;
   if (state.identity && acl->acl->allows(*state.identity, topic, auth::access::write)) return true;

@@ -98,6 +98,21 @@ class shard_core final : public protocol::broker_port {
   void tick(protocol::time_point now);
 
   std::size_t session_count() const noexcept { return sessions_.size(); }
+  // Every session this shard hosts, connected or not (admin API, metrics).
+  template <typename Visit>
+  void for_each_session(Visit&& visit) const {
+    for (const auto& [id, state] : sessions_) visit(*state);
+  }
+  // Operator actions (admin API, shard_admin.cpp). Each returns false when this shard hosts no
+  // session with that client identifier.
+  //
+  // Disconnects the client (MQTT 5: DISCONNECT 0x98); its session stays by its expiry.
+  bool disconnect_client(std::string_view client_id, protocol::time_point now);
+  // Ends the session: a connected client is disconnected first; a pending will goes out.
+  bool remove_session(std::string_view client_id, protocol::time_point now);
+  // Publishes a message that comes from no client (admin API, $SYS topics).
+  void publish_from_broker(std::string topic, std::vector<std::uint8_t> payload, codec::qos q,
+                           bool retain, protocol::time_point now);
   std::size_t pending_timers() const noexcept { return timers_.size(); }
 
  private:

@@ -45,6 +45,7 @@ admission::verdict admission::on_accept(std::size_t listener, const boost::asio:
   if (v.what == decision::close) return {decision::close, v.why};
   open_.fetch_add(1, std::memory_order_relaxed);
   slot.open.fetch_add(1, std::memory_order_relaxed);
+  slot.accepted.fetch_add(1, std::memory_order_relaxed);
   const auto record =
       static_cast<std::uint32_t>(listener + 1) | (v.what == decision::refuse ? k_refused_bit : 0u);
   records_[static_cast<std::size_t>(fd)].store(record, std::memory_order_release);

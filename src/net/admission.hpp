@@ -61,6 +61,13 @@ class admission {
   void on_close(int fd) noexcept;
 
   std::size_t open_connections() const noexcept { return open_.load(std::memory_order_relaxed); }
+  // Per listener (metrics): sockets open now, and admitted since start.
+  std::size_t listener_open(std::size_t listener) const noexcept {
+    return listeners_[listener]->open.load(std::memory_order_relaxed);
+  }
+  std::uint64_t listener_accepted(std::size_t listener) const noexcept {
+    return listeners_[listener]->accepted.load(std::memory_order_relaxed);
+  }
   // How far past a limit connections are still accepted to be refused politely.
   static std::size_t refusal_margin(std::size_t limit) noexcept;
 
@@ -68,6 +75,7 @@ class admission {
   struct listener_slot {
     std::size_t max = 0;
     std::atomic<std::size_t> open{0};
+    std::atomic<std::uint64_t> accepted{0};  // admitted since start (refused ones included)
   };
   static constexpr std::uint32_t k_refused_bit = 0x8000'0000u;
 

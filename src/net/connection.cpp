@@ -241,6 +241,7 @@ void basic_connection<Stream>::on_readable() {
           protocol::clock::now());
       break;
     }
+    shard_.core().traffic().bytes_received.add(n);
     feed(scratch.first(n));
     if (session_.state() == protocol::session_phase::migrating) break;
   }
@@ -366,21 +367,23 @@ void basic_connection<Stream>::flush() {
   gather_.emplace_back(writing_.bytes.data() + pos, writing_.bytes.size() - pos);
   writing_size_ = asio::buffer_size(gather_);
   write_in_flight_ = true;
-  stream_.async_write(gather_, [this, self = shared_from_this()](error_code ec, std::size_t) {
-    write_in_flight_ = false;
-    writing_size_ = 0;
-    if (finished_) return;
-    session_.recycle_output(std::move(writing_.bytes));
-    writing_.payloads.clear();
-    const auto now = protocol::clock::now();
-    if (ec) {
-      session_.on_transport_closed(ec.message(), now);
-    } else {
-      session_.on_output_drained(now);
-    }
-    after_event();
-    if (!finished_) wait_readable();  // resumes a paused reader
-  });
+  stream_.async_write(gather_,
+                      [this, self = shared_from_this()](error_code ec, std::size_t written) {
+                        write_in_flight_ = false;
+                        shard_.core().traffic().bytes_sent.add(written);
+                        writing_size_ = 0;
+                        if (finished_) return;
+                        session_.recycle_output(std::move(writing_.bytes));
+                        writing_.payloads.clear();
+                        const auto now = protocol::clock::now();
+                        if (ec) {
+                          session_.on_transport_closed(ec.message(), now);
+                        } else {
+                          session_.on_output_drained(now);
+                        }
+                        after_event();
+                        if (!finished_) wait_readable();  // resumes a paused reader
+                      });
 }
 
 template <typename Stream>

@@ -40,6 +40,8 @@ class listener {
   const tls_profile_ptr& tls() const noexcept { return tls_; }
   // "mqtt", "mqtts", "ws" or "wss".
   const char* protocol_name() const noexcept;
+  // This listener's slot in the admission counts.
+  std::size_t admission_index() const noexcept { return index_; }
   void set_tls(tls_profile_ptr profile) { tls_ = std::move(profile); }
 
  private:

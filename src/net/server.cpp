@@ -72,6 +72,16 @@ void server::hand_over(std::size_t target, detached_transport transport,
   });
 }
 
+std::vector<server::listener_stats> server::listeners() const {
+  std::vector<listener_stats> out;
+  for (const auto& l : listeners_) {
+    const auto i = l->admission_index();
+    out.push_back({l->describe(), l->tls() ? "mqtts" : "mqtt", admission_->listener_open(i),
+                   admission_->listener_accepted(i)});
+  }
+  return out;
+}
+
 bool server::allows_anonymous(const boost::asio::ip::tcp::endpoint& local) const {
   for (const auto& [endpoint, allowed] : anonymous_by_endpoint_) {
     if (endpoint == local) return allowed;

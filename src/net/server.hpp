@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "net/admission.hpp"
@@ -69,6 +70,20 @@ class server final : public core::shard_links {
   // Runs `answered` on the control context once every shard's event loop has run a probe: the
   // shards are alive and not stuck (for the service manager's watchdog). Main thread.
   void probe_shards(std::function<void()> answered);
+  std::size_t shard_count() const noexcept { return shards_.size(); }
+  // The main thread's context (listeners, signals, admin HTTP).
+  boost::asio::io_context& control() noexcept { return control_; }
+  // Post work that touches a shard's state onto shard(i).context().
+  shard& shard_at(std::size_t i) noexcept { return *shards_[i]; }
+
+  struct listener_stats {
+    std::string name;      // address:port
+    std::string protocol;  // "mqtt" or "mqtts"
+    std::size_t open = 0;
+    std::uint64_t accepted = 0;
+  };
+  // Main thread (the listeners' thread).
+  std::vector<listener_stats> listeners() const;
 
   // core::shard_links
   void post_deliveries(std::size_t target, std::vector<core::remote_delivery>&& batch) override;

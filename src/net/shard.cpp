@@ -63,6 +63,9 @@ void shard::arm_tick() {
   tick_.expires_after(k_tick);
   tick_.async_wait([this](boost::system::error_code ec) {
     if (ec || stopping_) return;
+    const auto late = std::chrono::steady_clock::now() - tick_.expiry();
+    loop_lag_us_.store(std::chrono::duration_cast<std::chrono::microseconds>(late).count(),
+                       std::memory_order_relaxed);
     core_.tick(protocol::clock::now());
     if (!held_.empty() && core_.journal().stalled()) abandon_held();
     arm_tick();

@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -79,6 +80,11 @@ class shard {
   // Moves a connection's transport to the shard hosting its client identifier.
   void migrate(std::size_t target, detached_transport transport, std::vector<std::uint8_t> pending,
                std::string peer);
+  // How late the shard's 250 ms tick last ran: a busy or blocked event loop shows here. Any
+  // thread.
+  std::chrono::microseconds loop_lag() const noexcept {
+    return std::chrono::microseconds(loop_lag_us_.load(std::memory_order_relaxed));
+  }
   // A large buffer reused by every read on this shard.
   std::span<std::uint8_t> scratch() noexcept { return scratch_; }
 
@@ -106,6 +112,7 @@ class shard {
   std::atomic<bool> durable_posted_{false};
   std::vector<std::uint8_t> scratch_;
   limit_counters limits_;
+  std::atomic<std::int64_t> loop_lag_us_{0};
   bool stopping_ = false;
 };
 

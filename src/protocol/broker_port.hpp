@@ -11,6 +11,7 @@
 #include "protocol/limit_event.hpp"
 #include "protocol/message.hpp"
 #include "protocol/session_state.hpp"
+#include "protocol/traffic_stats.hpp"
 
 namespace tern::protocol {
 
@@ -88,6 +89,12 @@ class broker_port {
   // Brings paged messages back into the queue, in order. May finish later, once the store has
   // committed what it reads; the attached session then hears on_queue_refilled().
   virtual void page_in(session_state&, time_point /*now*/) {}
+
+  // The counters of this core's shard; sessions and connections add to them.
+  traffic_stats& traffic() noexcept { return traffic_; }
+
+ private:
+  traffic_stats traffic_;
 };
 
 // Told when a session produced output outside of its own input handling (a delivery from

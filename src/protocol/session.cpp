@@ -102,6 +102,13 @@ void session::handle_decode_error(const decode_result& result) {
 
 void session::handle(packet&& p) {
   const auto type = type_of(p);
+  auto& traffic = port_.traffic();
+  traffic.packets_received.add();
+  if (const auto* pub = std::get_if<publish>(&p)) {
+    const auto q = static_cast<std::size_t>(pub->qos_level);
+    traffic.publish_received[q].add();
+    traffic.payload_bytes_received[q].add(pub->payload.size());
+  }
   if (phase_ == session_phase::awaiting_connect) {
     if (parked_connect_) {
       // Between CONNECT and CONNACK an authenticating client sends only AUTH or DISCONNECT
@@ -286,6 +293,7 @@ void session::finish_connect(connect&& c, connack&& ack) {
   }
   ack.session_present = result.session_present;
   phase_ = session_phase::connected;
+  port_.traffic().connections.add();
   send(ack);
   connack_pending_ = true;
   resume_session();
@@ -452,6 +460,18 @@ void session::on_slow_consumer(time_point now) {
   close(reason_code::quota_exceeded, "slow consumer: output stayed full", end_kind::with_will);
 }
 
+void session::on_admin_disconnect(time_point now) {
+  now_ = now;
+  if (phase_ == session_phase::connected && version_ == protocol_version::v5) {
+    disconnect d{reason_code::administrative_action, {}};
+    d.props.reason_string = reason_string_for("disconnected by an administrator");
+    send(d);
+  }
+  close(reason_code::administrative_action, "disconnected through the admin API",
+        end_kind::with_will);
+  wake();
+}
+
 topic_error session::check_topic_limits(std::string_view topic, bool filter) {
   const topic_limits limits{settings_.max_topic_length, settings_.max_topic_levels};
   const auto error =
@@ -520,6 +540,7 @@ void session::protocol_violation(reason_code reason, std::string detail) {
 
 void session::send(const packet& p) {
   if (phase_ == session_phase::closed) return;
+  port_.traffic().packets_sent.add();
   encode(p, version_.value_or(protocol_version::v3_1_1), output_.bytes);
 }
 

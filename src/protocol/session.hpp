@@ -105,6 +105,9 @@ class session {
   void refuse_connect_with(codec::reason_code reason, std::string detail);
   // The client's output stayed full for too long: MQTT 5 clients are told 0x97, then closed.
   void on_slow_consumer(time_point now);
+  // An operator disconnects the client (admin API): MQTT 5 clients are told 0x98
+  // (administrative action), then closed. The will is published, as for any abnormal end.
+  void on_admin_disconnect(time_point now);
 
   // Password checks run off the shard thread. After the CONNECT that needs one, the session
   // reads nothing more until the transport takes the check (take_password_check), runs
@@ -155,6 +158,8 @@ class session {
   const std::string& client_id() const noexcept { return client_id_; }
   std::optional<codec::protocol_version> version() const noexcept { return version_; }
   std::uint16_t keep_alive() const noexcept { return keep_alive_; }
+  // The client's address as the transport named it (empty in tests).
+  const std::string& source_address() const noexcept { return source_address_; }
   const session_state* persistent() const noexcept { return state_; }
   // The store commit the pending output waits for (0: none). See session_state::hold_ticket.
   std::uint64_t hold_ticket() const noexcept {

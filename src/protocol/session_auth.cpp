@@ -56,6 +56,7 @@ session::login_step session::authenticate(const connect& c) {
     return login_step::accepted;
   }
   if (result.outcome == tern::auth::login_outcome::not_authorized) {
+    port_.traffic().auth_failures.add();
     refuse_connect(c.version, reason_code::not_authorized, std::move(result.detail));
     return login_step::refused;
   }
@@ -64,6 +65,7 @@ session::login_step session::authenticate(const connect& c) {
 }
 
 void session::refuse_login_later(reason_code reason, std::string detail) {
+  port_.traffic().auth_failures.add();
   auto* access = port_.access();
   const auto delay =
       access != nullptr ? access->on_failed_login(source_address_) : std::chrono::milliseconds{0};
@@ -169,6 +171,7 @@ void session::handle_auth(const codec::auth& a) {
   const auto fail_auth = [&](std::string detail) {
     if (connecting) return refuse_login_later(reason_code::not_authorized, std::move(detail));
     // Counted like a failed login; the connection ends at once [MQTT-4.12.1-2].
+    port_.traffic().auth_failures.add();
     if (auto* access = port_.access()) (void)access->on_failed_login(source_address_);
     scram_.reset();
     protocol_violation(reason_code::not_authorized,

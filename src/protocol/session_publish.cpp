@@ -97,6 +97,7 @@ void session::handle_publish(publish&& p) {
   // Mosquitto does. QoS 0 is dropped silently.
   bool dropped = false;
   if (reason == reason_code::success && !port_.may_publish(*state_, p.topic)) {
+    port_.traffic().drop(drop_reason::not_authorized);
     if (v5 && p.qos_level != qos::at_most_once) {
       reason = reason_code::not_authorized;
     } else {
@@ -235,17 +236,22 @@ std::uint16_t session::allocate_packet_id() {
 void session::deliver(outbound_message out, time_point now) {
   now_ = now;
   if (phase_ != session_phase::connected || state_ == nullptr) return;
-  if (out.msg->expired(now)) return port_.outbound_done(*state_, out);
+  if (out.msg->expired(now)) {
+    port_.traffic().drop(drop_reason::expired);
+    return port_.outbound_done(*state_, out);
+  }
   if (out.qos_level == qos::at_most_once && state_->queued_qos0 > 0) {
     queue_message(std::move(out));  // behind QoS 0 queued offline, in order
   } else if (out.qos_level == qos::at_most_once) {
     // A slow consumer loses QoS 0 messages rather than growing the broker's memory.
     if (output_backlogged()) {
       ++dropped_for_slowness_;
+      port_.traffic().drop(drop_reason::slow_consumer);
       return;
     }
     if (shed_for_memory()) {
       ++dropped_for_slowness_;
+      port_.traffic().drop(drop_reason::memory_ceiling);
       return report_limit(limit_event::qos0_dropped_memory, client_id_);
     }
     send_publish(out, 0, false);
@@ -259,6 +265,7 @@ void session::deliver(outbound_message out, time_point now) {
 
 void session::queue_message(outbound_message out) {
   for (const auto& dropped : enqueue(*state_, std::move(out), settings_, &port_, now_)) {
+    port_.traffic().drop(drop_reason::queue_full);
     port_.outbound_done(*state_, dropped);
   }
 }
@@ -292,6 +299,7 @@ void session::pump_queue() {
     }
     auto out = dequeue(state);
     if (out.msg->expired(now_)) {  // never started: drop [MQTT-3.3.2-5]
+      port_.traffic().drop(drop_reason::expired);
       port_.outbound_done(state, out);
       continue;
     }
@@ -419,9 +427,15 @@ bool session::finish_publish(const outbound_message& out, std::size_t head_start
   if (size == 0 || (client_max_packet_size_ && size > *client_max_packet_size_)) {
     // Too large for this client: discard as if delivered [MQTT-3.1.2-25].
     bytes.resize(head_start);
+    port_.traffic().drop(drop_reason::too_large);
     return false;
   }
   const auto& payload = out.msg->payload;
+  auto& traffic = port_.traffic();
+  const auto q = static_cast<std::size_t>(out.qos_level);
+  traffic.packets_sent.add();
+  traffic.publish_sent[q].add();
+  traffic.payload_bytes_sent[q].add(payload.size());
   if (payload.size() >= k_referenced_payload) {
     // One copy of the payload serves every subscriber: the write gathers it from the message.
     output_.payloads.push_back({bytes.size(), out.msg});

@@ -113,7 +113,14 @@ bool group_committer::commit(write_batch& batch) {
     if (status.ok) {
       std::lock_guard lock(mutex_);
       ++stats_.commits;
-      stats_.commit_micros += static_cast<std::uint64_t>(micros.count());
+      const auto us = static_cast<std::uint64_t>(micros.count());
+      stats_.commit_micros += us;
+      std::size_t bucket = 0;
+      while (bucket < k_commit_latency_bounds_us.size() &&
+             us > k_commit_latency_bounds_us[bucket]) {
+        ++bucket;
+      }
+      ++stats_.latency_buckets[bucket];
       failing_since_.store(0, std::memory_order_relaxed);
       if (!healthy_.exchange(true)) {
         spdlog::warn("store writable again: acknowledging QoS 1/2 messages again");

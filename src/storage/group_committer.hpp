@@ -16,6 +16,7 @@
 //
 // Thread: submit(), erase_later() and healthy() from any thread; the rest from the owner.
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -30,12 +31,19 @@
 
 namespace tern::storage {
 
+// Upper bounds of the commit latency histogram, in microseconds (the last bucket is +Inf).
+inline constexpr std::array<std::uint64_t, 10> k_commit_latency_bounds_us{
+    100, 250, 500, 1'000, 2'500, 5'000, 10'000, 25'000, 100'000, 1'000'000};
+
 struct commit_stats {
   std::uint64_t commits = 0;  // backend writes
   std::uint64_t batches = 0;  // batches handed in
   std::uint64_t failures = 0;
   std::uint64_t cancelled = 0;      // changes dropped because a later one in the commit undid them
   std::uint64_t commit_micros = 0;  // time spent in backend writes
+  // Successful commits by latency: [i] counts those up to k_commit_latency_bounds_us[i]
+  // (not cumulative); the last entry counts the slower ones.
+  std::array<std::uint64_t, k_commit_latency_bounds_us.size() + 1> latency_buckets{};
 };
 
 class group_committer {

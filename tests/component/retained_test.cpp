@@ -37,7 +37,7 @@ TEST_P(retained_test, retained_message_is_sent_to_new_subscribers_with_retain_se
 
 TEST_P(retained_test, retained_messages_are_found_through_wildcards) {
   auto& pub = connected(version(), "pub");
-  for (const char* t : {"a", "a/b", "a/c/d", "b/x", "$SYS/x", "/x"})
+  for (const char* t : {"a", "a/b", "a/c/d", "b/x", "$ops/x", "/x"})
     pub.publish(t, t, qos::at_most_once, true);
   struct probe {
     const char* filter;
@@ -49,8 +49,8 @@ TEST_P(retained_test, retained_messages_are_found_through_wildcards) {
       {"a/+", {"a/b"}},
       {"+/x", {"b/x", "/x"}},
       {"+/+/d", {"a/c/d"}},
-      {"$SYS/#", {"$SYS/x"}},
-      {"$SYS/+", {"$SYS/x"}},
+      {"$ops/#", {"$ops/x"}},
+      {"$ops/+", {"$ops/x"}},
       {"+/#", {"a", "a/b", "a/c/d", "b/x", "/x"}},
       {"a/b/c", {}},
   };

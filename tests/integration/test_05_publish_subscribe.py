@@ -66,16 +66,16 @@ class RoutingTest(PubSubTestCase):
                 self.assertEqual(plus.subscribe([(f"+/dollar{level}", 0), ("+/+", 0),
                                                  (sync, 0)]), [0, 0, 0])
                 explicit = self.paho(ids[2], level)
-                self.assertEqual(explicit.subscribe([(f"$SYS/dollar{level}", 0),
-                                                     ("$SYS/#", 0)]), [0, 0])
+                self.assertEqual(explicit.subscribe([(f"$ops/dollar{level}", 0),
+                                                     ("$ops/#", 0)]), [0, 0])
                 publisher = self.paho(ids[3], level)
-                publisher.publish(f"$SYS/dollar{level}", b"system", qos=1)
+                publisher.publish(f"$ops/dollar{level}", b"system", qos=1)
                 publisher.publish(f"$x/dollar{level}", b"other", qos=1)
                 publisher.publish(sync, b"sync", qos=1)
                 self.assertEqual([(m.topic, m.payload) for m in everything.until(sync)], [])
                 self.assertEqual([(m.topic, m.payload) for m in plus.until(sync)], [])
                 got = explicit.get()
-                self.assertEqual((got.topic, got.payload), (f"$SYS/dollar{level}", b"system"))
+                self.assertEqual((got.topic, got.payload), (f"$ops/dollar{level}", b"system"))
                 self.assertEqual(explicit.pending(), [],
                                  "two matching subscriptions of one client: one delivery")
 

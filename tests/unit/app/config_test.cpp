@@ -246,5 +246,49 @@ TEST_F(config_test, overload_limits_out_of_range_are_errors) {
             std::string::npos);
 }
 
+TEST_F(config_test, reads_sys_interval_and_admin) {
+  config defaults;
+  EXPECT_EQ(defaults.sys_interval, std::chrono::seconds(10));
+  EXPECT_FALSE(defaults.admin.port);
+  EXPECT_EQ(defaults.admin.address, "127.0.0.1");
+  config c;
+  load_config_text(R"(
+sys_interval = "30s"
+[admin]
+address = "::1"
+port = 8080
+token = "0123456789abcdef"
+metrics_auth = true
+)",
+                   "t.toml", c);
+  EXPECT_EQ(c.sys_interval, std::chrono::seconds(30));
+  EXPECT_EQ(c.admin.address, "::1");
+  EXPECT_EQ(c.admin.port, 8080);
+  EXPECT_EQ(c.admin.token, "0123456789abcdef");
+  EXPECT_TRUE(c.admin.metrics_auth);
+  config off;
+  load_config_text("sys_interval = 0\n", "t.toml", off);
+  EXPECT_EQ(off.sys_interval.count(), 0);
+}
+
+TEST_F(config_test, admin_errors_name_the_setting) {
+  const auto error_in_text = [](const std::string& text) -> std::string {
+    config c;
+    try {
+      load_config_text(text, "t.toml", c);
+    } catch (const config_error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_NE(error_in_text("sys_interval = \"500ms\"\n").find("at least 1 second"),
+            std::string::npos);
+  EXPECT_NE(error_in_text("[admin]\ntoken = \"short\"\n").find("admin.token"), std::string::npos);
+  EXPECT_NE(error_in_text("[admin]\nport = 0\n").find("admin.port"), std::string::npos);
+  EXPECT_NE(error_in_text("[admin]\naddress = \"localhost\"\n").find("not an IPv4"),
+            std::string::npos);
+  EXPECT_NE(error_in_text("[admin]\nprot = 1\n").find("unknown setting"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tern::app

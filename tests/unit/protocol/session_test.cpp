@@ -331,6 +331,48 @@ TEST_F(session_test, failed_acks_carry_a_reason_string_only_when_problem_informa
   }
 }
 
+TEST_F(session_test, traffic_is_counted_on_the_shard) {
+  connect_ok(make_connect(protocol_version::v5, "counted"));
+  publish p;
+  p.topic = "t/x";
+  p.qos_level = qos::at_least_once;
+  p.packet_id = 1;
+  p.payload = {1, 2, 3};
+  send(p, protocol_version::v5);
+  EXPECT_EQ(received(protocol_version::v5).size(), 1u);  // PUBACK
+  const auto& t = core_->traffic();
+  EXPECT_EQ(t.packets_received.get(), 2u);  // CONNECT, PUBLISH
+  EXPECT_EQ(t.packets_sent.get(), 2u);      // CONNACK, PUBACK
+  EXPECT_EQ(t.publish_received[1].get(), 1u);
+  EXPECT_EQ(t.payload_bytes_received[1].get(), 3u);
+  EXPECT_EQ(t.connections.get(), 1u);
+}
+
+TEST_F(session_test, publishing_to_sys_is_refused_like_an_acl_denial) {
+  connect_ok(make_connect(protocol_version::v5, "forger"));
+  publish p;
+  p.topic = "$SYS/broker/version";
+  p.qos_level = qos::at_least_once;
+  p.packet_id = 2;
+  p.retain = true;
+  send(p, protocol_version::v5);
+  EXPECT_EQ(std::get<puback>(received(protocol_version::v5).at(0)).reason,
+            reason_code::not_authorized);
+  EXPECT_EQ(shared_.retained.size(), 0u);
+  EXPECT_EQ(core_->traffic().dropped[static_cast<std::size_t>(drop_reason::not_authorized)].get(),
+            1u);
+}
+
+TEST_F(session_test, admin_disconnect_tells_v5_clients_0x98) {
+  connect_ok(make_connect(protocol_version::v5, "kicked"));
+  EXPECT_TRUE(core_->disconnect_client("kicked", now_));
+  EXPECT_EQ(std::get<disconnect>(received(protocol_version::v5).at(0)).reason,
+            reason_code::administrative_action);
+  EXPECT_TRUE(s().wants_close());
+  EXPECT_FALSE(core_->disconnect_client("kicked", now_));  // no longer connected
+  EXPECT_FALSE(core_->disconnect_client("nobody", now_));
+}
+
 TEST_F(session_test, auth_naming_a_method_gets_bad_authentication_method) {
   connect_ok(make_connect(protocol_version::v5, "a"));
   codec::auth a;
