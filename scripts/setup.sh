@@ -11,7 +11,7 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   librocksdb-dev
   libargon2-dev argon2 mosquitto
-  mosquitto-clients python3 python3-paho-mqtt
+  mosquitto-clients python3 python3-paho-mqtt python3-matplotlib
   procps iproute2 util-linux strace
 )
 # Node.js and npm run the MQTT.js tests (tests/js). A node/npm already on PATH (e.g. a newer
