@@ -1,6 +1,7 @@
 #include "client.hpp"
 
 #include <fmt/format.h>
+#include <netinet/in.h>
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
@@ -19,6 +20,9 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 namespace {
+using bind_address_no_port =
+    asio::detail::socket_option::boolean<IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT>;
+
 bool is_failure(codec::reason_code reason) {
   return static_cast<std::uint8_t>(reason) >= 0x80;
 }
@@ -40,6 +44,18 @@ client::client(asio::io_context& io, client_events& events, client_role role, st
 
 void client::start(const tcp::endpoint& broker) {
   state_ = state::connecting;
+  if (settings_.source_address) {
+    boost::system::error_code ec;
+    socket_.open(broker.protocol(), ec);
+    // The port is picked at connect time, per destination: many more connections fit.
+    if (!ec) socket_.set_option(bind_address_no_port(true), ec);
+    if (!ec) socket_.bind(tcp::endpoint(*settings_.source_address, 0), ec);
+    if (ec) {
+      return fail(client_error::connect_failed,
+                  fmt::format("cannot bind to {}: {}", settings_.source_address->to_string(),
+                              ec.message()));
+    }
+  }
   socket_.async_connect(broker, [this](const boost::system::error_code& ec) { on_connect(ec); });
 }
 

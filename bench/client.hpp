@@ -68,6 +68,8 @@ struct client_settings {
   // Bytes read at a time (the buffer grows for larger packets). Small for idle connections, whose
   // buffers would otherwise dominate the generator's memory.
   std::size_t read_chunk = 64 * 1024;
+  // Local address to connect from (port chosen at connect time); unset: the kernel's choice.
+  std::optional<boost::asio::ip::address> source_address;
 };
 
 class client {

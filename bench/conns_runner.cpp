@@ -8,6 +8,7 @@
 
 #include "broker_memory.hpp"
 #include "durations.hpp"
+#include "source_address.hpp"
 
 namespace tern::bench {
 
@@ -47,6 +48,7 @@ run_results conns_runner::run() {
     settings.client_id = fmt::format("tb{:08x}-c{}", tag, i);
     settings.keep_alive_s = options_.keep_alive_s;
     settings.read_chunk = k_idle_read_chunk;
+    settings.source_address = source_address(options_.source_addresses, tag, i);
     clients_.push_back(
         std::make_unique<client>(io_, *this, client_role::subscriber, i, std::move(settings)));
   }

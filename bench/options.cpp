@@ -71,6 +71,11 @@ parse_result parse_options(int argc, char** argv) {
                  "retained: subscribers that each receive all N retained messages")
       ->check(CLI::Range(1u, 100'000u))
       ->capture_default_str();
+  app.add_option("--source-addresses", o.source_addresses,
+                 "Connect from this many addresses in 127.0.0.0/8, new ones every run (0 = "
+                 "kernel's choice); for tens of thousands of connections to a loopback broker")
+      ->check(CLI::Range(0u, 254u))
+      ->capture_default_str();
   int broker_pid = 0;
   app.add_option("--broker-pid", broker_pid,
                  "conns: the broker's process id, to report its resident memory per connection")
@@ -137,6 +142,10 @@ parse_result parse_options(int argc, char** argv) {
   o.mqtt = static_cast<std::uint8_t>(mqtt);
   if (app.count("--rate") > 0) o.rate = rate;
   if (app.count("--broker-pid") > 0) o.broker_pid = broker_pid;
+  if (o.source_addresses > 0 && !o.host.starts_with("127.")) {
+    fmt::print(stderr, "tern-bench: error: --source-addresses needs a 127.x.x.x --host\n");
+    return {std::nullopt, 2};
+  }
   if (o.scenario == scenario_kind::manysubs &&
       (o.subscriptions < o.publishers || o.subscriptions < o.clients)) {
     // Every subscriber holds a filter, and every publisher owns a topic (see scenario.hpp).

@@ -11,6 +11,7 @@
 
 #include "durations.hpp"
 #include "payload.hpp"
+#include "source_address.hpp"
 
 namespace tern::bench {
 
@@ -137,6 +138,7 @@ void retained_runner::start_subscribers() {
     settings.version =
         options_.mqtt == 3 ? codec::protocol_version::v3_1_1 : codec::protocol_version::v5;
     settings.client_id = fmt::format("tb{:08x}-s{}", run_tag_, i);
+    settings.source_address = source_address(options_.source_addresses, run_tag_, i);
     settings.keep_alive_s = options_.keep_alive_s;
     codec::subscription subscription;
     subscription.filter = topic_prefix() + "#";

@@ -12,6 +12,7 @@
 
 #include "durations.hpp"
 #include "payload.hpp"
+#include "source_address.hpp"
 
 namespace tern::bench {
 
@@ -95,6 +96,8 @@ void runner::create_clients() {
     client_settings settings;
     settings.version = version_;
     settings.client_id = fmt::format("tb{:08x}-p{}", run_tag_, i);
+    settings.source_address =
+        source_address(options_.source_addresses, run_tag_, scenario_.subscribers() + i);
     settings.keep_alive_s = options_.keep_alive_s;
     settings.publish_qos = qos_;
     pub.conn = std::make_unique<client>(io_, *this, client_role::publisher, i, std::move(settings));
@@ -112,6 +115,7 @@ void runner::create_clients() {
     client_settings settings;
     settings.version = version_;
     settings.client_id = fmt::format("tb{:08x}-s{}", run_tag_, i);
+    settings.source_address = source_address(options_.source_addresses, run_tag_, i);
     settings.keep_alive_s = options_.keep_alive_s;
     settings.publish_qos = qos_;
     for (auto& filter : scenario_.filters_of(i)) {
