@@ -53,7 +53,8 @@ run_case() {
 run_case pairs --scenario pairs -n 4 --qos 1 --duration 1 --warmup 0
 run_case manysubs --scenario manysubs -n 4 --subscriptions 400 --subscribe-batch 30 \
   --publishers 3 --qos 1 --duration 1 --warmup 0
-run_case conns --scenario conns -n 200 --broker-pid "$tern_pid" --warmup 0.2 --duration 0.3
+run_case conns --scenario conns -n 200 --source-addresses 4 --broker-pid "$tern_pid" --warmup 0.2 \
+  --duration 0.3
 run_case retained --scenario retained -n 300 --subscribers 3 --qos 1
 
 /usr/bin/python3 - "$workdir" <<'PY'
