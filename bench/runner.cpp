@@ -589,6 +589,23 @@ void runner::record_error(std::string_view who, std::string_view detail) {
 
 // ---- results ----
 
+// From the first SUBSCRIBE to the last SUBACK, counting the subscribers that got all of theirs.
+subscribe_summary runner::collect_subscribe() const {
+  subscribe_summary summary;
+  std::optional<bench_clock::time_point> first;
+  std::optional<bench_clock::time_point> last;
+  for (const auto& sub : subs_) {
+    const auto started = sub.conn->subscribe_started();
+    const auto finished = sub.conn->subscribe_finished();
+    if (started && (!first || *started < *first)) first = started;
+    if (!finished) continue;
+    if (!last || *finished > *last) last = finished;
+    summary.subscriptions += scenario_.subscriptions_of(sub.conn->index()).size();
+  }
+  if (first && last) summary.seconds = elapsed_s(*first, *last);
+  return summary;
+}
+
 run_results runner::collect() const {
   run_results r;
   r.publishers = scenario_.publishers();
@@ -619,20 +636,7 @@ run_results runner::collect() const {
       r.duplicated += pub.receipts.duplicates();
     }
     r.out_of_order = manysubs_out_of_order_;
-    subscribe_summary subscribed;
-    subscribed.subscriptions = scenario_.subscriptions();
-    std::optional<bench_clock::time_point> first;
-    std::optional<bench_clock::time_point> last;
-    for (const auto& sub : subs_) {
-      const auto started = sub.conn->subscribe_started();
-      const auto finished = sub.conn->subscribe_finished();
-      if (started && (!first || *started < *first)) first = started;
-      if (finished && (!last || *finished > *last)) last = finished;
-      if (!finished)
-        subscribed.subscriptions -= scenario_.subscriptions_of(sub.conn->index()).size();
-    }
-    if (first && last) subscribed.seconds = elapsed_s(*first, *last);
-    r.subscribe = subscribed;
+    r.subscribe = collect_subscribe();
   }
   r.latency_cdf = latency_cdf(histogram_);
   r.connect_failures = connect_failures_;

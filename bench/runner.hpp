@@ -107,6 +107,7 @@ class runner final : public client_events {
                      std::uint64_t after, bench_clock::time_point now);
   void record_error(std::string_view who, std::string_view detail);
   run_results collect() const;
+  subscribe_summary collect_subscribe() const;
 
   const bench_options& options_;
   scenario scenario_;
