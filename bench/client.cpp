@@ -1,6 +1,7 @@
 #include "client.hpp"
 
 #include <fmt/format.h>
+#include <netinet/in.h>
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
@@ -19,6 +20,9 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 namespace {
+using bind_address_no_port =
+    asio::detail::socket_option::boolean<IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT>;
+
 bool is_failure(codec::reason_code reason) {
   return static_cast<std::uint8_t>(reason) >= 0x80;
 }
@@ -40,6 +44,18 @@ client::client(asio::io_context& io, client_events& events, client_role role, st
 
 void client::start(const tcp::endpoint& broker) {
   state_ = state::connecting;
+  if (settings_.source_address) {
+    boost::system::error_code ec;
+    socket_.open(broker.protocol(), ec);
+    // The port is picked at connect time, per destination: many more connections fit.
+    if (!ec) socket_.set_option(bind_address_no_port(true), ec);
+    if (!ec) socket_.bind(tcp::endpoint(*settings_.source_address, 0), ec);
+    if (ec) {
+      return fail(client_error::connect_failed,
+                  fmt::format("cannot bind to {}: {}", settings_.source_address->to_string(),
+                              ec.message()));
+    }
+  }
   socket_.async_connect(broker, [this](const boost::system::error_code& ec) { on_connect(ec); });
 }
 
@@ -58,14 +74,14 @@ void client::on_connect(const boost::system::error_code& ec) {
   }
   state_ = state::handshaking;
   send(c);
-  read_buffer_.resize(k_read_chunk);
+  read_buffer_.resize(settings_.read_chunk);
   read_more();
 }
 
 // ---- reading ----
 
 void client::read_more() {
-  if (read_buffer_.size() - read_length_ < k_read_chunk / 4) {
+  if (read_buffer_.size() - read_length_ < settings_.read_chunk / 4) {
     read_buffer_.resize(read_buffer_.size() * 2);  // a packet larger than the buffer
   }
   socket_.async_read_some(
@@ -138,15 +154,23 @@ void client::handle_connack(const codec::connack& ack) {
                 fmt::format("the broker accepts PUBLISH up to QoS {} only",
                             static_cast<unsigned>(*ack.props.maximum_qos)));
   }
-  if (!settings_.subscription) {
+  if (settings_.subscriptions.empty()) {
     state_ = state::ready;
     return events_.on_ready(*this);
   }
+  state_ = state::subscribing;
+  subscribe_started_ = bench_clock::now();
+  subscribe_next_batch();
+}
+
+void client::subscribe_next_batch() {
   codec::subscribe sub;
   subscribe_id_ = ids_.acquire().value_or(1);
   sub.packet_id = subscribe_id_;
-  sub.subscriptions.push_back(*settings_.subscription);
-  state_ = state::subscribing;
+  subscribing_ = std::min(std::max<std::size_t>(settings_.subscribe_batch, 1),
+                          settings_.subscriptions.size() - subscribed_);
+  const auto first = settings_.subscriptions.begin() + static_cast<std::ptrdiff_t>(subscribed_);
+  sub.subscriptions.assign(first, first + static_cast<std::ptrdiff_t>(subscribing_));
   send(sub);
 }
 
@@ -155,22 +179,37 @@ void client::handle_suback(const codec::suback& ack) {
     return fail(client_error::protocol, "unexpected SUBACK");
   }
   ids_.erase(subscribe_id_);
-  if (ack.reasons.size() != 1 || is_failure(ack.reasons.front())) {
+  if (ack.reasons.size() != subscribing_) {
     return fail(client_error::connect_failed,
-                fmt::format("SUBACK refused the subscription, reason {}",
-                            ack.reasons.empty() ? "none" : reason_text(ack.reasons.front())));
+                fmt::format("SUBACK with {} reason codes for {} filters", ack.reasons.size(),
+                            subscribing_));
   }
-  const auto granted = static_cast<std::uint8_t>(ack.reasons.front());
-  if (granted < static_cast<std::uint8_t>(settings_.subscription->options.max_qos)) {
-    return fail(client_error::connect_failed,
-                fmt::format("SUBACK granted only QoS {}", static_cast<unsigned>(granted)));
+  for (std::size_t i = 0; i < subscribing_; ++i) {
+    const auto reason = ack.reasons[i];
+    const auto& wanted = settings_.subscriptions[subscribed_ + i];
+    if (is_failure(reason)) {
+      return fail(client_error::connect_failed,
+                  fmt::format("SUBACK refused the subscription to {}, reason {}", wanted.filter,
+                              reason_text(reason)));
+    }
+    if (static_cast<std::uint8_t>(reason) < static_cast<std::uint8_t>(wanted.options.max_qos)) {
+      return fail(client_error::connect_failed,
+                  fmt::format("SUBACK granted only QoS {}", static_cast<unsigned>(reason)));
+    }
   }
+  subscribed_ += subscribing_;
+  subscribing_ = 0;
+  if (subscribed_ < settings_.subscriptions.size()) return subscribe_next_batch();
+  subscribe_finished_ = bench_clock::now();
   state_ = state::ready;
   events_.on_ready(*this);
 }
 
 void client::handle_publish(const codec::publish& message, bench_clock::time_point now) {
-  if (state_ != state::ready) return fail(client_error::protocol, "PUBLISH before SUBACK");
+  // A broker may send retained messages of a subscription before its SUBACK.
+  if (state_ != state::ready && state_ != state::subscribing) {
+    return fail(client_error::protocol, "PUBLISH before SUBSCRIBE");
+  }
   switch (message.qos_level) {
     case codec::qos::at_most_once:
       break;

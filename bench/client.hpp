@@ -1,8 +1,9 @@
 #pragma once
 // One MQTT client connection of the load generator: its own TCP socket, CONNECT/CONNACK, an
-// optional SUBSCRIBE/SUBACK, the QoS 1 and 2 handshakes in both directions, incremental decoding
-// of big reads and coalesced writes (one write in flight; everything queued meanwhile goes out in
-// the next one). Single-threaded: every call and callback runs on the io_context's thread.
+// optional SUBSCRIBE/SUBACK exchange (many filters in batches, one SUBSCRIBE at a time), the QoS 1
+// and 2 handshakes in both directions, incremental decoding of big reads and coalesced writes (one
+// write in flight; everything queued meanwhile goes out in the next one). Single-threaded: every
+// call and callback runs on the io_context's thread.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -40,7 +41,7 @@ class client;
 class client_events {
  public:
   virtual ~client_events() = default;
-  // CONNACK accepted and, for a subscriber, SUBACK granted.
+  // CONNACK accepted and, for a subscriber, every SUBACK granted.
   virtual void on_ready(client& c) = 0;
   // An application message arrived (for QoS 2: once, when its PUBLISH arrived).
   virtual void on_message(client& c, const codec::publish& message,
@@ -59,10 +60,16 @@ struct client_settings {
   codec::protocol_version version = codec::protocol_version::v5;
   std::string client_id;
   std::uint16_t keep_alive_s = 60;
-  std::optional<codec::subscription> subscription;    // subscribers subscribe to this one filter
+  std::vector<codec::subscription> subscriptions;     // subscribers subscribe to these filters
+  std::size_t subscribe_batch = 1;                    // filters per SUBSCRIBE packet
   codec::qos publish_qos = codec::qos::at_most_once;  // publishers: checked against Maximum QoS
   bool clean_start = true;
   std::uint32_t session_expiry_s = 0;  // MQTT 5 Session Expiry Interval in CONNECT
+  // Bytes read at a time (the buffer grows for larger packets). Small for idle connections, whose
+  // buffers would otherwise dominate the generator's memory.
+  std::size_t read_chunk = 64 * 1024;
+  // Local address to connect from (port chosen at connect time); unset: the kernel's choice.
+  std::optional<boost::asio::ip::address> source_address;
 };
 
 class client {
@@ -103,6 +110,13 @@ class client {
   const std::string& id() const noexcept { return settings_.client_id; }
   // Outgoing QoS 1/2 messages not yet fully acknowledged.
   std::size_t inflight() const noexcept { return ids_.size(); }
+  // When the first SUBSCRIBE went out and the last SUBACK arrived (unset until then).
+  std::optional<bench_clock::time_point> subscribe_started() const noexcept {
+    return subscribe_started_;
+  }
+  std::optional<bench_clock::time_point> subscribe_finished() const noexcept {
+    return subscribe_finished_;
+  }
 
  private:
   void on_connect(const boost::system::error_code& ec);
@@ -111,6 +125,7 @@ class client {
   void handle(const codec::packet& p, bench_clock::time_point now);
   void handle_connack(const codec::connack& ack);
   void handle_suback(const codec::suback& ack);
+  void subscribe_next_batch();
   void handle_publish(const codec::publish& message, bench_clock::time_point now);
   void handle_puback(const codec::puback& ack, bench_clock::time_point now);
   void handle_pubrec(const codec::pubrec& ack, bench_clock::time_point now);
@@ -125,7 +140,6 @@ class client {
   void on_written(const boost::system::error_code& ec);
   void fail(client_error kind, std::string_view detail);
 
-  static constexpr std::size_t k_read_chunk = 64 * 1024;
   static constexpr std::size_t k_write_high_water = 1024 * 1024;
 
   boost::asio::io_context& io_;
@@ -151,6 +165,10 @@ class client {
   packet_id_set awaiting_release_;    // QoS 2 ids received, PUBREL not yet seen
   std::size_t max_inflight_ = 65535;  // the broker's Receive Maximum (MQTT 5)
   std::uint16_t subscribe_id_ = 0;
+  std::size_t subscribed_ = 0;   // filters acknowledged so far
+  std::size_t subscribing_ = 0;  // filters in the SUBSCRIBE awaiting its SUBACK
+  std::optional<bench_clock::time_point> subscribe_started_;
+  std::optional<bench_clock::time_point> subscribe_finished_;
 };
 
 }  // namespace tern::bench

@@ -35,10 +35,12 @@ bench_free_port() {
   /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# The common part of a mosquitto.conf listening on $port.
+# The common part of a mosquitto.conf listening on $port: no limit on connections (19,000 in
+# the conns row) or memory, long queues for QoS 1/2 fan-out.
 bench_mosquitto_conf() {
   printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_queued_messages 100000\nmax_inflight_messages 64\n' \
     "$port"
+  printf 'max_connections -1\nmemory_limit 0\n'
 }
 
 # Usage: bench_start_broker <log file> <command...>. Runs the command on core 0 and waits until

@@ -15,6 +15,12 @@ std::string_view to_string(scenario_kind kind) noexcept {
       return "fanin";
     case scenario_kind::fanout:
       return "fanout";
+    case scenario_kind::manysubs:
+      return "manysubs";
+    case scenario_kind::conns:
+      return "conns";
+    case scenario_kind::retained:
+      return "retained";
   }
   return "unknown";
 }
@@ -28,22 +34,52 @@ parse_result parse_options(int argc, char** argv) {
   int mqtt = o.mqtt;
   double rate = 0;
 
-  const std::map<std::string, scenario_kind> scenarios{{"pairs", scenario_kind::pairs},
-                                                       {"fanin", scenario_kind::fanin},
-                                                       {"fanout", scenario_kind::fanout}};
+  const std::map<std::string, scenario_kind> scenarios{
+      {"pairs", scenario_kind::pairs},   {"fanin", scenario_kind::fanin},
+      {"fanout", scenario_kind::fanout}, {"manysubs", scenario_kind::manysubs},
+      {"conns", scenario_kind::conns},   {"retained", scenario_kind::retained}};
   std::string scenario_name{to_string(o.scenario)};
   app.add_option("-s,--scenario", scenario_name,
                  "pairs: N publisher/subscriber pairs on <prefix>/<i>; fanin: N publishers -> 1 "
-                 "subscriber on <prefix>/#; fanout: 1 publisher -> N subscribers")
-      ->check(CLI::IsMember({"pairs", "fanin", "fanout"}))
+                 "subscriber on <prefix>/#; fanout: 1 publisher -> N subscribers; manysubs: "
+                 "--subscriptions filters over N subscribers, --publishers on random ones; conns: "
+                 "N idle connections; retained: N retained messages, then --subscribers get them")
+      ->check(CLI::IsMember({"pairs", "fanin", "fanout", "manysubs", "conns", "retained"}))
       ->capture_default_str();
   app.add_option("--host", o.host, "Broker host")->capture_default_str();
   app.add_option("-p,--port", port, "Broker port")
       ->check(CLI::Range(1, 65535))
       ->capture_default_str();
-  app.add_option("-n,--clients", o.clients, "Pairs, publishers (fanin) or subscribers (fanout)")
+  app.add_option("-n,--clients", o.clients,
+                 "Pairs, publishers (fanin), subscribers (fanout, manysubs), connections (conns) "
+                 "or retained topics (retained)")
       ->check(CLI::Range(1u, 1'000'000u))
       ->capture_default_str();
+  app.add_option("--subscriptions", o.subscriptions,
+                 "manysubs: distinct topic filters, spread evenly over the N subscribers")
+      ->check(CLI::Range(1u, 100'000'000u))
+      ->capture_default_str();
+  app.add_option("--publishers", o.publishers,
+                 "manysubs: publishers, each on random topics that match one subscription each")
+      ->check(CLI::Range(1u, 100'000u))
+      ->capture_default_str();
+  app.add_option("--subscribe-batch", o.subscribe_batch,
+                 "manysubs: topic filters per SUBSCRIBE packet (the next waits for its SUBACK)")
+      ->check(CLI::Range(1u, 10'000u))
+      ->capture_default_str();
+  app.add_option("--subscribers", o.subscribers,
+                 "retained: subscribers that each receive all N retained messages")
+      ->check(CLI::Range(1u, 100'000u))
+      ->capture_default_str();
+  app.add_option("--source-addresses", o.source_addresses,
+                 "Connect from this many addresses in 127.0.0.0/8, new ones every run (0 = "
+                 "kernel's choice); for tens of thousands of connections to a loopback broker")
+      ->check(CLI::Range(0u, 254u))
+      ->capture_default_str();
+  int broker_pid = 0;
+  app.add_option("--broker-pid", broker_pid,
+                 "conns: the broker's process id, to report its resident memory per connection")
+      ->check(CLI::PositiveNumber);
   app.add_option("--qos", qos, "QoS of PUBLISH and SUBSCRIBE")
       ->check(CLI::Range(0, 2))
       ->capture_default_str();
@@ -105,6 +141,22 @@ parse_result parse_options(int argc, char** argv) {
   o.qos = static_cast<std::uint8_t>(qos);
   o.mqtt = static_cast<std::uint8_t>(mqtt);
   if (app.count("--rate") > 0) o.rate = rate;
+  if (app.count("--broker-pid") > 0) o.broker_pid = broker_pid;
+  if (o.source_addresses > 0 && !o.host.starts_with("127.")) {
+    fmt::print(stderr, "tern-bench: error: --source-addresses needs a 127.x.x.x --host\n");
+    return {std::nullopt, 2};
+  }
+  if (o.scenario == scenario_kind::manysubs &&
+      (o.subscriptions < o.publishers || o.subscriptions < o.clients)) {
+    // Every subscriber holds a filter, and every publisher owns a topic (see scenario.hpp).
+    fmt::print(stderr,
+               "tern-bench: error: manysubs needs --subscriptions >= --publishers and >= -n\n");
+    return {std::nullopt, 2};
+  }
+  if ((o.scenario == scenario_kind::conns || o.scenario == scenario_kind::retained) && o.rate) {
+    fmt::print(stderr, "tern-bench: error: --rate applies to pairs, fanin, fanout and manysubs\n");
+    return {std::nullopt, 2};
+  }
   return {o, 0};
 }
 

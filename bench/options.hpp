@@ -8,7 +8,7 @@
 
 namespace tern::bench {
 
-enum class scenario_kind : std::uint8_t { pairs, fanin, fanout };
+enum class scenario_kind : std::uint8_t { pairs, fanin, fanout, manysubs, conns, retained };
 
 std::string_view to_string(scenario_kind kind) noexcept;
 
@@ -16,7 +16,18 @@ struct bench_options {
   scenario_kind scenario = scenario_kind::pairs;
   std::string host = "127.0.0.1";
   std::uint16_t port = 1883;
-  std::uint32_t clients = 10;       // pairs: N pairs; fanin: N publishers; fanout: N subscribers
+  // pairs: N pairs; fanin: N publishers; fanout and manysubs: N subscribers; conns: N idle
+  // connections; retained: N retained topics.
+  std::uint32_t clients = 10;
+  std::uint32_t subscriptions = 1000;   // manysubs: distinct filters over the subscribers
+  std::uint32_t publishers = 1;         // manysubs: publisher connections
+  std::uint32_t subscribe_batch = 500;  // manysubs: filters per SUBSCRIBE packet
+  std::uint32_t subscribers = 1;        // retained: subscribers receiving every retained message
+  // Connect from this many loopback addresses 127.<random>.<random>.1.. (0: the kernel's choice),
+  // so that tens of thousands of connections, and those in TIME_WAIT from the previous run, do
+  // not exhaust one address's ephemeral ports. Needs an IPv4 loopback broker address.
+  std::uint32_t source_addresses = 0;
+  std::optional<int> broker_pid;    // conns: read the broker's VmRSS from /proc/PID/status
   std::uint8_t qos = 0;             // 0, 1 or 2, used for PUBLISH and SUBSCRIBE alike
   std::uint32_t size = 16;          // payload bytes, at least the 16-byte stamp
   std::uint8_t mqtt = 5;            // 3 = MQTT 3.1.1, 5 = MQTT 5.0

@@ -2,7 +2,9 @@
 // What one run measured.
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "cpu_usage.hpp"
 
@@ -15,6 +17,37 @@ struct latency_summary {
   double p99_us = 0;
   double p999_us = 0;
   double max_us = 0;
+};
+
+// One point of a latency distribution: `percentile` percent of the samples took at most `us`.
+struct cdf_point {
+  double percentile = 0;
+  double us = 0;
+};
+
+// manysubs: the SUBSCRIBE phase, from the first SUBSCRIBE to the last SUBACK of any subscriber.
+struct subscribe_summary {
+  std::uint64_t subscriptions = 0;  // filters acknowledged (by subscribers that completed)
+  double seconds = 0;
+};
+
+// conns: the connect phase and, with --broker-pid, the broker's resident memory (VmRSS).
+struct connect_summary {
+  std::uint64_t connections = 0;               // CONNACKs received
+  double seconds = 0;                          // from the first TCP connect to the last CONNACK
+  std::optional<std::uint64_t> rss_before;     // bytes, before the first connection
+  std::optional<std::uint64_t> rss_connected;  // right after the last CONNACK
+  std::optional<std::uint64_t> rss_settled;    // after the settle time (--warmup)
+  std::optional<std::uint64_t> rss_end;        // at the end of the hold (--duration)
+};
+
+// retained: the publish phase (QoS 1, every PUBACK) and the delivery to the subscribers.
+struct retained_summary {
+  std::uint64_t messages = 0;  // retained messages published and acknowledged
+  double publish_s = 0;        // from the first PUBLISH to the last PUBACK
+  std::uint64_t subscribers = 0;
+  std::uint64_t received = 0;  // distinct retained messages received, summed over subscribers
+  double delivery_s = 0;       // from the first SUBSCRIBE to the last retained message received
 };
 
 struct run_results {
@@ -46,6 +79,11 @@ struct run_results {
   std::uint64_t backlog = 0;          // open loop: messages due in the window but never sent
 
   cpu_usage cpu;  // the generator's own CPU during the window
+
+  std::vector<cdf_point> latency_cdf;  // of `latency`, for plots
+  std::optional<subscribe_summary> subscribe;
+  std::optional<connect_summary> connect;
+  std::optional<retained_summary> retained;
 
   bool aborted = false;
   std::string abort_reason;

@@ -10,7 +10,9 @@
 #include <utility>
 #include <variant>
 
+#include "durations.hpp"
 #include "payload.hpp"
+#include "source_address.hpp"
 
 namespace tern::bench {
 
@@ -36,14 +38,6 @@ bench_clock::time_point from_ns(std::uint64_t ns) {
       std::chrono::nanoseconds(static_cast<std::int64_t>(ns))));
 }
 
-bench_clock::duration seconds(double s) {
-  return std::chrono::duration_cast<bench_clock::duration>(std::chrono::duration<double>(s));
-}
-
-double elapsed_s(bench_clock::time_point from, bench_clock::time_point to) {
-  return std::chrono::duration<double>(to - from).count();
-}
-
 std::string format_latency(std::uint64_t ns) {
   if (ns < 1'000'000) return fmt::format("{:.0f} us", static_cast<double>(ns) / 1e3);
   return fmt::format("{:.2f} ms", static_cast<double>(ns) / 1e6);
@@ -65,18 +59,31 @@ latency_summary summarize(const latency_histogram& h) {
   return s;
 }
 
+// Dense in the body, then ever closer to the tail, for plotting a CDF.
+std::vector<cdf_point> latency_cdf(const latency_histogram& h) {
+  std::vector<cdf_point> points;
+  if (h.count() == 0) return points;
+  const auto add = [&](double p) {
+    points.push_back({p, static_cast<double>(h.percentile(p)) / 1e3});
+  };
+  for (int p = 1; p < 100; ++p) add(p);
+  for (const double p : {99.5, 99.9, 99.95, 99.99, 99.999, 100.0}) add(p);
+  return points;
+}
+
 }  // namespace
 
 runner::runner(const bench_options& options)
     : options_(options),
-      scenario_(options.scenario, options.clients, options.topic_prefix),
+      scenario_(options),
       qos_(static_cast<codec::qos>(options.qos)),
       version_(options.mqtt == 3 ? codec::protocol_version::v3_1_1 : codec::protocol_version::v5),
       io_(1),
       tick_timer_(io_),
       phase_timer_(io_),
       pace_timer_(io_),
-      run_tag_(random_run_tag()) {
+      run_tag_(random_run_tag()),
+      rng_(run_tag_) {
   if (options_.rate) schedule_.emplace(*options_.rate, scenario_.publishers());
 }
 
@@ -86,25 +93,38 @@ void runner::create_clients() {
   pubs_.resize(scenario_.publishers());
   for (std::uint32_t i = 0; i < scenario_.publishers(); ++i) {
     auto& pub = pubs_[i];
-    client_settings settings{version_, fmt::format("tb{:08x}-p{}", run_tag_, i),
-                             options_.keep_alive_s, std::nullopt, qos_};
+    client_settings settings;
+    settings.version = version_;
+    settings.client_id = fmt::format("tb{:08x}-p{}", run_tag_, i);
+    settings.source_address =
+        source_address(options_.source_addresses, run_tag_, scenario_.subscribers() + i);
+    settings.keep_alive_s = options_.keep_alive_s;
+    settings.publish_qos = qos_;
     pub.conn = std::make_unique<client>(io_, *this, client_role::publisher, i, std::move(settings));
-    pub.subscribers = scenario_.subscribers_of(i);
+    pub.receivers = scenario_.receivers_per_message(i);
     codec::publish message;
     message.topic = scenario_.topic_of(i);
     message.payload.assign(options_.size, 0);
     message.qos_level = qos_;
     pub.message = std::move(message);
-    pub.window.configure(options_.inflight, pub.subscribers.size());
+    pub.window.configure(options_.inflight, pub.receivers);
   }
   subs_.resize(scenario_.subscribers());
   for (std::uint32_t i = 0; i < scenario_.subscribers(); ++i) {
     auto& sub = subs_[i];
-    codec::subscription subscription;
-    subscription.filter = scenario_.filter_of(i);
-    subscription.options.max_qos = qos_;
-    client_settings settings{version_, fmt::format("tb{:08x}-s{}", run_tag_, i),
-                             options_.keep_alive_s, subscription, qos_};
+    client_settings settings;
+    settings.version = version_;
+    settings.client_id = fmt::format("tb{:08x}-s{}", run_tag_, i);
+    settings.source_address = source_address(options_.source_addresses, run_tag_, i);
+    settings.keep_alive_s = options_.keep_alive_s;
+    settings.publish_qos = qos_;
+    for (auto& filter : scenario_.filters_of(i)) {
+      codec::subscription subscription;
+      subscription.filter = std::move(filter);
+      subscription.options.max_qos = qos_;
+      settings.subscriptions.push_back(std::move(subscription));
+    }
+    settings.subscribe_batch = options_.subscribe_batch;
     if (options_.persistent) {
       settings.clean_start = false;
       settings.session_expiry_s = k_persistent_session_expiry_s;
@@ -112,7 +132,11 @@ void runner::create_clients() {
     sub.conn =
         std::make_unique<client>(io_, *this, client_role::subscriber, i, std::move(settings));
     sub.publishers = scenario_.publishers_of(i);
-    sub.streams.resize(sub.publishers.size());
+    if (scenario_.random_topics()) {
+      sub.next_from.resize(sub.publishers.size());
+    } else {
+      sub.streams.resize(sub.publishers.size());
+    }
   }
 }
 
@@ -240,7 +264,8 @@ void runner::on_message(client& c, const codec::publish& message, bench_clock::t
     return record_error(c.id(), fmt::format("PUBLISH on {} to a publisher", message.topic));
   }
   auto& sub = subs_[c.index()];
-  const auto publisher = scenario_.publisher_of_topic(message.topic);
+  if (scenario_.random_topics()) return on_manysubs_message(sub, message, now);
+  const auto publisher = scenario_.index_of_topic(message.topic);
   if (!publisher || !sub.publishers.contains(*publisher)) {
     ++protocol_errors_;
     return record_error(c.id(), fmt::format("PUBLISH on unexpected topic {}", message.topic));
@@ -255,18 +280,49 @@ void runner::on_message(client& c, const codec::publish& message, bench_clock::t
   auto& stream = sub.streams[*publisher - sub.publishers.begin];
   const auto before = stream.next_expected();
   if (stream.record(stamp->seq) == sequence_tracker::outcome::duplicate) return;
+  count_receipt(pub, stamp->sent_ns, before, stream.next_expected(), now);
+}
 
+// Topic k names its publisher (k % P) and its one subscriber. Loss and duplicates are counted per
+// publisher over all subscribers, order per (publisher, subscriber connection).
+void runner::on_manysubs_message(subscriber_state& sub, const codec::publish& message,
+                                 bench_clock::time_point now) {
+  const auto& c = *sub.conn;
+  const auto k = scenario_.index_of_topic(message.topic);
+  if (!k || scenario_.subscriber_of_subscription(*k) != c.index()) {
+    ++protocol_errors_;
+    return record_error(c.id(), fmt::format("PUBLISH on unexpected topic {}", message.topic));
+  }
+  const auto publisher = scenario_.publisher_of_subscription(*k);
+  auto& pub = pubs_[publisher];
+  const auto stamp = read_stamp(message.payload);
+  if (!stamp || stamp->seq >= pub.sent) {
+    ++protocol_errors_;
+    return record_error(
+        c.id(), fmt::format("PUBLISH on {} with a payload this run did not send", message.topic));
+  }
+  if (pub.receipts.record(stamp->seq) == sequence_tracker::outcome::duplicate) return;
+  auto& next = sub.next_from[publisher];
+  if (stamp->seq < next) ++manysubs_out_of_order_;
+  next = std::max(next, stamp->seq + 1);
+  // The closed-loop window moves past a message only once it arrived, not when a later one
+  // arrived on another connection: a slow subscriber must hold its publishers back.
+  count_receipt(pub, stamp->sent_ns, stamp->seq, stamp->seq + 1, now);
+}
+
+// A first receipt of a message of `pub`, which completes [before, after) for one subscriber.
+void runner::count_receipt(publisher_state& pub, std::uint64_t sent_ns, std::uint64_t before,
+                           std::uint64_t after, bench_clock::time_point now) {
   ++unique_receipts_;
   ++interval_delivered_;
   if (phase_ == phase::measuring) ++delivered_window_;
-  if (in_latency_window(stamp->sent_ns)) {
+  if (in_latency_window(sent_ns)) {
     const auto now_ns = to_ns(now);
-    histogram_.record(now_ns > stamp->sent_ns ? now_ns - stamp->sent_ns : 0);
+    histogram_.record(now_ns > sent_ns ? now_ns - sent_ns : 0);
   }
-  if (!schedule_ && stream.next_expected() > before &&
-      pub.window.advance(before, stream.next_expected()) > 0) {
+  if (!schedule_ && after > before && pub.window.advance(before, after) > 0) {
     pub.last_progress = now;
-    pump(*publisher);
+    pump(pub.conn->index());
   }
 }
 
@@ -289,11 +345,14 @@ void runner::pump(std::uint32_t publisher) {
 
 void runner::send_message(publisher_state& pub, std::uint64_t stamp_ns) {
   auto& message = std::get<codec::publish>(pub.message);
+  if (scenario_.random_topics()) {
+    message.topic = scenario_.topic_of(scenario_.random_subscription(pub.conn->index(), rng_));
+  }
   write_stamp(message.payload, {stamp_ns, pub.sent});
   pub.conn->publish(pub.message);
   ++pub.sent;
   ++total_sent_;
-  expected_receipts_ += pub.subscribers.size();
+  expected_receipts_ += pub.receivers;
   ++interval_published_;
   if (phase_ == phase::measuring) ++published_window_;
 }
@@ -432,8 +491,11 @@ void runner::all_closed() {
 void runner::end_sessions() {
   phase_ = phase::ending_sessions;
   for (std::uint32_t i = 0; i < subs_.size(); ++i) {
-    client_settings settings{version_, subs_[i].conn->id(), options_.keep_alive_s, std::nullopt,
-                             qos_};
+    client_settings settings;
+    settings.version = version_;
+    settings.client_id = subs_[i].conn->id();
+    settings.keep_alive_s = options_.keep_alive_s;
+    settings.publish_qos = qos_;
     enders_.push_back(
         std::make_unique<client>(io_, *this, client_role::subscriber, i, std::move(settings)));
   }
@@ -527,6 +589,23 @@ void runner::record_error(std::string_view who, std::string_view detail) {
 
 // ---- results ----
 
+// From the first SUBSCRIBE to the last SUBACK, counting the subscribers that got all of theirs.
+subscribe_summary runner::collect_subscribe() const {
+  subscribe_summary summary;
+  std::optional<bench_clock::time_point> first;
+  std::optional<bench_clock::time_point> last;
+  for (const auto& sub : subs_) {
+    const auto started = sub.conn->subscribe_started();
+    const auto finished = sub.conn->subscribe_finished();
+    if (started && (!first || *started < *first)) first = started;
+    if (!finished) continue;
+    if (!last || *finished > *last) last = finished;
+    summary.subscriptions += scenario_.subscriptions_of(sub.conn->index()).size();
+  }
+  if (first && last) summary.seconds = elapsed_s(*first, *last);
+  return summary;
+}
+
 run_results runner::collect() const {
   run_results r;
   r.publishers = scenario_.publishers();
@@ -550,6 +629,16 @@ run_results runner::collect() const {
       r.out_of_order += stream.out_of_order();
     }
   }
+  if (scenario_.random_topics()) {
+    for (const auto& pub : pubs_) {
+      r.lost +=
+          pub.receipts.missing() + (pub.sent - std::min(pub.sent, pub.receipts.next_expected()));
+      r.duplicated += pub.receipts.duplicates();
+    }
+    r.out_of_order = manysubs_out_of_order_;
+    r.subscribe = collect_subscribe();
+  }
+  r.latency_cdf = latency_cdf(histogram_);
   r.connect_failures = connect_failures_;
   r.disconnects = disconnects_;
   r.protocol_errors = protocol_errors_;

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,18 +58,23 @@ class runner final : public client_events {
 
   struct publisher_state {
     std::unique_ptr<client> conn;
-    codec::packet message;  // a codec::publish, restamped for every send
-    index_range subscribers;
+    codec::packet message;        // a codec::publish, restamped for every send
+    std::uint32_t receivers = 0;  // subscribers that get each message
     std::uint64_t sent = 0;
     std::uint64_t due = 0;     // open loop: messages scheduled so far
     completion_window window;  // closed loop
     bench_clock::time_point last_progress{};
+    // manysubs: every first receipt of this publisher's messages, whichever subscriber had it.
+    sequence_tracker receipts;
   };
 
   struct subscriber_state {
     std::unique_ptr<client> conn;
     index_range publishers;
     std::vector<sequence_tracker> streams;  // indexed by publisher - publishers.begin
+    // manysubs: one past the highest sequence number seen from each publisher. A publisher's
+    // numbers rise, so a lower one arriving on the same connection is out of order.
+    std::vector<std::uint64_t> next_from;
   };
 
   void create_clients();
@@ -95,8 +101,13 @@ class runner final : public client_events {
   bool in_latency_window(std::uint64_t sent_ns) const noexcept {
     return sent_ns >= latency_from_ns_ && sent_ns < latency_until_ns_;
   }
+  void on_manysubs_message(subscriber_state& sub, const codec::publish& message,
+                           bench_clock::time_point now);
+  void count_receipt(publisher_state& pub, std::uint64_t sent_ns, std::uint64_t before,
+                     std::uint64_t after, bench_clock::time_point now);
   void record_error(std::string_view who, std::string_view detail);
   run_results collect() const;
+  subscribe_summary collect_subscribe() const;
 
   const bench_options& options_;
   scenario scenario_;
@@ -116,6 +127,7 @@ class runner final : public client_events {
   std::size_t ready_ = 0;
   std::size_t closed_ = 0;
   std::uint32_t run_tag_;  // in every client id: no session of an earlier run is resumed
+  std::mt19937_64 rng_;    // manysubs: the topic of each message
 
   std::vector<std::unique_ptr<client>> enders_;  // clean-start connections ending the sessions
   std::size_t enders_started_ = 0;
@@ -141,6 +153,7 @@ class runner final : public client_events {
   std::uint64_t connect_failures_ = 0;
   std::uint64_t disconnects_ = 0;
   std::uint64_t protocol_errors_ = 0;
+  std::uint64_t manysubs_out_of_order_ = 0;
   std::uint64_t window_timeouts_ = 0;
   std::uint64_t backlog_ = 0;
   std::uint64_t errors_printed_ = 0;

@@ -19,7 +19,7 @@ else
     clang-14 libclang-rt-14-dev llvm-14 clang-format-14 lld-14
     libgtest-dev libgmock-dev googletest libbenchmark-dev
     argon2 mosquitto
-    mosquitto-clients python3 python3-paho-mqtt
+    mosquitto-clients python3 python3-paho-mqtt python3-matplotlib
     procps iproute2 util-linux strace chromium
   )
   # Node.js and npm run the MQTT.js tests (tests/js); chromium is the browser of the WebSocket
