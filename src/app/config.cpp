@@ -425,7 +425,7 @@ void read_listeners(const reader& r, const toml::node& node, const std::filesyst
     for (const auto& [key, value] : *t) {
       bool known = key.str() == "address" || key.str() == "port" || key.str() == "protocol" ||
                    key.str() == "allow_anonymous" || key.str() == "max_connections" ||
-                   key.str() == "path";
+                   key.str() == "path" || key.str() == "proxy_protocol";
       for (auto k : k_tls_keys) known = known || key.str() == k;
       if (!known) r.fail(value, fmt::format("{}.{}", path, key.str()), "unknown setting");
     }
@@ -453,10 +453,21 @@ void read_listeners(const reader& r, const toml::node& node, const std::filesyst
     }
     l.port = r.integer<std::uint16_t>(*t, "port", path + ".port", 0, 65'535)
                  .value_or(default_port(l.protocol));
+    l.proxy_protocol = r.boolean(*t, "proxy_protocol", path + ".proxy_protocol").value_or(false);
     if (uses_tls(l.protocol)) {
       read_tls(r, *t, path, base, l);
     } else {
+      if (l.proxy_protocol && t->get("use_identity_as_username") != nullptr) {
+        // TLS ends at the balancer, which names the verified client certificate in the header.
+        const auto source = read_identity_source(r, *t, path);
+        if (source == net::identity_source::subject_alt_name) {
+          r.fail(*t->get("use_identity_as_username"), path + ".use_identity_as_username",
+                 "a PROXY protocol header carries the certificate's CN only: use \"cn\" or false");
+        }
+        l.identity_from_proxy = source == net::identity_source::common_name;
+      }
       for (auto k : k_tls_keys) {
+        if (l.proxy_protocol && std::string_view(k) == "use_identity_as_username") continue;
         if (const auto* n = t->get(k)) {
           r.fail(*n, fmt::format("{}.{}", path, k),
                  "only applies to protocols \"mqtts\" and \"wss\"");

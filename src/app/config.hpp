@@ -39,6 +39,11 @@ struct listener_config {
   net::websocket_settings websocket;  // used when protocol is ws or wss
   // Clients without credentials may connect. Unset: only on a loopback address.
   std::optional<bool> allow_anonymous;
+  // Behind a load balancer: every connection starts with a PROXY protocol header (v1 or v2).
+  bool proxy_protocol = false;
+  // On a PROXY listener without TLS: the username is the client certificate CN the balancer
+  // verified (use_identity_as_username = "cn").
+  bool identity_from_proxy = false;
 };
 
 // The HTTP endpoint for /metrics and the admin API ([admin]); off without a port.

@@ -71,6 +71,8 @@ std::vector<net::listen_endpoint> endpoints_of(const app::config& c) {
                            std::nullopt};
     if (app::uses_tls(l.protocol)) e.tls = l.tls;
     if (app::uses_websocket(l.protocol)) e.websocket = l.websocket;
+    e.proxy_protocol = l.proxy_protocol;
+    e.identity_from_header = l.identity_from_proxy;
     out.push_back(std::move(e));
   }
   return out;

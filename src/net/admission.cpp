@@ -12,9 +12,10 @@ admission::admission(const admission_settings& settings, std::size_t descriptors
       descriptors_(descriptors),
       records_(std::make_unique<std::atomic<std::uint32_t>[]>(descriptors)) {}
 
-std::size_t admission::add_listener(std::size_t max_connections) {
+std::size_t admission::add_listener(std::size_t max_connections, bool rate_limited) {
   listeners_.push_back(std::make_unique<listener_slot>());
   listeners_.back()->max = max_connections;
+  listeners_.back()->rate_limited = rate_limited;
   return listeners_.size() - 1;
 }
 
@@ -27,8 +28,10 @@ admission::verdict admission::on_accept(std::size_t listener, const boost::asio:
   if (fd < 0 || static_cast<std::size_t>(fd) >= descriptors_) {
     return {decision::close, limit_event::connection_closed_at_accept};
   }
-  if (!rate_.allow(peer, now)) return {decision::close, limit_event::connection_rate};
   auto& slot = *listeners_[listener];
+  if (slot.rate_limited && !rate_.allow(peer, now)) {
+    return {decision::close, limit_event::connection_rate};
+  }
   // Only this thread increments, so the checks below see exact values for the limits.
   const std::size_t open = open_.load(std::memory_order_relaxed);
   const std::size_t on_listener = slot.open.load(std::memory_order_relaxed);

@@ -44,7 +44,9 @@ class admission {
   admission(const admission_settings& settings, std::size_t descriptors);
 
   // Registers a listener with its own limit (0 = none); returns its index. Before start.
-  std::size_t add_listener(std::size_t max_connections);
+  // `rate_limited` false: the connection rate is not checked there (behind a load balancer
+  // every socket comes from the balancer's address).
+  std::size_t add_listener(std::size_t max_connections, bool rate_limited = true);
 
   enum class decision : std::uint8_t { admit, refuse, close };
   struct verdict {
@@ -74,6 +76,7 @@ class admission {
  private:
   struct listener_slot {
     std::size_t max = 0;
+    bool rate_limited = true;
     std::atomic<std::size_t> open{0};
     std::atomic<std::uint64_t> accepted{0};  // admitted since start (refused ones included)
   };

@@ -26,13 +26,18 @@ constexpr int k_reads_per_wakeup = 16;
 // How long a closing connection may take to flush its last packets.
 constexpr auto k_close_linger = std::chrono::seconds(2);
 
-std::string describe_peer(const asio::ip::tcp::socket& socket) {
+client_origin origin_of(const asio::ip::tcp::socket& socket, client_origin known) {
+  if (!known.peer.empty()) return known;
   error_code ec;
   const auto endpoint = socket.remote_endpoint(ec);
-  if (ec) return "unknown";
-  const auto address = endpoint.address();
-  if (address.is_v6()) return fmt::format("[{}]:{}", address.to_string(), endpoint.port());
-  return fmt::format("{}:{}", address.to_string(), endpoint.port());
+  if (ec) {
+    known.address = known.peer = "unknown";
+    return known;
+  }
+  auto origin = origin_at(endpoint);
+  origin.identity = std::move(known.identity);
+  origin.identity_required = known.identity_required;
+  return origin;
 }
 
 bool is_clean_close(const protocol::close_info& info) {
@@ -47,20 +52,18 @@ bool is_clean_close(const protocol::close_info& info) {
 template <typename Stream>
 class basic_connection final : public connection {
  public:
-  basic_connection(shard& owner, Stream stream, std::vector<std::uint8_t> pending, std::string peer)
+  basic_connection(shard& owner, Stream stream, std::vector<std::uint8_t> pending,
+                   client_origin origin)
       : shard_(owner),
         stream_(std::move(stream)),
         timer_(stream_.socket().get_executor()),
         session_(owner.settings(), owner.core(), protocol::clock::now()),
         partial_(std::move(pending)),
-        peer_(peer.empty() ? describe_peer(stream_.socket()) : std::move(peer)) {
+        origin_(origin_of(stream_.socket(), std::move(origin))) {
     session_.set_observer(this);
-    error_code remote_ec;
     error_code local_ec;
-    const auto remote = stream_.socket().remote_endpoint(remote_ec);
     const auto local = stream_.socket().local_endpoint(local_ec);
-    session_.set_transport(remote_ec ? std::string("unknown") : remote.address().to_string(),
-                           !local_ec && shard_.allows_anonymous(local));
+    session_.set_transport(origin_.address, !local_ec && shard_.allows_anonymous(local));
   }
 
   void start() override;
@@ -114,7 +117,7 @@ class basic_connection final : public connection {
   std::size_t writing_size_ = 0;  // bytes of the write in flight
   protocol::accounted_bytes output_accounted_;      // output + writing, in the memory ledger
   std::optional<protocol::time_point> full_since_;  // output at max_output_buffer since
-  std::string peer_;
+  client_origin origin_;
 };
 
 template <typename Stream>
@@ -122,7 +125,8 @@ void basic_connection<Stream>::start() {
   error_code ec;
   stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
   stream_.socket().non_blocking(true, ec);
-  spdlog::debug("connection from {} on shard {} ({})", peer_, shard_.index(), Stream::k_protocol);
+  spdlog::debug("connection from {} on shard {} ({})", origin_.peer, shard_.index(),
+                Stream::k_protocol);
   if constexpr (Stream::k_handshake) {
     if (!stream_.handshake_done()) {
       update_timer();  // the connect timeout covers the handshake
@@ -141,11 +145,11 @@ void basic_connection<Stream>::on_handshake(error_code ec) {
     if (ec) {
       if (ec == asio::error::operation_aborted) return finish();
       spdlog::log(ec == asio::error::eof ? spdlog::level::info : spdlog::level::warn,
-                  "{} handshake with {} failed: {}", Stream::k_handshake_name, peer_,
+                  "{} handshake with {} failed: {}", Stream::k_handshake_name, origin_.peer,
                   stream_.failure().empty() ? ec.message() : stream_.failure());
       return finish();
     }
-    spdlog::debug("{} handshake with {} done: {}", Stream::k_handshake_name, peer_,
+    spdlog::debug("{} handshake with {} done: {}", Stream::k_handshake_name, origin_.peer,
                   stream_.describe());
     begin_session();
   }
@@ -160,11 +164,21 @@ void basic_connection<Stream>::begin_session() {
         spdlog::warn(
             "{} client {} refused: its certificate names no usable identity for "
             "use_identity_as_username",
-            Stream::k_protocol, peer_);
+            Stream::k_protocol, origin_.peer);
         return finish();
       }
       session_.set_transport_identity(std::move(*identity));
     }
+  }
+  if (origin_.identity_required) {
+    if (!origin_.identity) {
+      spdlog::warn(
+          "{} client {} refused: its PROXY protocol header names no verified client certificate "
+          "for use_identity_as_username",
+          Stream::k_protocol, origin_.peer);
+      return finish();
+    }
+    session_.set_transport_identity(*origin_.identity);
   }
   refuse_if_over_limits();
   if (!partial_.empty()) {
@@ -186,7 +200,7 @@ void basic_connection<Stream>::refuse_if_over_limits() {
   } else if (const auto ceiling = shard_.settings().max_memory;
              ceiling != 0 && protocol::memory_ledger::used() > ceiling) {
     shard_.limits().record(protocol::limit_event::memory_refusal, [&] {
-      return fmt::format("refusing connection from {}: {} bytes in use", peer_,
+      return fmt::format("refusing connection from {}: {} bytes in use", origin_.peer,
                          protocol::memory_ledger::used());
     });
     session_.refuse_connect_with(codec::reason_code::server_busy, "the broker is short of memory");
@@ -202,7 +216,8 @@ void basic_connection<Stream>::on_output_ready() {
 
 template <typename Stream>
 void basic_connection<Stream>::on_limit(protocol::limit_event event, std::string_view detail) {
-  shard_.limits().record(event, [&] { return fmt::format("{} (address {})", detail, peer_); });
+  shard_.limits().record(event,
+                         [&] { return fmt::format("{} (address {})", detail, origin_.peer); });
 }
 
 template <typename Stream>
@@ -293,7 +308,7 @@ void basic_connection<Stream>::start_password_check() {
       });
   if (!queued) {
     shard_.limits().record(protocol::limit_event::login_checks_busy, [&] {
-      return fmt::format("refusing login from {}: too many password checks pending", peer_);
+      return fmt::format("refusing login from {}: too many password checks pending", origin_.peer);
     });
     session_.on_verification_refused(protocol::clock::now());
   }
@@ -412,7 +427,7 @@ void basic_connection<Stream>::on_timer() {
     shard_.limits().record(protocol::limit_event::slow_consumer, [&] {
       return fmt::format("client '{}' read nothing of {} bytes for {} ms (address {})",
                          session_.client_id(), session_.output_size() + writing_size_,
-                         shard_.settings().slow_consumer_timeout.count(), peer_);
+                         shard_.settings().slow_consumer_timeout.count(), origin_.peer);
     });
     full_since_.reset();
     session_.on_slow_consumer(now);
@@ -422,7 +437,7 @@ void basic_connection<Stream>::on_timer() {
   if (handshaking()) {
     if (!session_.wants_close()) return update_timer();
     spdlog::warn("{} handshake with {} not completed within the connect timeout; closing",
-                 Stream::k_handshake_name, peer_);
+                 Stream::k_handshake_name, origin_.peer);
     return finish();
   }
   after_event();
@@ -447,10 +462,10 @@ void basic_connection<Stream>::migrate() {
   auto transport = stream_.detach(ec);
   if (ec) {
     shard_.gate().on_close(fd);  // the descriptor closes with this connection
-    spdlog::warn("cannot move connection {} to shard {}: {}", peer_, *session_.migrate_to(),
+    spdlog::warn("cannot move connection {} to shard {}: {}", origin_.peer, *session_.migrate_to(),
                  ec.message());
   } else {
-    shard_.migrate(*session_.migrate_to(), std::move(transport), std::move(partial_), peer_);
+    shard_.migrate(*session_.migrate_to(), std::move(transport), std::move(partial_), origin_);
   }
   shard_.forget(this);
 }
@@ -462,7 +477,7 @@ void basic_connection<Stream>::log_state_change() {
   if (state == protocol::session_phase::connected) {
     const auto& username = session_.username();
     spdlog::info("client connected: id={} address={} protocol={} keep_alive={}s transport={}{}",
-                 session_.client_id(), peer_,
+                 session_.client_id(), origin_.peer,
                  codec::to_string(session_.version().value_or(codec::protocol_version::v3_1_1)),
                  session_.keep_alive(), Stream::k_protocol,
                  username ? fmt::format(" username='{}'{}", *username,
@@ -472,7 +487,7 @@ void basic_connection<Stream>::log_state_change() {
     const auto& info = session_.close_reason();
     const auto level = is_clean_close(info) ? spdlog::level::info : spdlog::level::warn;
     spdlog::log(level, "client disconnected: id={} address={} reason=0x{:02x} ({}): {}",
-                session_.client_id().empty() ? "<none>" : session_.client_id(), peer_,
+                session_.client_id().empty() ? "<none>" : session_.client_id(), origin_.peer,
                 static_cast<unsigned>(info.reason), codec::to_string(info.reason), info.detail);
   }
   logged_state_ = state;
@@ -494,27 +509,28 @@ void basic_connection<Stream>::finish() {
 
 std::shared_ptr<connection> make_websocket_connection(shard& owner, asio::ip::tcp::socket socket,
                                                       tls_profile_ptr tls,
-                                                      websocket_settings_ptr settings) {
+                                                      websocket_settings_ptr settings,
+                                                      client_origin origin) {
   const std::size_t max_message = owner.settings().max_packet_size;
   if (tls) {
     return std::make_shared<basic_connection<websocket_stream<tls_stream>>>(
         owner,
         websocket_stream<tls_stream>(tls_stream(std::move(socket), std::move(tls)),
                                      std::move(settings), max_message),
-        std::vector<std::uint8_t>{}, std::string{});
+        std::vector<std::uint8_t>{}, std::move(origin));
   }
   return std::make_shared<basic_connection<websocket_stream<plain_stream>>>(
       owner,
       websocket_stream<plain_stream>(plain_stream(std::move(socket)), std::move(settings),
                                      max_message),
-      std::vector<std::uint8_t>{}, std::string{});
+      std::vector<std::uint8_t>{}, std::move(origin));
 }
 
 std::shared_ptr<connection> make_websocket_connection(shard& owner, asio::ip::tcp::socket socket,
                                                       std::optional<detached_tls> tls,
                                                       std::shared_ptr<detached_websocket> websocket,
                                                       std::vector<std::uint8_t> pending,
-                                                      std::string peer) {
+                                                      client_origin origin) {
   if (tls) {
     auto moved =
         std::get<std::shared_ptr<websocket_stream<tls_stream>::beast_stream>>(websocket->stream);
@@ -522,35 +538,36 @@ std::shared_ptr<connection> make_websocket_connection(shard& owner, asio::ip::tc
         owner,
         websocket_stream<tls_stream>(std::move(moved),
                                      tls_stream(std::move(socket), std::move(*tls))),
-        std::move(pending), std::move(peer));
+        std::move(pending), std::move(origin));
   }
   auto moved =
       std::get<std::shared_ptr<websocket_stream<plain_stream>::beast_stream>>(websocket->stream);
   return std::make_shared<basic_connection<websocket_stream<plain_stream>>>(
       owner, websocket_stream<plain_stream>(std::move(moved), plain_stream(std::move(socket))),
-      std::move(pending), std::move(peer));
+      std::move(pending), std::move(origin));
 }
 
 std::shared_ptr<connection> make_plain_connection(shard& owner, asio::ip::tcp::socket socket,
                                                   std::vector<std::uint8_t> pending,
-                                                  std::string peer) {
+                                                  client_origin origin) {
   return std::make_shared<basic_connection<plain_stream>>(owner, plain_stream(std::move(socket)),
-                                                          std::move(pending), std::move(peer));
+                                                          std::move(pending), std::move(origin));
 }
 
 std::shared_ptr<connection> make_tls_connection(shard& owner, asio::ip::tcp::socket socket,
-                                                tls_profile_ptr profile) {
+                                                tls_profile_ptr profile, client_origin origin) {
   return std::make_shared<basic_connection<tls_stream>>(
       owner, tls_stream(std::move(socket), std::move(profile)), std::vector<std::uint8_t>{},
-      std::string{});
+      std::move(origin));
 }
 
 std::shared_ptr<connection> make_tls_connection(shard& owner, asio::ip::tcp::socket socket,
                                                 detached_tls state,
                                                 std::vector<std::uint8_t> pending,
-                                                std::string peer) {
+                                                client_origin origin) {
   return std::make_shared<basic_connection<tls_stream>>(
-      owner, tls_stream(std::move(socket), std::move(state)), std::move(pending), std::move(peer));
+      owner, tls_stream(std::move(socket), std::move(state)), std::move(pending),
+      std::move(origin));
 }
 
 }  // namespace tern::net

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "net/client_origin.hpp"
 #include "net/detached_transport.hpp"
 #include "net/tls_context.hpp"
 #include "net/websocket_settings.hpp"
@@ -46,32 +47,34 @@ class connection : public std::enable_shared_from_this<connection>,
   virtual void shut_down() = 0;
 };
 
-// `pending` holds bytes already read for this client (a CONNECT replayed after a move); `peer`
-// is the client's address when known (empty: asked from the socket).
+// `pending` holds bytes already read for this client (a CONNECT replayed after a move);
+// `origin` says who the client is when known (a PROXY protocol header, a move; empty: the
+// socket's peer).
 std::shared_ptr<connection> make_plain_connection(shard& owner, boost::asio::ip::tcp::socket socket,
                                                   std::vector<std::uint8_t> pending = {},
-                                                  std::string peer = {});
+                                                  client_origin origin = {});
 // A freshly accepted TLS client: the handshake runs first, within the connect timeout.
 std::shared_ptr<connection> make_tls_connection(shard& owner, boost::asio::ip::tcp::socket socket,
-                                                tls_profile_ptr profile);
+                                                tls_profile_ptr profile, client_origin origin = {});
 // A TLS client moved from another shard with its OpenSSL session.
 std::shared_ptr<connection> make_tls_connection(shard& owner, boost::asio::ip::tcp::socket socket,
                                                 detached_tls state,
                                                 std::vector<std::uint8_t> pending,
-                                                std::string peer);
+                                                client_origin origin);
 
 // A freshly accepted WebSocket client ("ws" when `tls` is null, else "wss"): the TLS handshake and
 // the HTTP upgrade run first, within the connect timeout.
 std::shared_ptr<connection> make_websocket_connection(shard& owner,
                                                       boost::asio::ip::tcp::socket socket,
                                                       tls_profile_ptr tls,
-                                                      websocket_settings_ptr settings);
+                                                      websocket_settings_ptr settings,
+                                                      client_origin origin = {});
 // A WebSocket client moved from another shard: its Beast stream, and its OpenSSL session for wss.
 std::shared_ptr<connection> make_websocket_connection(shard& owner,
                                                       boost::asio::ip::tcp::socket socket,
                                                       std::optional<detached_tls> tls,
                                                       std::shared_ptr<detached_websocket> websocket,
                                                       std::vector<std::uint8_t> pending,
-                                                      std::string peer);
+                                                      client_origin origin);
 
 }  // namespace tern::net

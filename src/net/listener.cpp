@@ -18,14 +18,15 @@ using boost::system::error_code;
 listener::listener(asio::io_context& control, const tcp::endpoint& endpoint,
                    std::vector<std::unique_ptr<shard>>& shards, admission& gate,
                    std::size_t max_connections, tls_profile_ptr tls,
-                   websocket_settings_ptr websocket)
+                   websocket_settings_ptr websocket, proxy_options proxy)
     : acceptor_(control),
       backoff_(control),
       shards_(shards),
       gate_(gate),
-      index_(gate.add_listener(max_connections)),
+      index_(gate.add_listener(max_connections, !proxy.enabled)),
       tls_(std::move(tls)),
-      websocket_(std::move(websocket)) {
+      websocket_(std::move(websocket)),
+      proxy_(proxy) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
   if (endpoint.address().is_v6()) acceptor_.set_option(asio::ip::v6_only(true));
@@ -76,19 +77,15 @@ void listener::accept_next() {
       return;
     }
     if (!admit(target, socket)) return accept_next();
-    if (websocket_) {
-      asio::post(target.context(),
-                 [&target, s = std::move(socket), profile = tls_, settings = websocket_]() mutable {
-                   target.adopt_websocket(std::move(s), std::move(profile), std::move(settings));
-                 });
-    } else if (tls_) {
-      asio::post(target.context(), [&target, s = std::move(socket), profile = tls_]() mutable {
-        target.adopt_tls(std::move(s), std::move(profile));
-      });
-    } else {
-      asio::post(target.context(),
-                 [&target, s = std::move(socket)]() mutable { target.adopt(std::move(s)); });
-    }
+    asio::post(target.context(), [&target, s = std::move(socket), tls = tls_, ws = websocket_,
+                                  proxy = proxy_]() mutable {
+      if (proxy.enabled) {
+        target.adopt_proxied(std::move(s), std::move(tls), std::move(ws),
+                             proxy.identity_from_header);
+      } else {
+        target.adopt(std::move(s), std::move(tls), std::move(ws));
+      }
+    });
     accept_next();
   });
 }

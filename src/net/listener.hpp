@@ -23,6 +23,12 @@ namespace tern::net {
 class admission;
 class shard;
 
+// A listener behind a load balancer that sends the PROXY protocol header first.
+struct proxy_options {
+  bool enabled = false;
+  bool identity_from_header = false;  // the username is the CN the balancer verified
+};
+
 class listener {
  public:
   // Opens, binds and listens; throws boost::system::system_error when that fails.
@@ -30,7 +36,7 @@ class listener {
   listener(boost::asio::io_context& control, const boost::asio::ip::tcp::endpoint& endpoint,
            std::vector<std::unique_ptr<shard>>& shards, admission& gate,
            std::size_t max_connections, tls_profile_ptr tls = nullptr,
-           websocket_settings_ptr websocket = nullptr);
+           websocket_settings_ptr websocket = nullptr, proxy_options proxy = {});
 
   void start();
   void stop();
@@ -40,6 +46,7 @@ class listener {
   const tls_profile_ptr& tls() const noexcept { return tls_; }
   // "mqtt", "mqtts", "ws" or "wss".
   const char* protocol_name() const noexcept;
+  bool proxied() const noexcept { return proxy_.enabled; }
   // This listener's slot in the admission counts.
   std::size_t admission_index() const noexcept { return index_; }
   void set_tls(tls_profile_ptr profile) { tls_ = std::move(profile); }
@@ -57,6 +64,7 @@ class listener {
   std::size_t index_;  // this listener's slot in gate_
   tls_profile_ptr tls_;
   websocket_settings_ptr websocket_;
+  proxy_options proxy_;
 };
 
 }  // namespace tern::net

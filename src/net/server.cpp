@@ -56,19 +56,19 @@ void server::commit(std::size_t index, storage::write_batch&& batch, std::uint64
 }
 
 void server::hand_over(std::size_t target, detached_transport transport,
-                       std::vector<std::uint8_t> pending, std::string peer) {
+                       std::vector<std::uint8_t> pending, client_origin origin) {
   auto& s = *shards_[target];
   boost::asio::post(s.context(), [&s, t = std::move(transport), bytes = std::move(pending),
-                                  p = std::move(peer)]() mutable {
+                                  o = std::move(origin)]() mutable {
     boost::asio::ip::tcp::socket socket(s.context());
     boost::system::error_code ec;
     socket.assign(t.protocol, t.handle, ec);
     if (ec) {
-      spdlog::warn("cannot adopt moved connection {}: {}", p, ec.message());
+      spdlog::warn("cannot adopt moved connection {}: {}", o.peer, ec.message());
       return;
     }
     s.adopt_moved(std::move(socket), std::move(t.tls), std::move(t.websocket), std::move(bytes),
-                  std::move(p));
+                  std::move(o));
   });
 }
 
@@ -76,7 +76,7 @@ std::vector<server::listener_stats> server::listeners() const {
   std::vector<listener_stats> out;
   for (const auto& l : listeners_) {
     const auto i = l->admission_index();
-    out.push_back({l->describe(), l->tls() ? "mqtts" : "mqtt", admission_->listener_open(i),
+    out.push_back({l->describe(), l->protocol_name(), admission_->listener_open(i),
                    admission_->listener_accepted(i)});
   }
   return out;
@@ -115,9 +115,9 @@ void server::start(const std::vector<listen_endpoint>& endpoints) {
     try {
       websocket_settings_ptr websocket;
       if (e.websocket) websocket = std::make_shared<const websocket_settings>(*e.websocket);
-      listeners_.push_back(std::make_unique<listener>(control_, e.endpoint, shards_, *admission_,
-                                                      e.max_connections, profile,
-                                                      std::move(websocket)));
+      listeners_.push_back(std::make_unique<listener>(
+          control_, e.endpoint, shards_, *admission_, e.max_connections, profile,
+          std::move(websocket), proxy_options{e.proxy_protocol, e.identity_from_header}));
       listener_tls_.push_back(e.tls);
       anonymous_by_endpoint_.emplace_back(listeners_.back()->local_endpoint(), e.allow_anonymous);
     } catch (const boost::system::system_error& error) {
@@ -129,7 +129,8 @@ void server::start(const std::vector<listen_endpoint>& endpoints) {
   for (auto& s : shards_) s->start();
   for (auto& l : listeners_) {
     l->start();
-    spdlog::info("listening on {} ({})", l->describe(), l->protocol_name());
+    spdlog::info("listening on {} ({}{})", l->describe(), l->protocol_name(),
+                 l->proxied() ? ", PROXY protocol" : "");
   }
 }
 

@@ -29,6 +29,10 @@ struct listen_endpoint {
   std::optional<tls_settings> tls;  // set: MQTT over TLS ("mqtts", or "wss" with websocket)
   bool allow_anonymous = false;     // clients without credentials may connect here
   std::optional<websocket_settings> websocket;  // set: MQTT over WebSocket ("ws", "wss")
+  // A PROXY protocol header (v1 or v2) precedes every connection; with identity_from_header
+  // the username is the client certificate CN the balancer verified.
+  bool proxy_protocol = false;
+  bool identity_from_header = false;
 };
 
 class server final : public core::shard_links {
@@ -78,7 +82,7 @@ class server final : public core::shard_links {
 
   struct listener_stats {
     std::string name;      // address:port
-    std::string protocol;  // "mqtt" or "mqtts"
+    std::string protocol;  // "mqtt", "mqtts", "ws" or "wss"
     std::size_t open = 0;
     std::uint64_t accepted = 0;
   };
@@ -93,7 +97,7 @@ class server final : public core::shard_links {
   // Moves a connection's transport (and bytes already read from it) to shard `target`. Any
   // thread.
   void hand_over(std::size_t target, detached_transport transport,
-                 std::vector<std::uint8_t> pending, std::string peer);
+                 std::vector<std::uint8_t> pending, client_origin origin);
 
  private:
   boost::asio::io_context& control_;

@@ -7,6 +7,7 @@
 
 #include "core/store_reclaimer.hpp"
 #include "net/connection.hpp"
+#include "net/proxy_handshake.hpp"
 #include "net/server.hpp"
 
 namespace tern::net {
@@ -102,34 +103,52 @@ void shard::join() {
   if (thread_.joinable()) thread_.join();
 }
 
-void shard::adopt(asio::ip::tcp::socket socket) {
+void shard::adopt(asio::ip::tcp::socket socket, tls_profile_ptr tls,
+                  websocket_settings_ptr websocket, client_origin origin) {
   if (stopping_) return;  // the socket closes as it goes out of scope
-  add(make_plain_connection(*this, std::move(socket)));
+  if (websocket) {
+    add(make_websocket_connection(*this, std::move(socket), std::move(tls), std::move(websocket),
+                                  std::move(origin)));
+  } else if (tls) {
+    add(make_tls_connection(*this, std::move(socket), std::move(tls), std::move(origin)));
+  } else {
+    add(make_plain_connection(*this, std::move(socket), {}, std::move(origin)));
+  }
 }
 
-void shard::adopt_tls(asio::ip::tcp::socket socket, tls_profile_ptr profile) {
+void shard::adopt_proxied(asio::ip::tcp::socket socket, tls_profile_ptr tls,
+                          websocket_settings_ptr websocket, bool identity_from_header) {
   if (stopping_) return;
-  add(make_tls_connection(*this, std::move(socket), std::move(profile)));
-}
-
-void shard::adopt_websocket(asio::ip::tcp::socket socket, tls_profile_ptr tls,
-                            websocket_settings_ptr settings) {
-  if (stopping_) return;
-  add(make_websocket_connection(*this, std::move(socket), std::move(tls), std::move(settings)));
+  read_proxy_header(
+      std::move(socket), settings().connect_timeout,
+      [this, tls = std::move(tls), websocket = std::move(websocket), identity_from_header](
+          asio::ip::tcp::socket s, proxy_header header) mutable {
+        client_origin origin;
+        // LOCAL / UNKNOWN: the balancer's own connection (a health check); the socket speaks.
+        if (header.source) origin = origin_at(*header.source);
+        origin.identity = std::move(header.verified_common_name);
+        origin.identity_required = identity_from_header;
+        adopt(std::move(s), std::move(tls), std::move(websocket), std::move(origin));
+      },
+      [this](asio::ip::tcp::socket& s) {
+        gate().on_close(s.native_handle());  // before the descriptor is reused
+        boost::system::error_code ec;
+        s.close(ec);
+      });
 }
 
 void shard::adopt_moved(asio::ip::tcp::socket socket, std::optional<detached_tls> tls,
                         std::shared_ptr<detached_websocket> websocket,
-                        std::vector<std::uint8_t> pending, std::string peer) {
+                        std::vector<std::uint8_t> pending, client_origin origin) {
   if (stopping_) return;
   if (websocket) {
     add(make_websocket_connection(*this, std::move(socket), std::move(tls), std::move(websocket),
-                                  std::move(pending), std::move(peer)));
+                                  std::move(pending), std::move(origin)));
   } else if (tls) {
     add(make_tls_connection(*this, std::move(socket), std::move(*tls), std::move(pending),
-                            std::move(peer)));
+                            std::move(origin)));
   } else {
-    add(make_plain_connection(*this, std::move(socket), std::move(pending), std::move(peer)));
+    add(make_plain_connection(*this, std::move(socket), std::move(pending), std::move(origin)));
   }
 }
 
@@ -187,8 +206,8 @@ void shard::flush_connections() {
 }
 
 void shard::migrate(std::size_t target, detached_transport transport,
-                    std::vector<std::uint8_t> pending, std::string peer) {
-  server_.hand_over(target, std::move(transport), std::move(pending), std::move(peer));
+                    std::vector<std::uint8_t> pending, client_origin origin) {
+  server_.hand_over(target, std::move(transport), std::move(pending), std::move(origin));
 }
 
 }  // namespace tern::net

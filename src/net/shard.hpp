@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/shard_core.hpp"
+#include "net/client_origin.hpp"
 #include "net/detached_transport.hpp"
 #include "net/limit_counters.hpp"
 #include "net/tls_context.hpp"
@@ -58,17 +59,18 @@ class shard {
 
   // Shard thread only.
   core::shard_core& core() noexcept { return core_; }
-  // A plain TCP client accepted onto this shard.
-  void adopt(boost::asio::ip::tcp::socket socket);
-  // A TLS client accepted onto this shard with the listener's current credentials.
-  void adopt_tls(boost::asio::ip::tcp::socket socket, tls_profile_ptr profile);
-  // A WebSocket client accepted onto this shard (over TLS when `tls` is set).
-  void adopt_websocket(boost::asio::ip::tcp::socket socket, tls_profile_ptr tls,
-                       websocket_settings_ptr settings);
+  // A client accepted onto this shard: plain TCP, TLS with the listener's current credentials
+  // when `tls` is set, WebSocket (over TLS when `tls` is set) when `websocket` is set.
+  void adopt(boost::asio::ip::tcp::socket socket, tls_profile_ptr tls = nullptr,
+             websocket_settings_ptr websocket = nullptr, client_origin origin = {});
+  // The same behind a load balancer: the PROXY protocol header comes first and names the
+  // client (and, with `identity_from_header`, its username).
+  void adopt_proxied(boost::asio::ip::tcp::socket socket, tls_profile_ptr tls,
+                     websocket_settings_ptr websocket, bool identity_from_header);
   // A client moved here from another shard, with the bytes already read from it.
   void adopt_moved(boost::asio::ip::tcp::socket socket, std::optional<detached_tls> tls,
                    std::shared_ptr<detached_websocket> websocket, std::vector<std::uint8_t> pending,
-                   std::string peer);
+                   client_origin origin);
   void forget(connection* c);
   // Flushes `c` once the current batch of work is done (one post for many connections).
   void schedule_flush(std::shared_ptr<connection> c);
@@ -79,7 +81,7 @@ class shard {
   void notify_durable(std::uint64_t ticket);
   // Moves a connection's transport to the shard hosting its client identifier.
   void migrate(std::size_t target, detached_transport transport, std::vector<std::uint8_t> pending,
-               std::string peer);
+               client_origin origin);
   // How late the shard's 250 ms tick last ran: a busy or blocked event loop shows here. Any
   // thread.
   std::chrono::microseconds loop_lag() const noexcept {

@@ -164,6 +164,33 @@ TEST_F(config_test, websocket_listener_errors) {
             std::string::npos);
 }
 
+TEST_F(config_test, proxy_protocol_listeners) {
+  config c;
+  load_config_file(write("[[listeners]]\nproxy_protocol = true\n"
+                         "[[listeners]]\nport = 1884\nproxy_protocol = true\n"
+                         "use_identity_as_username = \"cn\"\n"
+                         "[[listeners]]\nport = 1885\n"),
+                   c);
+  ASSERT_EQ(c.listeners.size(), 3u);
+  EXPECT_TRUE(c.listeners[0].proxy_protocol);
+  EXPECT_FALSE(c.listeners[0].identity_from_proxy);
+  EXPECT_TRUE(c.listeners[1].identity_from_proxy);
+  EXPECT_FALSE(c.listeners[2].proxy_protocol);
+}
+
+TEST_F(config_test, proxy_protocol_listener_errors) {
+  EXPECT_NE(
+      error_of("[[listeners]]\nproxy_protocol = \"yes\"\n").find("listeners[0].proxy_protocol"),
+      std::string::npos);
+  // Without a PROXY header a plain listener has no certificate to take a username from.
+  EXPECT_NE(error_of("[[listeners]]\nuse_identity_as_username = \"cn\"\n")
+                .find("listeners[0].use_identity_as_username: only applies to protocols"),
+            std::string::npos);
+  EXPECT_NE(error_of("[[listeners]]\nproxy_protocol = true\nuse_identity_as_username = \"san\"\n")
+                .find("carries the certificate's CN only"),
+            std::string::npos);
+}
+
 TEST_F(config_test, syntax_errors_name_the_line) {
   EXPECT_NE(error_of("shards = 1\nthis is not toml\n").find(":2:"), std::string::npos);
 }
