@@ -3,6 +3,8 @@
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/verb.hpp>
@@ -15,6 +17,7 @@
 #include "admin/prometheus_writer.hpp"
 #include "auth/access_control.hpp"
 #include "auth/base64.hpp"
+#include "net/server.hpp"
 
 namespace tern::admin {
 
@@ -46,34 +49,80 @@ http_response json_error(http::status status, std::string_view message) {
 admin_api::admin_api(admin_settings settings, admin_context context)
     : settings_(std::move(settings)), context_(std::move(context)) {}
 
-bool admin_api::authorized(const http_request& request) {
+void admin_api::authorize(const http_request& request, const std::string& peer,
+                          std::function<void(verdict)> then) {
   const auto it = request.find(http::field::authorization);
-  if (it == request.end()) return false;
+  if (it == request.end()) return then(verdict::refused);  // no guess: no delay
   const std::string_view value(it->value().data(), it->value().size());
+  auto* access = context_.access;
+  // A wrong guess waits out the address's failed-login delay before it is answered.
+  const auto refuse_later = [this, access, peer, then] {
+    const auto address = peer.substr(0, peer.rfind(':'));
+    const auto delay =
+        access != nullptr ? access->on_failed_login(address) : std::chrono::milliseconds{250};
+    auto timer = std::make_shared<boost::asio::steady_timer>(context_.server.control(), delay);
+    timer->async_wait([timer, then](boost::system::error_code) { then(verdict::refused); });
+  };
+  // A token has at least 16 characters: not worth slowing down. Only password guesses are.
   if (value.starts_with("Bearer ")) {
-    return !settings_.token.empty() && equal_secret(value.substr(7), settings_.token);
+    const bool ok = !settings_.token.empty() && equal_secret(value.substr(7), settings_.token);
+    return then(ok ? verdict::allowed : verdict::refused);
   }
-  if (!value.starts_with("Basic ") || context_.access == nullptr) return false;
-  const auto snapshot = context_.access->snapshot();
-  if (!snapshot->passwords) return false;
-  const std::string key(value.substr(6));
+  if (!value.starts_with("Basic ") || access == nullptr) return then(verdict::refused);
+  const auto snapshot = access->snapshot();
+  if (!snapshot->passwords) return then(verdict::refused);
+  std::string key(value.substr(6));
   if (const auto hit = basic_ok_.find(key);
       hit != basic_ok_.end() && hit->second == snapshot->generation) {
-    return true;
+    return then(verdict::allowed);
   }
   const auto decoded = auth::base64_decode(key);
-  if (!decoded) return false;
-  const auto colon = decoded->find(':');
-  if (colon == std::string::npos) return false;
+  const auto colon = decoded ? decoded->find(':') : std::string::npos;
+  if (colon == std::string::npos) return then(verdict::refused);
   auth::credentials c;
   c.username = std::string_view(*decoded).substr(0, colon);
   c.password = std::string_view(*decoded).substr(colon + 1);
   c.allow_anonymous = false;
-  const auto result = context_.access->authenticate(c);
-  if (result.outcome != auth::login_outcome::accepted || !result.username) return false;
-  if (basic_ok_.size() >= k_max_cached_logins) basic_ok_.clear();
-  basic_ok_[key] = snapshot->generation;
-  return true;
+  const auto remember = [this, key, generation = snapshot->generation] {
+    if (basic_ok_.size() >= k_max_cached_logins) basic_ok_.clear();
+    basic_ok_[key] = generation;
+  };
+  auto plan = access->plan_login(c);
+  if (auto* result = std::get_if<auth::login_result>(&plan)) {
+    if (result->outcome != auth::login_outcome::accepted || !result->username) {
+      return refuse_later();
+    }
+    remember();
+    return then(verdict::allowed);
+  }
+  auto& control = context_.server.control();
+  const bool queued = context_.server.verifier().submit(
+      std::get<auth::password_check>(std::move(plan)),
+      [&control, remember, refuse_later, then](auth::login_result result) {
+        boost::asio::post(control, [result = std::move(result), remember, refuse_later, then] {
+          if (result.outcome != auth::login_outcome::accepted || !result.username) {
+            return refuse_later();
+          }
+          remember();
+          then(verdict::allowed);
+        });
+      });
+  if (!queued) then(verdict::busy);
+}
+
+void admin_api::refuse(verdict why, const http_request& request, const std::string& peer,
+                       const std::string& path, const http_reply& reply) {
+  if (why == verdict::busy) {
+    spdlog::warn("admin HTTP: {} {} from {}: refused (too many password checks pending)",
+                 std::string_view(request.method_string()), path, peer);
+    return reply(json_error(http::status::service_unavailable,
+                            "too many password checks pending: try again later"));
+  }
+  spdlog::info("admin HTTP: {} {} from {}: refused (no valid credentials)",
+               std::string_view(request.method_string()), path, peer);
+  auto res = json_error(http::status::unauthorized, "credentials required");
+  res.set(http::field::www_authenticate, R"(Bearer realm="tern", Basic realm="tern")");
+  reply(std::move(res));
 }
 
 void admin_api::handle(const http_request& request, const std::string& peer, http_reply reply) {
@@ -82,35 +131,34 @@ void admin_api::handle(const http_request& request, const std::string& peer, htt
   if (!target) return reply(json_error(http::status::bad_request, "malformed request target"));
   const std::string path = target->path();
   if (path == "/metrics") {
-    if (settings_.metrics_auth && !authorized(request)) {
-      spdlog::info("admin HTTP: {} {} from {}: refused (no valid credentials)",
-                   std::string_view(request.method_string()), path, peer);
-      auto res = json_error(http::status::unauthorized, "credentials required");
-      res.set(http::field::www_authenticate, R"(Bearer realm="tern", Basic realm="tern")");
-      return reply(std::move(res));
-    }
     if (request.method() != http::verb::get) {
       return reply(json_error(http::status::method_not_allowed, "use GET"));
     }
-    return collect_stats(context_.server, context_.started,
-                         [respond = std::move(reply)](broker_stats stats) {
-                           http_response res{http::status::ok, 11};
-                           res.set(http::field::content_type, prometheus_writer::k_content_type);
-                           res.body() = render_metrics(stats);
-                           respond(std::move(res));
-                         });
+    auto scrape = [this, reply](verdict v, const http_request& r, const std::string& from,
+                                const std::string& p) {
+      if (v != verdict::allowed) return refuse(v, r, from, p, reply);
+      collect_stats(context_.server, context_.started, [respond = reply](broker_stats stats) {
+        http_response res{http::status::ok, 11};
+        res.set(http::field::content_type, prometheus_writer::k_content_type);
+        res.body() = render_metrics(stats);
+        respond(std::move(res));
+      });
+    };
+    if (!settings_.metrics_auth) return scrape(verdict::allowed, request, peer, path);
+    // The request belongs to the HTTP connection, which waits for the reply: keep a copy for
+    // an answer that comes later.
+    auto kept = std::make_shared<http_request>(request);
+    return authorize(*kept, peer,
+                     [kept, peer, path, scrape](verdict v) { scrape(v, *kept, peer, path); });
   }
   if (!path.starts_with("/api/v1/")) {
     return reply(json_error(http::status::not_found, "no such endpoint"));
   }
-  if (!authorized(request)) {
-    spdlog::info("admin HTTP: {} {} from {}: refused (no valid credentials)",
-                 std::string_view(request.method_string()), path, peer);
-    auto res = json_error(http::status::unauthorized, "credentials required");
-    res.set(http::field::www_authenticate, R"(Bearer realm="tern", Basic realm="tern")");
-    return reply(std::move(res));
-  }
-  route_api(request, peer, std::move(reply));
+  auto kept = std::make_shared<http_request>(request);
+  authorize(*kept, peer, [this, kept, peer, path, reply](verdict v) {
+    if (v != verdict::allowed) return refuse(v, *kept, peer, path, reply);
+    route_api(*kept, peer, reply);
+  });
 }
 
 void admin_api::route_api(const http_request& request, const std::string& peer, http_reply reply) {

@@ -5,12 +5,16 @@
 //
 // Credentials: `Authorization: Bearer <token>` (admin.token) or `Basic` with a user of the
 // password file. Every /api/v1 request needs them (401 otherwise); /metrics only with
-// admin.metrics_auth. A Basic login that succeeded is remembered (per password file generation)
-// so a scraper does not pay a password hash per request.
+// admin.metrics_auth. A Basic password is checked on the password-check workers (never on this
+// thread, which also accepts MQTT connections), and a login that succeeded is remembered (per
+// password file generation) so a scraper does not pay a password hash per request. Wrong
+// credentials are answered after the failed-login delay of the client's address, the same
+// throttle MQTT logins go through.
 //
 // Thread: the control thread.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <unordered_map>
@@ -45,7 +49,14 @@ class admin_api {
   void handle(const http_request& request, const std::string& peer, http_reply reply);
 
  private:
-  bool authorized(const http_request& request);
+  enum class verdict : std::uint8_t { allowed, refused, busy };
+  // Calls `then` with the verdict on the credentials of `request`, possibly later (a password
+  // check); a refusal has already waited out the failed-login delay of `peer`.
+  void authorize(const http_request& request, const std::string& peer,
+                 std::function<void(verdict)> then);
+  // Answers a request whose credentials were not accepted.
+  static void refuse(verdict why, const http_request& request, const std::string& peer,
+                     const std::string& path, const http_reply& reply);
   void route_api(const http_request& request, const std::string& peer, http_reply reply);
 
   admin_settings settings_;
