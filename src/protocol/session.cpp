@@ -77,8 +77,8 @@ void session::handle_decode_error(const decode_result& result) {
   const auto reason = to_reason_code(result.error);
   auto detail = fmt::format("{}{}{}", to_string(result.error), result.type ? " in " : "",
                             result.type ? to_string(*result.type) : "");
-  if (phase_ == session_phase::awaiting_connect && parked_connect_) {
-    parked_connect_.reset();
+  if (phase_ == session_phase::awaiting_connect && parked_) {
+    parked_.reset();
     return refuse_connect(protocol_version::v5, reason, std::move(detail));
   }
   if (phase_ == session_phase::awaiting_connect) {
@@ -110,7 +110,7 @@ void session::handle(packet&& p) {
     traffic.payload_bytes_received[q].add(pub->payload.size());
   }
   if (phase_ == session_phase::awaiting_connect) {
-    if (parked_connect_) {
+    if (parked_) {
       // Between CONNECT and CONNACK an authenticating client sends only AUTH or DISCONNECT
       // [MQTT-3.1.2-30].
       if (type == packet_type::auth) return handle_auth(std::get<codec::auth>(p));
@@ -118,7 +118,7 @@ void session::handle(packet&& p) {
         return close(reason_code::success, "client sent DISCONNECT during authentication",
                      end_kind::normal, true);
       }
-      parked_connect_.reset();
+      parked_.reset();
       return refuse_connect(protocol_version::v5, reason_code::protocol_error,
                             fmt::format("{} during enhanced authentication", to_string(type)));
     }
@@ -255,8 +255,7 @@ void session::handle_connect(connect&& c) {
     case login_step::refused:
       return;
     case login_step::checking:
-      parked_connect_ = std::move(c);
-      parked_ack_ = std::move(ack);
+      parked_ = std::make_unique<parked_login>(parked_login{std::move(c), std::move(ack)});
       return;
   }
 }
@@ -388,8 +387,8 @@ void session::on_timer(time_point now) {
   }
   if (phase_ == session_phase::awaiting_connect && now >= connect_deadline_) {
     return close(reason_code::maximum_connect_time,
-                 parked_connect_ ? "authentication not completed within the connect timeout"
-                                 : "no CONNECT within the connect timeout",
+                 parked_ ? "authentication not completed within the connect timeout"
+                         : "no CONNECT within the connect timeout",
                  end_kind::with_will);
   }
   if (phase_ == session_phase::connected && keep_alive_ != 0 &&

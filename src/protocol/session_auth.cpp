@@ -46,7 +46,7 @@ session::login_step session::authenticate(const connect& c) {
   if (transport_identity_ && username_) credentials.certificate_username = *username_;
   auto plan = access->plan_login(credentials);
   if (auto* check = std::get_if<tern::auth::password_check>(&plan)) {
-    password_check_ = std::move(*check);
+    password_check_ = std::make_unique<tern::auth::password_check>(std::move(*check));
     checking_password_ = true;
     return login_step::checking;
   }
@@ -71,20 +71,19 @@ void session::refuse_login_later(reason_code reason, std::string detail) {
       access != nullptr ? access->on_failed_login(source_address_) : std::chrono::milliseconds{0};
   refusal_ = delayed_refusal{now_ + delay, reason,
                              fmt::format("{} (refused after {} ms)", detail, delay.count())};
-  parked_connect_.reset();
+  parked_.reset();
   scram_.reset();
 }
 
 void session::on_password_checked(tern::auth::login_result result, time_point now) {
   now_ = now;
   checking_password_ = false;
-  if (phase_ != session_phase::awaiting_connect || !parked_connect_) return;  // timed out
+  if (phase_ != session_phase::awaiting_connect || !parked_) return;  // timed out
   inside_input_ = true;
   if (result.outcome == tern::auth::login_outcome::accepted) {
     username_ = std::move(result.username);
-    auto c = std::move(*parked_connect_);
-    parked_connect_.reset();
-    finish_connect(std::move(c), std::move(parked_ack_));
+    auto parked = std::move(parked_);
+    finish_connect(std::move(parked->connect), std::move(parked->ack));
   } else {
     refuse_login_later(reason_code::bad_user_name_or_password, std::move(result.detail));
   }
@@ -95,9 +94,9 @@ void session::on_verification_refused(time_point now) {
   now_ = now;
   checking_password_ = false;
   password_check_.reset();
-  if (phase_ != session_phase::awaiting_connect || !parked_connect_) return;
-  const auto version = parked_connect_->version;
-  parked_connect_.reset();
+  if (phase_ != session_phase::awaiting_connect || !parked_) return;
+  const auto version = parked_->connect.version;
+  parked_.reset();
   refuse_connect(version, reason_code::server_busy,
                  "too many password checks pending: try again later");
 }
@@ -134,12 +133,11 @@ void session::begin_enhanced_auth(connect&& c, connack&& ack) {
   }
   // The exchange may answer before CONNECT is parked: park it first.
   const auto props = c.props;
-  parked_connect_ = std::move(c);
-  parked_ack_ = std::move(ack);
+  parked_ = std::make_unique<parked_login>(parked_login{std::move(c), std::move(ack)});
   if (!start_scram(auth_method_, props, detail)) {
     return refuse_login_later(reason_code::not_authorized, std::move(detail));
   }
-  if (parked_connect_->username && *parked_connect_->username != scram_user_) {
+  if (parked_->connect.username && *parked_->connect.username != scram_user_) {
     // The CONNECT names a user and SCRAM another: neither is trusted. The exchange runs on (the
     // client cannot tell this from a wrong password) and fails at the proof.
     scram_user_.clear();
@@ -159,7 +157,7 @@ void session::handle_auth(const codec::auth& a) {
   const auto fail_protocol = [&](std::string detail) {
     scram_.reset();
     if (connecting) {
-      parked_connect_.reset();
+      parked_.reset();
       return refuse_connect(protocol_version::v5, reason_code::protocol_error, std::move(detail));
     }
     protocol_violation(reason_code::protocol_error, std::move(detail));
@@ -205,12 +203,10 @@ void session::handle_auth(const codec::auth& a) {
   if (!result.accepted) return fail_auth(std::move(result.detail));
   if (!connecting) return send_auth(reason_code::success, std::move(result.server_final));
   username_ = scram_user_;
-  auto c = std::move(*parked_connect_);
-  parked_connect_.reset();
-  auto ack = std::move(parked_ack_);
-  ack.props.authentication_method = auth_method_;
-  ack.props.authentication_data = as_binary(result.server_final);
-  finish_connect(std::move(c), std::move(ack));
+  auto parked = std::move(parked_);
+  parked->ack.props.authentication_method = auth_method_;
+  parked->ack.props.authentication_data = as_binary(result.server_final);
+  finish_connect(std::move(parked->connect), std::move(parked->ack));
 }
 
 }  // namespace tern::protocol
