@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "app/ctl_cli.hpp"
 #include "app/version.hpp"
 
 namespace tern::app {
@@ -41,6 +42,7 @@ cli_result parse_cli(int argc, char** argv) {
   passwd_cmd->add_option("file", passwd.file, "Password file")->required();
   passwd_cmd->add_option("username", passwd.username, "User to add, update or delete")->required();
   passwd_cmd->add_option("password", passwd.password, "Password (with -b only)");
+  const ctl_cli ctl(app);
   try {
     app.parse(argc, argv);
     if (passwd_cmd->parsed()) {
@@ -54,12 +56,14 @@ cli_result parse_cli(int argc, char** argv) {
       }
       options.passwd = passwd;
     }
+    if (ctl.parsed()) options.ctl = ctl.result();
   } catch (const CLI::CallForHelp& e) {
     return {std::nullopt, app.exit(e)};
   } catch (const CLI::CallForVersion& e) {
     return {std::nullopt, app.exit(e)};
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "tern: error: {} (see tern --help)\n", e.what());
+    fmt::print(stderr, "tern: error: {} (see tern {}--help)\n", e.what(),
+               ctl.parsed() ? "ctl " : "");
     return {std::nullopt, 2};
   }
   return {options, 0};

@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 
+#include "app/ctl_request.hpp"
+
 namespace tern::app {
 
 // `tern passwd`: edits a password file, as mosquitto_passwd does.
@@ -20,6 +22,18 @@ struct passwd_options {
   std::optional<std::string> scram;
 };
 
+// `tern ctl`: a client of the admin HTTP API. Where the values not given here come from is
+// settled by run_ctl (environment, then the configuration file).
+struct ctl_options {
+  std::optional<std::string> config_file;  // the broker's configuration: [admin] address, port
+  std::optional<std::string> host;
+  std::optional<std::uint16_t> port;
+  std::optional<std::string> token;
+  std::optional<std::string> user;  // HTTP Basic with a user of the password file
+  double timeout_seconds = 10;
+  ctl_command command;
+};
+
 struct cli_options {
   std::optional<std::string> config_file;
   std::optional<std::uint16_t> port;
@@ -28,6 +42,7 @@ struct cli_options {
   // --check-config FILE: validate FILE and the files it names, then exit.
   std::optional<std::string> check_config;
   std::optional<passwd_options> passwd;  // the `passwd` subcommand was given
+  std::optional<ctl_options> ctl;        // the `ctl` subcommand was given
 };
 
 struct cli_result {

@@ -21,6 +21,7 @@
 #include "admin/sys_topics.hpp"
 #include "app/cli.hpp"
 #include "app/config.hpp"
+#include "app/ctl_command.hpp"
 #include "app/file_watcher.hpp"
 #include "app/logging.hpp"
 #include "app/passwd_command.hpp"
@@ -126,6 +127,7 @@ int main(int argc, char** argv) {
   const auto parsed = app::parse_cli(argc, argv);
   if (!parsed.options) return parsed.exit_code;
   if (parsed.options->passwd) return app::run_passwd(*parsed.options->passwd);
+  if (parsed.options->ctl) return app::run_ctl(*parsed.options->ctl);
 
   if (const auto& file = parsed.options->check_config) return check_config(*file);
 

@@ -1,13 +1,11 @@
 #include "app/passwd_command.hpp"
 
 #include <fmt/format.h>
-#include <termios.h>
-#include <unistd.h>
 
 #include <filesystem>
-#include <iostream>
 #include <string>
 
+#include "app/secret_input.hpp"
 #include "auth/load_error.hpp"
 #include "auth/password_file_edit.hpp"
 #include "auth/password_hash.hpp"
@@ -15,29 +13,6 @@
 namespace tern::app {
 
 namespace {
-
-// One line from stdin; on a terminal the typed characters are not echoed.
-std::optional<std::string> read_secret(const char* prompt) {
-  const bool tty = ::isatty(STDIN_FILENO) == 1;
-  termios saved{};
-  if (tty) {
-    fmt::print(stderr, "{}", prompt);
-    std::fflush(stderr);
-    ::tcgetattr(STDIN_FILENO, &saved);
-    termios quiet = saved;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-  }
-  std::string line;
-  const bool ok = static_cast<bool>(std::getline(std::cin, line));
-  if (tty) {
-    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
-    fmt::print(stderr, "\n");
-  }
-  if (!ok) return std::nullopt;
-  if (line.ends_with('\r')) line.pop_back();
-  return line;
-}
 
 std::optional<std::string> ask_password() {
   const auto first = read_secret("Password: ");
