@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import tempfile
 import threading
 import time
@@ -20,6 +21,7 @@ import urllib.request
 
 from clients import WAIT, PahoClient, shard_id
 from harness import Broker, free_port
+from tls_certs import make_pki
 
 TOKEN = "reload-test-token-0123456789"
 
@@ -33,6 +35,15 @@ def refused(port, host="127.0.0.1"):
         except ConnectionRefusedError:
             return True
     return False
+
+
+def served_common_name(port, ca):
+    """The CN of the certificate a TLS listener presents to a new connection."""
+    ctx = ssl.create_default_context(cafile=ca)
+    ctx.check_hostname = False
+    with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as raw:
+        with ctx.wrap_socket(raw) as s:
+            return dict(x[0] for x in s.getpeercert()["subject"])["commonName"]
 
 
 class Traffic:
@@ -204,6 +215,32 @@ class ReloadTest(unittest.TestCase):
         # Not in the running configuration: the next reload tries again, and succeeds now.
         self.reload(f"reload: listener mqtt 127.0.0.1:{busy} added")
         self.paho(busy, "on-late-listener", 4)
+        traffic.stop(self)
+
+    def test_a_tls_listener_opens_and_takes_new_certificate_files(self):
+        pki = make_pki(self.dir)
+        tls_port = free_port()
+
+        def tls_listener(stem):
+            return self.listener(tls_port, f"protocol = \"mqtts\"\n"
+                                           f"certfile = \"{pki[stem + '.crt']}\"\n"
+                                           f"keyfile = \"{pki[stem + '.key']}\"\n")
+
+        self.start(self.listener(self.port))
+        traffic = Traffic(self.port, "tls")
+        self.edit(self.listener(self.port) + tls_listener("server"))
+        self.reload(f"reload: listener mqtts 127.0.0.1:{tls_port} added")
+        tls = {"ca_certs": pki["ca.crt"], "tls_version": ssl.PROTOCOL_TLS_CLIENT}
+        before = self.paho(tls_port, "tls-before", 5, tls=tls)
+        self.assertEqual(before.subscribe("tls/#", 1), [1])
+        self.assertEqual(served_common_name(tls_port, pki["ca.crt"]), "localhost")
+
+        # Other files for the same listener: changed in place, new connections get them.
+        self.edit(self.listener(self.port) + tls_listener("server2"))
+        self.reload(f"reload: listener mqtts 127.0.0.1:{tls_port} changed (certfile, keyfile)")
+        self.assertEqual(served_common_name(tls_port, pki["ca.crt"]), "localhost-2")
+        after = self.paho(tls_port, "tls-after", 4, tls=tls)
+        self.round_trip(after, before, "tls/x", b"both certificates at once")
         traffic.stop(self)
 
     # -- log, errors, restart-only settings -------------------------------------------------------
