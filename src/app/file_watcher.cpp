@@ -19,11 +19,18 @@ file_watcher::stamp file_watcher::stamp_of(const std::filesystem::path& path) {
           static_cast<std::int64_t>(st.st_ctim.tv_sec) * k_ns + st.st_ctim.tv_nsec};
 }
 
-void file_watcher::watch(std::vector<std::filesystem::path> paths,
-                         std::function<void()> on_change) {
-  watch_entry entry{std::move(paths), {}, std::move(on_change)};
+std::size_t file_watcher::watch(std::vector<std::filesystem::path> paths,
+                                std::function<void()> on_change) {
+  entries_.push_back({{}, {}, std::move(on_change)});
+  set_paths(entries_.size() - 1, std::move(paths));
+  return entries_.size() - 1;
+}
+
+void file_watcher::set_paths(std::size_t index, std::vector<std::filesystem::path> paths) {
+  auto& entry = entries_[index];
+  entry.paths = std::move(paths);
+  entry.stamps.clear();
   for (const auto& p : entry.paths) entry.stamps.push_back(stamp_of(p));
-  entries_.push_back(std::move(entry));
 }
 
 void file_watcher::start() {

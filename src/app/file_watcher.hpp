@@ -25,8 +25,12 @@ class file_watcher {
                         std::chrono::milliseconds period = std::chrono::seconds(2));
 
   // Calls `on_change` once per poll in which any of `paths` was created, removed or changed.
-  // The current state is the baseline: nothing fires for how the files are now.
-  void watch(std::vector<std::filesystem::path> paths, std::function<void()> on_change);
+  // The current state is the baseline: nothing fires for how the files are now. Returns the
+  // entry's number for set_paths().
+  std::size_t watch(std::vector<std::filesystem::path> paths, std::function<void()> on_change);
+  // Watches other files for entry `entry` (a configuration reload named new ones), with their
+  // current state as the baseline.
+  void set_paths(std::size_t entry, std::vector<std::filesystem::path> paths);
   void start();
   void stop();
 

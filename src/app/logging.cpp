@@ -109,14 +109,23 @@ process_log::process_log(const log_settings& settings) {
     sink = file_;
   }
   auto logger = std::make_shared<spdlog::logger>("tern", sink);
-  if (settings.format == log_format::json) {
-    logger->set_formatter(std::make_unique<json_formatter>());
-  } else {
-    logger->set_pattern(k_text_pattern);
-  }
-  logger->set_level(spdlog::level::from_str(settings.level));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
+  set_format(settings.format);
+  set_level(settings.level);
+}
+
+void process_log::set_level(const std::string& level) {
+  spdlog::default_logger_raw()->set_level(spdlog::level::from_str(level));
+}
+
+void process_log::set_format(log_format format) {
+  if (format == log_format::json) {
+    spdlog::default_logger_raw()->set_formatter(std::make_unique<json_formatter>());
+  } else {
+    spdlog::default_logger_raw()->set_formatter(
+        std::make_unique<spdlog::pattern_formatter>(k_text_pattern));
+  }
 }
 
 void process_log::reopen() {

@@ -23,6 +23,10 @@ class process_log {
   explicit process_log(const log_settings& settings);
   // Closes and opens the log file again by name (after logrotate renamed it); no-op for stderr.
   void reopen();
+  // A configuration reload: any thread may be logging meanwhile (the level is an atomic, and
+  // each sink swaps its formatter under its own lock). The destination cannot change so.
+  static void set_level(const std::string& level);
+  static void set_format(log_format format);
 
  private:
   std::shared_ptr<log_file_sink> file_;

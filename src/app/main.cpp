@@ -1,6 +1,7 @@
 // tern: wiring only. Reads the command line and configuration, sets up logging, starts the
-// network server and waits for SIGINT/SIGTERM to stop it gracefully; SIGHUP and changed
-// certificate files reload the TLS listeners' certificates.
+// network server and waits for SIGINT/SIGTERM to stop it gracefully; SIGHUP (and the admin
+// API) reloads the configuration and the files it names, changed files on disk reload
+// themselves.
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -21,6 +22,7 @@
 #include "admin/sys_topics.hpp"
 #include "app/cli.hpp"
 #include "app/config.hpp"
+#include "app/config_reload.hpp"
 #include "app/ctl_command.hpp"
 #include "app/file_watcher.hpp"
 #include "app/logging.hpp"
@@ -28,6 +30,7 @@
 #include "app/reload_signal.hpp"
 #include "app/resource_limits.hpp"
 #include "app/service_manager.hpp"
+#include "app/startup_config.hpp"
 #include "app/version.hpp"
 #include "auth/access_control.hpp"
 #include "core/recovery.hpp"
@@ -39,45 +42,6 @@
 namespace {
 
 using namespace tern;
-
-app::config build_config(const app::cli_options& options) {
-  app::config c;
-  if (options.config_file) app::load_config_file(*options.config_file, c);
-  if (c.listeners.empty()) c.listeners = app::default_listeners();
-  if (options.port) {  // the plain MQTT port; TLS listeners keep theirs
-    for (auto& l : c.listeners) {
-      if (l.protocol == app::listener_protocol::mqtt) l.port = *options.port;
-    }
-  }
-  if (options.data_dir) c.data_dir = *options.data_dir;
-  if (options.verbosity == 1) c.log_level = "debug";
-  if (options.verbosity >= 2) c.log_level = "trace";
-  if (c.shards == 0) c.shards = std::max(1u, std::thread::hardware_concurrency());
-  return c;
-}
-
-std::vector<net::listen_endpoint> endpoints_of(const app::config& c) {
-  std::vector<net::listen_endpoint> out;
-  for (const auto& l : c.listeners) {
-    boost::system::error_code ec;
-    const auto address = boost::asio::ip::make_address(l.address, ec);
-    if (ec)
-      throw app::config_error(fmt::format("listener address '{}' is not an IP address", l.address));
-    // Secure default: anonymous clients only where nobody but this host can connect.
-    net::listen_endpoint e{{address, l.port},
-                           l.optional,
-                           l.max_connections,
-                           std::nullopt,
-                           l.allow_anonymous.value_or(address.is_loopback()),
-                           std::nullopt};
-    if (app::uses_tls(l.protocol)) e.tls = l.tls;
-    if (app::uses_websocket(l.protocol)) e.websocket = l.websocket;
-    e.proxy_protocol = l.proxy_protocol;
-    e.identity_from_header = l.identity_from_proxy;
-    out.push_back(std::move(e));
-  }
-  return out;
-}
 
 struct admission_plan {
   net::admission_settings settings;
@@ -92,10 +56,7 @@ admission_plan resolve_overload_limits(app::config& c) {
   }
   admission_plan plan;
   plan.descriptors = files.soft;
-  plan.settings.max_connections =
-      c.max_connections.value_or(app::default_max_connections(files.soft));
-  plan.settings.connection_rate = c.max_connection_rate;
-  plan.settings.connection_burst = c.connection_burst;
+  plan.settings = app::admission_of(c, files.soft);
   c.session.max_memory = c.max_memory.value_or(app::physical_memory() / 2);
   spdlog::info("open file limit {}; max connections {}; memory ceiling {}", files.soft,
                plan.settings.max_connections == 0 ? std::string("none")
@@ -208,14 +169,23 @@ int main(int argc, char** argv) {
                                                   : core::share_strategy::round_robin);
   const auto started = std::chrono::steady_clock::now();
   admin::sys_publisher sys(server, config.sys_interval, app::k_version, started);
-  bool has_tls = false;
-  for (const auto& e : endpoints) has_tls = has_tls || e.tls.has_value();
-  // What SIGHUP does, also offered by the admin API.
-  const auto reload_everything = [&server, &access, has_tls] {
-    spdlog::info("reloading the password and ACL files");
+  // Changed files on disk: the TLS certificates, the password and ACL files. A reload may
+  // point both entries at other files.
+  app::file_watcher watcher(control);
+  const auto tls_watch = watcher.watch(app::config_reloader::tls_paths(config), [&server] {
+    spdlog::info("TLS certificate files changed on disk: reloading");
+    server.reload_tls();
+  });
+  const auto auth_watch = watcher.watch(app::config_reloader::auth_paths(config), [&access] {
+    spdlog::info("password or ACL file changed on disk: reloading");
     access->reload();
-    if (has_tls) server.reload_tls();
-  };
+  });
+  // What SIGHUP does, also offered by the admin API: the files again and, with -c, the
+  // configuration (see config_reload.hpp).
+  app::config_reloader reloader(
+      *parsed.options, config,
+      {server, *access, watcher, tls_watch, auth_watch, admission.descriptors});
+  const auto reload_everything = [&reloader] { reloader.reload(); };
   std::unique_ptr<admin::admin_api> api;
   std::unique_ptr<admin::http_server> http;
   if (config.admin.port) {
@@ -243,7 +213,6 @@ int main(int argc, char** argv) {
   // Signals are caught before the first socket opens, so an early SIGTERM is still graceful.
   app::service_manager service(control, server);
   app::reload_signal reload(control);
-  app::file_watcher watcher(control);
   boost::asio::signal_set signals(control, SIGINT, SIGTERM);
   boost::asio::signal_set log_rotation(control, SIGUSR1);  // logrotate: reopen the log file
   std::function<void()> await_log_rotation = [&] {
@@ -265,35 +234,8 @@ int main(int argc, char** argv) {
     if (http) http->stop();
     server.stop();
   });
+  reload.on_reload(reload_everything);
   reload.start();
-  std::vector<std::filesystem::path> tls_files;
-  for (const auto& e : endpoints) {
-    if (!e.tls) continue;
-    for (auto& p : e.tls->watched_paths()) tls_files.push_back(std::move(p));
-  }
-  // SIGHUP and changed files reload the password and ACL files (a damaged file keeps the
-  // previous one) and the TLS certificates.
-  std::vector<std::filesystem::path> auth_files;
-  for (const auto& f : {config.password_file, config.acl_file}) {
-    if (!f.empty()) auth_files.emplace_back(f);
-  }
-  if (!auth_files.empty()) {
-    watcher.watch(std::move(auth_files), [&access] {
-      spdlog::info("password or ACL file changed on disk: reloading");
-      access->reload();
-    });
-  }
-  if (!tls_files.empty()) {
-    reload.on_reload([&server] { server.reload_tls(); });
-    watcher.watch(std::move(tls_files), [&server] {
-      spdlog::info("TLS certificate files changed on disk: reloading");
-      server.reload_tls();
-    });
-  }
-  reload.on_reload([&access] {
-    spdlog::info("reloading the password and ACL files");
-    access->reload();
-  });
   std::signal(SIGPIPE, SIG_IGN);
   try {
     server.start(endpoints);

@@ -1,7 +1,7 @@
 #pragma once
-// SIGHUP asks Tern to reload what it reads from files (TLS certificates today; password and ACL
-// files later). Components register a callback; each SIGHUP runs every callback, in registration
-// order, on the control thread.
+// SIGHUP asks Tern to reload what it reads from files (the configuration, TLS certificates,
+// password and ACL files: see config_reload.hpp). Components register a callback; each SIGHUP
+// runs every callback, in registration order, on the control thread.
 //
 // Thread: the control context (main thread), like everything registered with it.
 

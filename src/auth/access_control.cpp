@@ -6,18 +6,19 @@ namespace tern::auth {
 
 access_control::access_control(auth_files files)
     : files_(std::move(files)), scram_secret_(make_scram_nonce()) {
-  current_.store(load(generation_.load()), std::memory_order_release);
+  current_.store(load(files_, generation_.load()), std::memory_order_release);
 }
 
-std::shared_ptr<const access_snapshot> access_control::load(std::uint64_t generation) const {
+std::shared_ptr<const access_snapshot> access_control::load(const auth_files& files,
+                                                            std::uint64_t generation) {
   auto next = std::make_shared<access_snapshot>();
   next->generation = generation;
-  if (!files_.password_file.empty()) {
+  if (!files.password_file.empty()) {
     next->passwords =
-        std::make_shared<const password_file>(password_file::load(files_.password_file));
+        std::make_shared<const password_file>(password_file::load(files.password_file));
   }
-  if (!files_.acl_file.empty()) {
-    next->acl = std::make_shared<const acl_file>(acl_file::load(files_.acl_file));
+  if (!files.acl_file.empty()) {
+    next->acl = std::make_shared<const acl_file>(acl_file::load(files.acl_file));
   }
   return next;
 }
@@ -25,7 +26,7 @@ std::shared_ptr<const access_snapshot> access_control::load(std::uint64_t genera
 bool access_control::reload() {
   if (files_.password_file.empty() && files_.acl_file.empty()) return true;
   try {
-    auto next = load(generation_.fetch_add(1) + 1);
+    auto next = load(files_, generation_.fetch_add(1) + 1);
     const auto users = next->passwords ? next->passwords->size() : 0;
     current_.store(std::move(next), std::memory_order_release);
     spdlog::info("auth: reloaded ({} user(s) in the password file{})", users,
@@ -33,6 +34,23 @@ bool access_control::reload() {
     return true;
   } catch (const std::exception& e) {
     spdlog::error("auth: reload failed, keeping the previous files: {}", e.what());
+    return false;
+  }
+}
+
+bool access_control::set_files(auth_files files) {
+  try {
+    // A new generation even when a file disappears: read grants decided under the old ACL end.
+    auto next = load(files, generation_.fetch_add(1) + 1);
+    const auto users = next->passwords ? next->passwords->size() : 0;
+    files_ = std::move(files);
+    current_.store(std::move(next), std::memory_order_release);
+    spdlog::info("auth: now using password file {} ({} user(s)) and ACL file {}",
+                 files_.password_file.empty() ? "(none)" : files_.password_file.string(), users,
+                 files_.acl_file.empty() ? "(none)" : files_.acl_file.string());
+    return true;
+  } catch (const std::exception& e) {
+    spdlog::error("auth: cannot switch files, keeping the previous ones: {}", e.what());
     return false;
   }
 }

@@ -5,8 +5,9 @@
 // sees the old files or the new ones, never a mix. A file that fails to load keeps the previous
 // snapshot.
 //
-// Thread: any. snapshot() is an atomic load; reload() may run on any thread (the main thread on
-// SIGHUP); the login throttle has its own lock.
+// Thread: any. snapshot() is an atomic load; reload() and set_files() may run on any one thread
+// (the main thread: SIGHUP, the file watcher, the admin API); the login throttle has its own
+// lock.
 
 #include <atomic>
 #include <chrono>
@@ -76,6 +77,11 @@ class access_control {
 
   // Re-reads the files. On failure logs the error and keeps the current snapshot.
   bool reload();
+  // Switches to other files (a configuration reload named new paths): loads them, and on
+  // success uses them from now on, also for reload(). On failure logs the error and keeps the
+  // current files and snapshot. Same thread as reload().
+  bool set_files(auth_files files);
+  const auth_files& files() const noexcept { return files_; }
   std::shared_ptr<const access_snapshot> snapshot() const {
     return current_.load(std::memory_order_acquire);
   }
@@ -102,7 +108,8 @@ class access_control {
   std::uint64_t failed_logins() const noexcept { return throttle_.failures(); }
 
  private:
-  std::shared_ptr<const access_snapshot> load(std::uint64_t generation) const;
+  static std::shared_ptr<const access_snapshot> load(const auth_files& files,
+                                                     std::uint64_t generation);
 
   auth_files files_;
   std::atomic<std::shared_ptr<const access_snapshot>> current_;

@@ -64,8 +64,11 @@ class subscription_index {
  public:
   explicit subscription_index(share_strategy strategy = share_strategy::round_robin)
       : strategy_(strategy) {}
-  // Set before the broker starts.
-  void set_strategy(share_strategy strategy) { strategy_ = strategy; }
+  // Any time (a configuration reload): the next pick uses it.
+  void set_strategy(share_strategy strategy) {
+    std::lock_guard lock(mutex_);
+    strategy_ = strategy;
+  }
 
   // `filter` is the full filter, "$share/group/..." included. Returns true when new.
   bool add(std::string_view filter, session_key key, subscriber sub);

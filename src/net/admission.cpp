@@ -1,6 +1,7 @@
 #include "net/admission.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace tern::net {
 
@@ -9,14 +10,41 @@ using protocol::limit_event;
 admission::admission(const admission_settings& settings, std::size_t descriptors)
     : settings_(settings),
       rate_(settings.connection_rate, settings.connection_burst),
+      listeners_(std::make_unique<listener_slot[]>(k_max_listeners)),
       descriptors_(descriptors),
       records_(std::make_unique<std::atomic<std::uint32_t>[]>(descriptors)) {}
 
 std::size_t admission::add_listener(std::size_t max_connections, bool rate_limited) {
-  listeners_.push_back(std::make_unique<listener_slot>());
-  listeners_.back()->max = max_connections;
-  listeners_.back()->rate_limited = rate_limited;
-  return listeners_.size() - 1;
+  // A removed listener's slot is free once nothing counts in it: a connection drops its record
+  // before its count, so no record names the slot any more.
+  std::size_t index = 0;
+  while (index < slots_used_ && (listeners_[index].in_use ||
+                                 listeners_[index].open.load(std::memory_order_acquire) != 0)) {
+    ++index;
+  }
+  if (index == k_max_listeners) throw std::length_error("too many listeners");
+  if (index == slots_used_) ++slots_used_;
+  auto& slot = listeners_[index];
+  slot.in_use = true;
+  slot.max = max_connections;
+  slot.rate_limited = rate_limited;
+  slot.accepted.store(0, std::memory_order_relaxed);
+  return index;
+}
+
+void admission::update_listener(std::size_t listener, std::size_t max_connections,
+                                bool rate_limited) {
+  listeners_[listener].max = max_connections;
+  listeners_[listener].rate_limited = rate_limited;
+}
+
+void admission::remove_listener(std::size_t listener) {
+  listeners_[listener].in_use = false;
+}
+
+void admission::update(const admission_settings& settings) {
+  settings_ = settings;
+  rate_.set_rate(settings.connection_rate, settings.connection_burst);
 }
 
 std::size_t admission::refusal_margin(std::size_t limit) noexcept {
@@ -28,7 +56,7 @@ admission::verdict admission::on_accept(std::size_t listener, const boost::asio:
   if (fd < 0 || static_cast<std::size_t>(fd) >= descriptors_) {
     return {decision::close, limit_event::connection_closed_at_accept};
   }
-  auto& slot = *listeners_[listener];
+  auto& slot = listeners_[listener];
   if (slot.rate_limited && !rate_.allow(peer, now)) {
     return {decision::close, limit_event::connection_rate};
   }
@@ -67,8 +95,9 @@ void admission::on_close(int fd) noexcept {
   if (record == 0) return;
   const auto listener = (record & ~k_refused_bit) - 1;
   open_.fetch_sub(1, std::memory_order_relaxed);
-  if (listener < listeners_.size())
-    listeners_[listener]->open.fetch_sub(1, std::memory_order_relaxed);
+  if (listener < k_max_listeners) {
+    listeners_[listener].open.fetch_sub(1, std::memory_order_release);
+  }
 }
 
 }  // namespace tern::net

@@ -15,8 +15,13 @@
 // shards need not carry admission state around, and the closing connection releases its record
 // (before closing the descriptor, which may then be reused at once).
 //
-// Thread: on_accept() runs on the control thread (the listeners); refused() and on_close() run
-// on shard threads. Counts and records are atomics.
+// Listeners come and go while running (a configuration reload). Their slots live in one array
+// allocated up front, so on_close() on a shard thread never reads a container that the control
+// thread grows; a removed listener's slot is reused once its last connection has closed.
+//
+// Thread: on_accept(), the listener registry and update() run on the control thread (the
+// listeners, the reload); refused() and on_close() run on shard threads. Counts and records are
+// atomics; limits and the rate limiter are read and written on the control thread only.
 
 #include <atomic>
 #include <boost/asio/ip/address.hpp>
@@ -43,10 +48,22 @@ class admission {
   // `descriptors`: how many file descriptors to track (the process limit).
   admission(const admission_settings& settings, std::size_t descriptors);
 
-  // Registers a listener with its own limit (0 = none); returns its index. Before start.
-  // `rate_limited` false: the connection rate is not checked there (behind a load balancer
-  // every socket comes from the balancer's address).
+  // Most listeners registered at once, removed ones still holding connections included.
+  static constexpr std::size_t k_max_listeners = 1024;
+
+  // Registers a listener with its own limit (0 = none); returns its index. Throws
+  // std::length_error when k_max_listeners slots are in use. `rate_limited` false: the
+  // connection rate is not checked there (behind a load balancer every socket comes from the
+  // balancer's address).
   std::size_t add_listener(std::size_t max_connections, bool rate_limited = true);
+  // Changes a listener's limit and rate check; its open connections stay counted.
+  void update_listener(std::size_t listener, std::size_t max_connections, bool rate_limited);
+  // The listener is gone: its connections keep their slot until they close, then the slot may
+  // serve a new listener.
+  void remove_listener(std::size_t listener);
+  // New broker-wide limits for the connections accepted from now on. Open connections above a
+  // lowered limit stay.
+  void update(const admission_settings& settings);
 
   enum class decision : std::uint8_t { admit, refuse, close };
   struct verdict {
@@ -65,10 +82,10 @@ class admission {
   std::size_t open_connections() const noexcept { return open_.load(std::memory_order_relaxed); }
   // Per listener (metrics): sockets open now, and admitted since start.
   std::size_t listener_open(std::size_t listener) const noexcept {
-    return listeners_[listener]->open.load(std::memory_order_relaxed);
+    return listeners_[listener].open.load(std::memory_order_relaxed);
   }
   std::uint64_t listener_accepted(std::size_t listener) const noexcept {
-    return listeners_[listener]->accepted.load(std::memory_order_relaxed);
+    return listeners_[listener].accepted.load(std::memory_order_relaxed);
   }
   // How far past a limit connections are still accepted to be refused politely.
   static std::size_t refusal_margin(std::size_t limit) noexcept;
@@ -77,6 +94,7 @@ class admission {
   struct listener_slot {
     std::size_t max = 0;
     bool rate_limited = true;
+    bool in_use = false;  // registered and not removed
     std::atomic<std::size_t> open{0};
     std::atomic<std::uint64_t> accepted{0};  // admitted since start (refused ones included)
   };
@@ -85,7 +103,9 @@ class admission {
   admission_settings settings_;
   rate_limiter rate_;
   std::atomic<std::size_t> open_{0};
-  std::vector<std::unique_ptr<listener_slot>> listeners_;
+  // k_max_listeners slots; slots_used_ of them have ever been handed out.
+  std::unique_ptr<listener_slot[]> listeners_;
+  std::size_t slots_used_ = 0;
   // Per descriptor: 0 = not ours, else listener index + 1, with k_refused_bit.
   std::size_t descriptors_;
   std::unique_ptr<std::atomic<std::uint32_t>[]> records_;

@@ -24,14 +24,20 @@ listener::listener(asio::io_context& control, const tcp::endpoint& endpoint,
       shards_(shards),
       gate_(gate),
       index_(gate.add_listener(max_connections, !proxy.enabled)),
+      max_connections_(max_connections),
       tls_(std::move(tls)),
       websocket_(std::move(websocket)),
       proxy_(proxy) {
-  acceptor_.open(endpoint.protocol());
-  acceptor_.set_option(tcp::acceptor::reuse_address(true));
-  if (endpoint.address().is_v6()) acceptor_.set_option(asio::ip::v6_only(true));
-  acceptor_.bind(endpoint);
-  acceptor_.listen(asio::socket_base::max_listen_connections);
+  try {
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(tcp::acceptor::reuse_address(true));
+    if (endpoint.address().is_v6()) acceptor_.set_option(asio::ip::v6_only(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+  } catch (...) {
+    gate_.remove_listener(index_);  // no destructor runs for a listener never made
+    throw;
+  }
 }
 
 tcp::endpoint listener::local_endpoint() const {
@@ -50,6 +56,16 @@ const char* listener::protocol_name() const noexcept {
   return tls_ ? "mqtts" : "mqtt";
 }
 
+void listener::set_proxy(proxy_options proxy) {
+  proxy_ = proxy;
+  gate_.update_listener(index_, max_connections_, !proxy.enabled);
+}
+
+void listener::set_max_connections(std::size_t max_connections) {
+  max_connections_ = max_connections;
+  gate_.update_listener(index_, max_connections_, !proxy_.enabled);
+}
+
 void listener::start() {
   accept_next();
 }
@@ -60,34 +76,42 @@ void listener::stop() {
   backoff_.cancel();
 }
 
+listener::~listener() {
+  *alive_ = false;
+  stop();
+  gate_.remove_listener(index_);
+}
+
 void listener::accept_next() {
   if (!acceptor_.is_open()) return;
   shard& target = *shards_[next_shard_];
   next_shard_ = (next_shard_ + 1) % shards_.size();
-  acceptor_.async_accept(target.context(), [this, &target](error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted) return;
-    if (ec) {
-      // Out of file descriptors or memory: pause instead of spinning on the error.
-      spdlog::warn("accept on {} failed: {}; retrying in 100 ms", local_endpoint().port(),
-                   ec.message());
-      backoff_.expires_after(std::chrono::milliseconds(100));
-      backoff_.async_wait([this](error_code wait_ec) {
-        if (!wait_ec) accept_next();
+  acceptor_.async_accept(
+      target.context(), [this, &target, alive = alive_](error_code ec, tcp::socket socket) {
+        // Completed just before the listener closed or was destroyed: its client goes too.
+        if (!*alive || ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+        if (ec) {
+          // Out of file descriptors or memory: pause instead of spinning on the error.
+          spdlog::warn("accept on {} failed: {}; retrying in 100 ms", local_endpoint().port(),
+                       ec.message());
+          backoff_.expires_after(std::chrono::milliseconds(100));
+          backoff_.async_wait([this, alive = alive_](error_code wait_ec) {
+            if (!wait_ec && *alive) accept_next();
+          });
+          return;
+        }
+        if (!admit(target, socket)) return accept_next();
+        asio::post(target.context(), [&target, s = std::move(socket), tls = tls_, ws = websocket_,
+                                      proxy = proxy_]() mutable {
+          if (proxy.enabled) {
+            target.adopt_proxied(std::move(s), std::move(tls), std::move(ws),
+                                 proxy.identity_from_header);
+          } else {
+            target.adopt(std::move(s), std::move(tls), std::move(ws));
+          }
+        });
+        accept_next();
       });
-      return;
-    }
-    if (!admit(target, socket)) return accept_next();
-    asio::post(target.context(), [&target, s = std::move(socket), tls = tls_, ws = websocket_,
-                                  proxy = proxy_]() mutable {
-      if (proxy.enabled) {
-        target.adopt_proxied(std::move(s), std::move(tls), std::move(ws),
-                             proxy.identity_from_header);
-      } else {
-        target.adopt(std::move(s), std::move(tls), std::move(ws));
-      }
-    });
-    accept_next();
-  });
 }
 
 bool listener::admit(shard& target, tcp::socket& socket) {

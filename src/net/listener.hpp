@@ -37,6 +37,10 @@ class listener {
            std::vector<std::unique_ptr<shard>>& shards, admission& gate,
            std::size_t max_connections, tls_profile_ptr tls = nullptr,
            websocket_settings_ptr websocket = nullptr, proxy_options proxy = {});
+  // Stops accepting and gives up the admission slot (kept by connections still open).
+  ~listener();
+  listener(const listener&) = delete;
+  listener& operator=(const listener&) = delete;
 
   void start();
   void stop();
@@ -50,6 +54,11 @@ class listener {
   // This listener's slot in the admission counts.
   std::size_t admission_index() const noexcept { return index_; }
   void set_tls(tls_profile_ptr profile) { tls_ = std::move(profile); }
+  // A configuration reload changed the listener in place: later connections use the new
+  // settings, accepted ones keep what they were accepted with.
+  void set_websocket(websocket_settings_ptr websocket) { websocket_ = std::move(websocket); }
+  void set_proxy(proxy_options proxy);
+  void set_max_connections(std::size_t max_connections);
 
  private:
   void accept_next();
@@ -62,9 +71,13 @@ class listener {
   std::size_t next_shard_ = 0;
   admission& gate_;
   std::size_t index_;  // this listener's slot in gate_
+  std::size_t max_connections_;
   tls_profile_ptr tls_;
   websocket_settings_ptr websocket_;
   proxy_options proxy_;
+  // Shared with pending handlers: a listener removed by a reload is destroyed at once, and a
+  // completion already queued then must not touch it.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace tern::net

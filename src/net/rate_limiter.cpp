@@ -11,6 +11,12 @@ rate_limiter::rate_limiter(double rate, double burst, std::size_t max_tracked)
       burst_(std::max(1.0, burst)),
       max_tracked_(std::max<std::size_t>(1, max_tracked)) {}
 
+void rate_limiter::set_rate(double rate, double burst) {
+  rate_ = rate;
+  burst_ = std::max(1.0, burst);
+  if (rate_ <= 0) buckets_.clear();
+}
+
 std::size_t rate_limiter::key_hash::operator()(const key& k) const noexcept {
   return std::hash<std::string_view>{}(
       std::string_view(reinterpret_cast<const char*>(k.data()), k.size()));

@@ -25,6 +25,9 @@ class rate_limiter {
   // `rate` <= 0 turns the limiter off.
   rate_limiter(double rate, double burst, std::size_t max_tracked = 65'536);
 
+  // New rate and burst (a configuration reload). Buckets keep their tokens, capped at the new
+  // burst; turning the limiter off forgets them.
+  void set_rate(double rate, double burst);
   // Takes a token for a connection from `address`; false when its bucket is empty.
   bool allow(const boost::asio::ip::address& address, clock::time_point now);
   std::size_t tracked() const noexcept { return buckets_.size(); }

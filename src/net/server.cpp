@@ -74,20 +74,23 @@ void server::hand_over(std::size_t target, detached_transport transport,
 
 std::vector<server::listener_stats> server::listeners() const {
   std::vector<listener_stats> out;
-  for (const auto& l : listeners_) {
-    const auto i = l->admission_index();
-    out.push_back({l->describe(), l->protocol_name(), admission_->listener_open(i),
+  for (const auto& entry : listeners_) {
+    const auto& l = *entry.live;
+    const auto i = l.admission_index();
+    out.push_back({l.describe(), l.protocol_name(), admission_->listener_open(i),
                    admission_->listener_accepted(i)});
   }
   return out;
 }
 
 bool server::allows_anonymous(const boost::asio::ip::tcp::endpoint& local) const {
-  for (const auto& [endpoint, allowed] : anonymous_by_endpoint_) {
+  const auto table = anonymous_by_endpoint_.load(std::memory_order_acquire);
+  if (!table) return false;
+  for (const auto& [endpoint, allowed] : *table) {
     if (endpoint == local) return allowed;
   }
   // A listener on every interface ("0.0.0.0" / "::") sees the address the client dialled.
-  for (const auto& [endpoint, allowed] : anonymous_by_endpoint_) {
+  for (const auto& [endpoint, allowed] : *table) {
     if (endpoint.port() == local.port() && endpoint.address().is_unspecified() &&
         endpoint.protocol() == local.protocol()) {
       return allowed;
@@ -96,63 +99,123 @@ bool server::allows_anonymous(const boost::asio::ip::tcp::endpoint& local) const
   return false;
 }
 
+void server::publish_anonymous_table() {
+  auto table = std::make_shared<anonymous_table>();
+  for (const auto& entry : listeners_) {
+    table->emplace_back(entry.live->local_endpoint(), entry.config.allow_anonymous);
+  }
+  anonymous_by_endpoint_.store(std::move(table), std::memory_order_release);
+}
+
 server::~server() {
   stop();
   join();
 }
 
+std::unique_ptr<listener> server::make_listener(const listen_endpoint& e) {
+  tls_profile_ptr profile;
+  if (e.tls) {
+    try {
+      profile = make_tls_profile(*e.tls);
+    } catch (const tls_setup_error& error) {
+      throw std::runtime_error(fmt::format("TLS listener on port {}: {}: {}", e.endpoint.port(),
+                                           error.setting(), error.what()));
+    }
+  }
+  websocket_settings_ptr websocket;
+  if (e.websocket) websocket = std::make_shared<const websocket_settings>(*e.websocket);
+  return std::make_unique<listener>(control_, e.endpoint, shards_, *admission_, e.max_connections,
+                                    profile, std::move(websocket),
+                                    proxy_options{e.proxy_protocol, e.identity_from_header});
+}
+
+namespace {
+void log_listening(const listener& l) {
+  spdlog::info("listening on {} ({}{})", l.describe(), l.protocol_name(),
+               l.proxied() ? ", PROXY protocol" : "");
+}
+}  // namespace
+
 void server::start(const std::vector<listen_endpoint>& endpoints) {
   for (const auto& e : endpoints) {
-    tls_profile_ptr profile;
-    if (e.tls) {
-      try {
-        profile = make_tls_profile(*e.tls);
-      } catch (const tls_setup_error& error) {
-        throw std::runtime_error(fmt::format("TLS listener on port {}: {}: {}", e.endpoint.port(),
-                                             error.setting(), error.what()));
-      }
-    }
     try {
-      websocket_settings_ptr websocket;
-      if (e.websocket) websocket = std::make_shared<const websocket_settings>(*e.websocket);
-      listeners_.push_back(std::make_unique<listener>(
-          control_, e.endpoint, shards_, *admission_, e.max_connections, profile,
-          std::move(websocket), proxy_options{e.proxy_protocol, e.identity_from_header}));
-      listener_tls_.push_back(e.tls);
-      anonymous_by_endpoint_.emplace_back(listeners_.back()->local_endpoint(), e.allow_anonymous);
+      listeners_.push_back({make_listener(e), e});
     } catch (const boost::system::system_error& error) {
       if (!e.optional) throw;
       spdlog::warn("not listening on {}: {}", e.endpoint.address().to_string(), error.what());
     }
   }
   if (listeners_.empty()) throw std::runtime_error("no listener could be opened");
+  publish_anonymous_table();
   for (auto& s : shards_) s->start();
-  for (auto& l : listeners_) {
-    l->start();
-    spdlog::info("listening on {} ({}{})", l->describe(), l->protocol_name(),
-                 l->proxied() ? ", PROXY protocol" : "");
+  for (auto& entry : listeners_) {
+    entry.live->start();
+    log_listening(*entry.live);
   }
+}
+
+server::listener_entry* server::find_listener(const listen_endpoint& e) {
+  for (auto& entry : listeners_) {
+    const auto& c = entry.config;
+    if (c.endpoint == e.endpoint && c.tls.has_value() == e.tls.has_value() &&
+        c.websocket.has_value() == e.websocket.has_value()) {
+      return &entry;
+    }
+  }
+  return nullptr;
+}
+
+void server::open_listener(const listen_endpoint& e) {
+  listeners_.push_back({make_listener(e), e});
+  publish_anonymous_table();
+  listeners_.back().live->start();
+  log_listening(*listeners_.back().live);
+}
+
+bool server::close_listener(const listen_endpoint& e) {
+  auto* entry = find_listener(e);
+  if (entry == nullptr) return false;
+  // Destroying it closes the socket; its connections keep their admission slot until they end.
+  listeners_.erase(listeners_.begin() + (entry - listeners_.data()));
+  publish_anonymous_table();
+  return true;
+}
+
+bool server::update_listener(const listen_endpoint& e) {
+  auto* entry = find_listener(e);
+  if (entry == nullptr) return false;
+  auto& l = *entry->live;
+  if (e.max_connections != entry->config.max_connections) l.set_max_connections(e.max_connections);
+  if (e.proxy_protocol != entry->config.proxy_protocol ||
+      e.identity_from_header != entry->config.identity_from_header) {
+    l.set_proxy(proxy_options{e.proxy_protocol, e.identity_from_header});
+  }
+  if (e.websocket) l.set_websocket(std::make_shared<const websocket_settings>(*e.websocket));
+  entry->config = e;  // TLS settings: read by the next reload_tls()
+  publish_anonymous_table();
+  return true;
 }
 
 bool server::reload_tls() {
   bool ok = true;
-  for (std::size_t i = 0; i < listeners_.size(); ++i) {
-    if (!listener_tls_[i]) continue;
+  for (auto& entry : listeners_) {
+    if (!entry.config.tls) continue;
+    auto& l = *entry.live;
     try {
-      listeners_[i]->set_tls(make_tls_profile(*listener_tls_[i]));
+      l.set_tls(make_tls_profile(*entry.config.tls));
       spdlog::info("TLS listener {}: certificates reloaded; new connections use them",
-                   listeners_[i]->describe());
+                   l.describe());
     } catch (const tls_setup_error& error) {
       ok = false;
       spdlog::error("TLS listener {}: reload failed, keeping the current certificates: {}: {}",
-                    listeners_[i]->describe(), error.setting(), error.what());
+                    l.describe(), error.setting(), error.what());
     }
   }
   return ok;
 }
 
 void server::stop() {
-  for (auto& l : listeners_) l->stop();
+  for (auto& entry : listeners_) entry.live->stop();
   for (auto& s : shards_) s->stop();
   // Running checks finish (their results reach closing connections); waiting ones are dropped.
   verifier_->stop();
@@ -182,7 +245,7 @@ void server::probe_shards(std::function<void()> answered) {
 
 std::vector<boost::asio::ip::tcp::endpoint> server::local_endpoints() const {
   std::vector<boost::asio::ip::tcp::endpoint> out;
-  for (const auto& l : listeners_) out.push_back(l->local_endpoint());
+  for (const auto& entry : listeners_) out.push_back(entry.live->local_endpoint());
   return out;
 }
 

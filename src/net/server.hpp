@@ -4,6 +4,7 @@
 // Thread: constructed, started and stopped from the main thread, whose io_context (the control
 // context) runs the listeners and signal handling.
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <functional>
@@ -54,6 +55,22 @@ class server final : public core::shard_links {
   // Builds the TLS contexts and binds every endpoint (throws if a required one fails or a TLS
   // setting is unusable), then starts the shards.
   void start(const std::vector<listen_endpoint>& endpoints);
+  // Listeners while running (a configuration reload). Main thread, after start(). A listener is
+  // named by the endpoint it was configured with (port 0 included) and its protocol (TLS and
+  // WebSocket or not).
+  //
+  // Opens and starts a listener; throws (boost::system::system_error for a failed bind,
+  // std::runtime_error for unusable TLS settings) and then changes nothing.
+  void open_listener(const listen_endpoint& e);
+  // Stops accepting on the listener; its connections stay open and counted. False: no such
+  // listener.
+  bool close_listener(const listen_endpoint& e);
+  // Changes a listener in place, keeping its socket and its connections: allow_anonymous,
+  // max_connections, the WebSocket settings, the PROXY protocol and the TLS settings (which
+  // take effect at the next reload_tls()). Later connections get the new settings. False: no
+  // such listener.
+  bool update_listener(const listen_endpoint& e);
+
   // Rebuilds every TLS listener's context from its files; new connections use the new one,
   // established connections keep theirs. A listener whose files are unusable keeps its current
   // context and the failure is logged. Returns false if any listener failed. Main thread.
@@ -65,7 +82,8 @@ class server final : public core::shard_links {
 
   std::vector<boost::asio::ip::tcp::endpoint> local_endpoints() const;
   // Whether the listener a connection came in through (named by the connection's local
-  // endpoint) admits anonymous clients. Any thread once started: the table no longer changes.
+  // endpoint) admits anonymous clients. Any thread: the table is an immutable snapshot that the
+  // main thread replaces when listeners change.
   bool allows_anonymous(const boost::asio::ip::tcp::endpoint& local) const;
   // Broker-wide state; configure it before start().
   core::broker_shared& shared() noexcept { return shared_; }
@@ -106,9 +124,18 @@ class server final : public core::shard_links {
   std::vector<std::unique_ptr<shard>> shards_;
   // After shards_: destroyed (its workers joined) first, since they post to the shards.
   std::unique_ptr<password_verifier> verifier_;
-  std::vector<std::unique_ptr<listener>> listeners_;
-  std::vector<std::optional<tls_settings>> listener_tls_;  // parallel to listeners_
-  std::vector<std::pair<boost::asio::ip::tcp::endpoint, bool>> anonymous_by_endpoint_;
+  struct listener_entry {
+    std::unique_ptr<listener> live;
+    listen_endpoint config;  // as configured: reload_tls() reads its TLS settings
+  };
+  using anonymous_table = std::vector<std::pair<boost::asio::ip::tcp::endpoint, bool>>;
+
+  std::unique_ptr<listener> make_listener(const listen_endpoint& e);
+  listener_entry* find_listener(const listen_endpoint& e);
+  void publish_anonymous_table();
+
+  std::vector<listener_entry> listeners_;
+  std::atomic<std::shared_ptr<const anonymous_table>> anonymous_by_endpoint_;
 };
 
 }  // namespace tern::net

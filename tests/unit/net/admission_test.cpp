@@ -70,5 +70,44 @@ TEST(admission, descriptors_beyond_the_table_are_closed) {
   EXPECT_EQ(gate.on_accept(l, peer, 15, now).what, decision::admit);
 }
 
+TEST(admission, limits_change_while_running) {
+  admission gate({.max_connections = 1}, 1024);
+  const auto l = gate.add_listener(0);
+  EXPECT_EQ(gate.on_accept(l, peer, 5, now).what, decision::admit);
+  EXPECT_EQ(gate.on_accept(l, peer, 6, now).what, decision::refuse);
+  gate.update({.max_connections = 10, .connection_rate = 1, .connection_burst = 1});
+  EXPECT_EQ(gate.on_accept(l, peer, 7, now).what, decision::admit);
+  EXPECT_EQ(gate.on_accept(l, peer, 8, now).why, limit_event::connection_rate);
+  gate.update_listener(l, 3, false);  // behind a balancer now: no rate check
+  EXPECT_EQ(gate.on_accept(l, peer, 8, now).what, decision::refuse);
+  EXPECT_EQ(gate.on_accept(l, peer, 9, now).why, limit_event::listener_connection_limit);
+}
+
+TEST(admission, a_removed_listener_keeps_its_slot_until_its_connections_close) {
+  admission gate({}, 1024);
+  const auto old = gate.add_listener(0);
+  EXPECT_EQ(gate.on_accept(old, peer, 5, now).what, decision::admit);
+  gate.remove_listener(old);
+  const auto next = gate.add_listener(0);
+  EXPECT_NE(next, old);  // connection 5 still counts in the old slot
+  EXPECT_EQ(gate.listener_open(old), 1u);
+  gate.on_close(5);
+  EXPECT_EQ(gate.listener_open(old), 0u);
+  EXPECT_EQ(gate.open_connections(), 0u);
+  const auto reused = gate.add_listener(7);
+  EXPECT_EQ(reused, old);
+  EXPECT_EQ(gate.listener_accepted(reused), 0u);
+  EXPECT_EQ(gate.on_accept(reused, peer, 5, now).what, decision::admit);
+  EXPECT_EQ(gate.listener_open(reused), 1u);
+}
+
+TEST(admission, listener_slots_are_bounded) {
+  admission gate({}, 16);
+  for (std::size_t i = 0; i < admission::k_max_listeners; ++i) gate.add_listener(0);
+  EXPECT_THROW(gate.add_listener(0), std::length_error);
+  gate.remove_listener(3);
+  EXPECT_EQ(gate.add_listener(0), 3u);
+}
+
 }  // namespace
 }  // namespace tern::net
