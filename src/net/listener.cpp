@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "net/admission.hpp"
+#include "net/client_origin.hpp"
 #include "net/shard.hpp"
 
 namespace tern::net {
@@ -46,9 +47,7 @@ tcp::endpoint listener::local_endpoint() const {
 }
 
 std::string listener::describe() const {
-  const auto ep = local_endpoint();
-  if (ep.address().is_v6()) return fmt::format("[{}]:{}", ep.address().to_string(), ep.port());
-  return fmt::format("{}:{}", ep.address().to_string(), ep.port());
+  return describe_endpoint(local_endpoint());
 }
 
 const char* listener::protocol_name() const noexcept {
