@@ -209,7 +209,11 @@ class session {
   // Sends a QoS 1/2 message with a new packet identifier and tracks it in flight.
   void start_delivery(outbound_message out);
   void resend_waiting();
-  std::size_t window() const noexcept;
+  // How many QoS 1/2 PUBLISHes may be unacknowledged at once.
+  std::size_t window() const noexcept {
+    return settings_.max_inflight < client_receive_maximum_ ? settings_.max_inflight
+                                                            : client_receive_maximum_;
+  }
   std::uint16_t allocate_packet_id();
   void apply_outbound_alias(codec::publish& publish);
   // Checks the client's Maximum Packet Size for a PUBLISH whose head starts at `head_start`,
@@ -245,6 +249,9 @@ class session {
   std::unordered_map<std::string, std::uint16_t> outbound_aliases_;
   std::uint16_t client_topic_alias_maximum_ = 0;
   bool problem_information_ = true;  // the client's Request Problem Information
+  // Messages resumed from an earlier connection still wait for room in the window: only then
+  // does pump_queue() look through the in-flight list for them.
+  bool resends_pending_ = false;
   time_point connect_deadline_;
   time_point last_packet_;
   std::optional<std::size_t> migrate_to_;

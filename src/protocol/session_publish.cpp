@@ -218,10 +218,6 @@ void session::handle_pubcomp(const pubcomp& ack) {
   pump_queue();
 }
 
-std::size_t session::window() const noexcept {
-  return std::min<std::size_t>(settings_.max_inflight, client_receive_maximum_);
-}
-
 std::uint16_t session::allocate_packet_id() {
   auto& state = *state_;
   while (true) {
@@ -340,6 +336,7 @@ void session::resume_session() {
         continue;
       }
     } else {
+      resends_pending_ = true;
       ++it;
       continue;
     }
@@ -350,13 +347,19 @@ void session::resume_session() {
 }
 
 void session::resend_waiting() {
+  if (!resends_pending_) return;
+  resends_pending_ = false;
   auto& inflight = state_->inflight;
   std::size_t outstanding = 0;
   for (const auto& m : inflight) outstanding += m.awaiting_resend ? 0 : 1;
-  for (auto it = inflight.begin(); it != inflight.end() && outstanding < window();) {
+  for (auto it = inflight.begin(); it != inflight.end();) {
     if (!it->awaiting_resend) {
       ++it;
       continue;
+    }
+    if (outstanding >= window()) {
+      resends_pending_ = true;
+      break;
     }
     it->awaiting_resend = false;
     if (!send_publish(it->out, it->packet_id, true)) {
