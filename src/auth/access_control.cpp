@@ -6,7 +6,13 @@ namespace tern::auth {
 
 access_control::access_control(auth_files files)
     : files_(std::move(files)), scram_secret_(make_scram_nonce()) {
-  current_.store(load(files_, generation_.load()), std::memory_order_release);
+  install(load(files_, generation_.load()));
+}
+
+void access_control::install(std::shared_ptr<const access_snapshot> next) {
+  const auto generation = next->generation;
+  current_.store(std::move(next), std::memory_order_release);
+  installed_.store(generation, std::memory_order_release);
 }
 
 std::shared_ptr<const access_snapshot> access_control::load(const auth_files& files,
@@ -28,7 +34,7 @@ bool access_control::reload() {
   try {
     auto next = load(files_, generation_.fetch_add(1) + 1);
     const auto users = next->passwords ? next->passwords->size() : 0;
-    current_.store(std::move(next), std::memory_order_release);
+    install(std::move(next));
     spdlog::info("auth: reloaded ({} user(s) in the password file{})", users,
                  files_.acl_file.empty() ? "" : ", ACL file");
     return true;
@@ -44,7 +50,7 @@ bool access_control::set_files(auth_files files) {
     auto next = load(files, generation_.fetch_add(1) + 1);
     const auto users = next->passwords ? next->passwords->size() : 0;
     files_ = std::move(files);
-    current_.store(std::move(next), std::memory_order_release);
+    install(std::move(next));
     spdlog::info("auth: now using password file {} ({} user(s)) and ACL file {}",
                  files_.password_file.empty() ? "(none)" : files_.password_file.string(), users,
                  files_.acl_file.empty() ? "(none)" : files_.acl_file.string());

@@ -85,6 +85,9 @@ class access_control {
   std::shared_ptr<const access_snapshot> snapshot() const {
     return current_.load(std::memory_order_acquire);
   }
+  // The generation of the latest snapshot: a cheap check whether a copy of snapshot() is
+  // still current (loading the snapshot itself takes a lock).
+  std::uint64_t generation() const noexcept { return installed_.load(std::memory_order_acquire); }
 
   // Checks a CONNECT's credentials against the current password file (runs the password check
   // on the calling thread).
@@ -110,10 +113,12 @@ class access_control {
  private:
   static std::shared_ptr<const access_snapshot> load(const auth_files& files,
                                                      std::uint64_t generation);
+  void install(std::shared_ptr<const access_snapshot> next);
 
   auth_files files_;
   std::atomic<std::shared_ptr<const access_snapshot>> current_;
   std::atomic<std::uint64_t> generation_{1};
+  std::atomic<std::uint64_t> installed_{0};  // generation of current_, stored after it
   login_throttle throttle_;
   std::string scram_secret_;
 };

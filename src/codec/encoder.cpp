@@ -91,7 +91,7 @@ struct body_writer {
   void ack(const ack_fields& a) {
     out.u16(a.packet_id);
     if (!v5()) return;
-    const bool has_props = a.props != properties{};
+    const bool has_props = !a.props.empty();
     // Omit what the receiver can infer [MQTT-3.4.2.1].
     if (a.reason == reason_code::success && !has_props) return;
     out.u8(static_cast<std::uint8_t>(a.reason));
@@ -149,7 +149,7 @@ struct body_writer {
 
   void reason_and_props(reason_code reason, const properties& p) {
     if (!v5()) return;
-    const bool has_props = p != properties{};
+    const bool has_props = !p.empty();
     if (reason == reason_code::success && !has_props) return;
     out.u8(static_cast<std::uint8_t>(reason));
     if (has_props) write_props(p);

@@ -640,8 +640,14 @@ std::optional<std::size_t> shard_core::host_elsewhere(std::string_view client_id
 
 std::shared_ptr<const auth::access_snapshot> shard_core::acl_snapshot() const {
   if (shared_.access == nullptr) return nullptr;
-  auto snapshot = shared_.access->snapshot();
-  return snapshot->acl ? snapshot : nullptr;
+  // Every publish asks: the shard keeps a copy until a reload installs another generation.
+  const auto generation = shared_.access->generation();
+  if (generation != acl_generation_) {
+    auto snapshot = shared_.access->snapshot();
+    acl_generation_ = generation;
+    acl_cache_ = snapshot->acl ? std::move(snapshot) : nullptr;
+  }
+  return acl_cache_;
 }
 
 bool shard_core::may_publish(const session_state& state, std::string_view topic) {

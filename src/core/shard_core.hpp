@@ -149,6 +149,7 @@ class shard_core final : public protocol::broker_port {
   subscriber subscriber_of(const protocol::session_state& state, std::string_view filter,
                            const protocol::subscription_record& record) const;
   // The ACL snapshot for this operation; null when no ACL applies.
+  // The current access snapshot when it has an ACL, else null.
   std::shared_ptr<const auth::access_snapshot> acl_snapshot() const;
 
   std::size_t index_;
@@ -161,8 +162,10 @@ class shard_core final : public protocol::broker_port {
   std::set<std::pair<protocol::time_point, std::uint64_t>> timers_;
   std::vector<std::vector<remote_delivery>> outboxes_;  // one per shard
   bool flush_scheduled_ = false;
-  std::vector<match_hit> hits_;                              // reused by publish()
-  std::optional<protocol::time_point> next_retained_sweep_;  // shard 0 only
+  std::vector<match_hit> hits_;                                     // reused by publish()
+  mutable std::shared_ptr<const auth::access_snapshot> acl_cache_;  // see acl_snapshot()
+  mutable std::uint64_t acl_generation_ = 0;                        // none yet
+  std::optional<protocol::time_point> next_retained_sweep_;         // shard 0 only
   core::journal journal_;
   // Deliveries waiting for their message to be durable, by journal ticket, in arrival order.
   struct held_deliveries {

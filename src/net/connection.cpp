@@ -241,6 +241,16 @@ void basic_connection<Stream>::wait_readable() {
   });
 }
 
+// See plain_stream::k_short_read_drains.
+template <typename Stream>
+constexpr bool short_read_drains() {
+  if constexpr (requires { Stream::k_short_read_drains; }) {
+    return Stream::k_short_read_drains;
+  } else {
+    return false;
+  }
+}
+
 template <typename Stream>
 void basic_connection<Stream>::on_readable() {
   const auto scratch = shard_.scratch();
@@ -259,6 +269,7 @@ void basic_connection<Stream>::on_readable() {
     shard_.core().traffic().bytes_received.add(n);
     feed(scratch.first(n));
     if (session_.state() == protocol::session_phase::migrating) break;
+    if (short_read_drains<Stream>() && n < scratch.size()) break;
   }
   after_event();
   if (!finished_) wait_readable();

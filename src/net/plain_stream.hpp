@@ -19,6 +19,11 @@ class plain_stream {
   static constexpr std::string_view k_protocol = "mqtt";
   static constexpr bool k_handshake = false;  // nothing to negotiate before MQTT starts
   static constexpr std::string_view k_handshake_name = "none";
+  // A read that returns less than asked for has emptied the socket, and waiting re-arms the
+  // descriptor (EPOLL_CTL_MOD), which reports data that arrives meanwhile: no read needs to
+  // confirm would_block. TLS and WebSocket streams keep decoded bytes of their own and must
+  // read until would_block.
+  static constexpr bool k_short_read_drains = true;
 
   explicit plain_stream(boost::asio::ip::tcp::socket socket) : socket_(std::move(socket)) {}
 

@@ -52,7 +52,7 @@ struct message {
   }
   // Keeps `forwarded` unless it is empty.
   void set_properties(codec::properties&& forwarded) {
-    if (forwarded == codec::properties{}) {
+    if (forwarded.empty()) {
       props.reset();
     } else {
       props = std::make_unique<const codec::properties>(std::move(forwarded));

@@ -536,3 +536,53 @@ TEST(properties, v3_packets_have_no_property_block) {
 
 }  // namespace
 }  // namespace tern::codec
+
+namespace tern::codec {
+namespace {
+
+// empty() checks the fields one by one; a field it forgets would make it disagree with
+// comparing against an empty object.
+TEST(properties, empty_notices_every_field) {
+  const std::vector<std::function<void(properties&)>> setters = {
+      [](properties& p) { p.payload_format_indicator = 1; },
+      [](properties& p) { p.message_expiry_interval = 1; },
+      [](properties& p) { p.content_type = "t"; },
+      [](properties& p) { p.response_topic = "r"; },
+      [](properties& p) { p.correlation_data = binary{}; },
+      [](properties& p) { p.subscription_identifiers.push_back(1); },
+      [](properties& p) { p.session_expiry_interval = 1; },
+      [](properties& p) { p.assigned_client_identifier = "c"; },
+      [](properties& p) { p.server_keep_alive = 1; },
+      [](properties& p) { p.authentication_method = "m"; },
+      [](properties& p) { p.authentication_data = binary{}; },
+      [](properties& p) { p.request_problem_information = 0; },
+      [](properties& p) { p.will_delay_interval = 0; },
+      [](properties& p) { p.request_response_information = 0; },
+      [](properties& p) { p.response_information = ""; },
+      [](properties& p) { p.server_reference = ""; },
+      [](properties& p) { p.reason_string = ""; },
+      [](properties& p) { p.receive_maximum = 1; },
+      [](properties& p) { p.topic_alias_maximum = 0; },
+      [](properties& p) { p.topic_alias = 1; },
+      [](properties& p) { p.maximum_qos = 0; },
+      [](properties& p) { p.retain_available = 0; },
+      [](properties& p) { p.user_properties.emplace_back("k", "v"); },
+      [](properties& p) { p.maximum_packet_size = 1; },
+      [](properties& p) { p.wildcard_subscription_available = 0; },
+      [](properties& p) { p.subscription_identifier_available = 0; },
+      [](properties& p) { p.shared_subscription_available = 0; },
+  };
+  EXPECT_TRUE(properties{}.empty());
+  for (std::size_t i = 0; i < setters.size(); ++i) {
+    properties p;
+    setters[i](p);
+    EXPECT_FALSE(p.empty()) << "setter " << i;
+    EXPECT_NE(p, properties{}) << "setter " << i;
+  }
+}
+
+// A field added to properties changes its size: add it to empty() and to the test above.
+static_assert(sizeof(properties) == 472, "a new property field");
+
+}  // namespace
+}  // namespace tern::codec
