@@ -66,7 +66,8 @@ class journal {
   // `fresh`: the record is new (a new store id), so an erase in the same commit cancels it.
   void put_message(const protocol::message& msg, protocol::time_point now, bool fresh = false);
   void erase_message(std::uint64_t message_id);
-  // The entry carries the message when the message has no record of its own (no reclaimer).
+  // The entry carries the message when the message has no record of its own (no reclaimer),
+  // and `packet_id` when given, else the one `out` carries (a restored QoS 1 message).
   void put_entry(std::uint64_t session_id, const protocol::outbound_message& out,
                  protocol::time_point now, std::uint16_t packet_id = 0,
                  bool pubrec_received = false, bool fresh = false);

@@ -198,12 +198,15 @@ void shard_core::restore(restored_session&& restored,
     out.subscription_ids = std::move(entry.subscription_ids);
     out.shared_filter = std::move(entry.shared_filter);
     out.stored = true;
-    if (entry.packet_id != 0) {
+    if (entry.qos_level == qos::exactly_once && entry.packet_id != 0) {
       // A QoS 2 message the client may have: it goes again with the same identifier.
       state.inflight.push_back(
           inflight_message{std::move(out), entry.packet_id, entry.pubrec_received, true});
       highest_packet_id = std::max(highest_packet_id, entry.packet_id);
     } else {
+      // A QoS 1 message that may have been sent waits in the queue with its identifier (see
+      // restore_broker): that keeps the queue's limits and paging.
+      if (entry.qos_level == qos::at_least_once) out.packet_id = entry.packet_id;
       const auto queued = state.queue.size();
       for (const auto& dropped : enqueue(state, std::move(out), shared_.settings, this, now)) {
         drop_entry(state, dropped);
@@ -491,6 +494,7 @@ void shard_core::redistribute_shared(session_state& state, bool fallback, time_p
     out.qos_level = min_qos(out.msg->qos_level, member->sub.options.max_qos);
     out.subscription_ids.clear();
     if (member->sub.identifier) out.subscription_ids.push_back(*member->sub.identifier);
+    out.packet_id = 0;  // an identifier this client may know means nothing to the other one
     // The store entry moves with it, in one batch.
     drop_entry(state, out);
     const auto& presence = member->sub.presence;
@@ -571,7 +575,7 @@ void shard_core::outbound_progress(session_state& state, const inflight_message&
   if (!m.out.stored || !state.persisted) return;
   journal_.put_entry(state.id, m.out, now, m.packet_id, m.pubrec_received);
   // The PUBLISH (or PUBREL) goes out once its packet identifier (or PUBREC) is stored, so a
-  // crash resends it with the identifier the client already knows [MQTT-4.3.3].
+  // crash resends it with the identifier the client already knows [MQTT-4.3.3], [MQTT-4.4.0-1].
   hold_output(state);
 }
 
