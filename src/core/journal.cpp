@@ -64,6 +64,11 @@ void journal::erase_session(std::uint64_t session_id, bool keep_paged) {
   batch_.erase(storage::keys::of_session(session_id));
 }
 
+void journal::erase_session_record(std::uint64_t session_id) {
+  if (!enabled()) return;
+  batch_.erase(storage::keys::of_session(session_id));
+}
+
 void journal::put_subscription(std::uint64_t session_id, const std::string& filter,
                                const protocol::subscription_record& record) {
   if (!enabled()) return;

@@ -58,6 +58,9 @@ class journal {
   // The session and everything it owns (but its paged queue entries with `keep_paged`: a
   // session that stops being persistent still has to deliver them).
   void erase_session(std::uint64_t session_id, bool keep_paged = false);
+  // Only the session record, for a session that has nothing else stored (a clean session's
+  // will): no range deletions, which RocksDB keeps around until compaction.
+  void erase_session_record(std::uint64_t session_id);
   void put_subscription(std::uint64_t session_id, const std::string& filter,
                         const protocol::subscription_record& record);
   void erase_subscription(std::uint64_t session_id, std::string_view filter);

@@ -113,6 +113,9 @@ struct session_state {
   std::shared_ptr<session_presence> presence = std::make_shared<session_presence>();
   // The session has a record in the store (expiry interval above zero).
   bool persisted = false;
+  // A session without expiry has a record only while it holds a will: a crash ends the
+  // connection without DISCONNECT, so the will must still go out after the restart.
+  bool will_stored = false;
   // Output of the attached connection waits until the store's commit with this ticket: it
   // acknowledges something that must be durable first.
   std::uint64_t hold_ticket = 0;

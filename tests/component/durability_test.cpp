@@ -1,5 +1,5 @@
-// What survives a crash, through the store: packet identifiers of QoS 1 messages in flight. The
-// harness commits the journal to an in-memory backend before a
+// What survives a crash, through the store: packet identifiers of QoS 1 messages in flight, and
+// the wills of clean sessions. The harness commits the journal to an in-memory backend before a
 // client reads anything and restart() rebuilds the broker from it, as a start after kill -9 does.
 
 #include <map>
@@ -38,6 +38,23 @@ class durability_test : public broker_version_test {
       ids[text_of(entry->message->payload)] = entry->message_id;
     }
     return ids;
+  }
+  std::size_t session_records() {
+    settle();
+    std::size_t count = 0;
+    for (const auto& [key, value] : backend().contents()) {
+      if (key.front() == storage::keys::session) ++count;
+    }
+    return count;
+  }
+  std::optional<storage::session_record> session_record_of(std::string_view client_id) {
+    settle();
+    for (const auto& [key, value] : backend().contents()) {
+      if (key.front() != storage::keys::session) continue;
+      auto r = storage::decode_session(key, value);
+      if (r && r->client_id == client_id) return r;
+    }
+    return std::nullopt;
   }
 };
 TERN_BOTH_VERSIONS(durability_test);
@@ -148,6 +165,91 @@ TEST_P(durability_test, restored_messages_paged_again_keep_their_identifiers) {
   }
   EXPECT_EQ(window[0].packet_id, again[0].packet_id);
   EXPECT_EQ(window[1].packet_id, again[1].packet_id);
+}
+
+TEST_P(durability_test, a_clean_session_without_a_will_writes_nothing) {
+  auto& c = connected(version(), "c");
+  EXPECT_EQ(c.session().hold_ticket(), 0u) << "CONNACK waits for nothing";
+  c.subscribe("t", qos::at_least_once);
+  auto& pub = connected(version(), "pub");
+  pub.publish("t", "m", qos::at_least_once);
+  c.ack(c.one_publish());
+  c.disconnect();
+  pub.disconnect();
+  settle();
+  EXPECT_EQ(backend().writes(), 0u);
+}
+
+codec::connect clean_with_will(protocol_version version, std::string id, std::string payload,
+                               std::uint32_t will_delay = 0) {
+  auto c = make_connect(version, std::move(id), true);
+  codec::properties props;
+  if (version == v5 && will_delay != 0) props.will_delay_interval = will_delay;
+  c.will = make_will("will/" + c.client_id, payload, qos::at_least_once, false, props);
+  return c;
+}
+
+TEST_P(durability_test, a_clean_session_stores_its_will_until_a_normal_disconnect) {
+  auto& c = client();
+  c.connect(clean_with_will(version(), "c", "bye"));
+  const auto record = session_record_of("c");
+  ASSERT_TRUE(record) << "stored before CONNACK";
+  EXPECT_EQ(record->expiry_interval, 0u);
+  ASSERT_TRUE(record->will);
+  EXPECT_EQ(text_of(record->will->payload), "bye");
+  EXPECT_NE(c.session().hold_ticket(), 0u) << "CONNACK waits for the record";
+  c.disconnect();
+  EXPECT_EQ(session_records(), 0u);
+
+  restart();
+  advance(1s);
+  EXPECT_EQ(core().session_count(), 0u);
+}
+
+TEST_P(durability_test, a_published_will_leaves_no_record) {
+  auto& watcher = persistent("watcher");
+  watcher.subscribe("will/#", qos::at_least_once);
+  auto& c = client();
+  c.connect(clean_with_will(version(), "c", "dropped"));
+  c.close_abruptly();
+  EXPECT_EQ(text_of(watcher.one_publish().payload), "dropped");
+  EXPECT_FALSE(session_record_of("c"));
+  if (is_v5()) {
+    c.connect(clean_with_will(version(), "c", "asked for"));
+    c.disconnect(reason_code::disconnect_with_will_message);
+    EXPECT_EQ(text_of(watcher.one_publish().payload), "asked for");
+    EXPECT_FALSE(session_record_of("c"));
+  }
+}
+
+TEST_P(durability_test, a_clean_session_will_goes_once_after_a_crash) {
+  auto& watcher = persistent("watcher");
+  watcher.subscribe("will/#", qos::at_least_once);
+  auto& c = client();
+  // MQTT 5: the delay is cut short by the session's end, which the crash was (expiry 0).
+  c.connect(clean_with_will(version(), "c", "crashed", 30));
+  auto& quiet = client();
+  quiet.connect(clean_with_will(version(), "quiet", "never"));
+  quiet.disconnect();
+  ASSERT_EQ(session_records(), 2u);  // the watcher's and the will of c
+
+  restart();
+  EXPECT_EQ(core().session_count(), 2u);  // the watcher, and c until its will is out
+  advance(1s);
+  EXPECT_EQ(core().session_count(), 1u);
+  EXPECT_FALSE(session_record_of("c"));
+  resume(watcher);
+  const auto got = watcher.publishes();
+  ASSERT_EQ(got.size(), 1u) << describe(watcher.received());
+  EXPECT_EQ(got[0].topic, "will/c");
+  EXPECT_EQ(text_of(got[0].payload), "crashed");
+  watcher.ack(got[0]);
+  settle();  // the acknowledgement is durable
+
+  restart();
+  advance(1s);
+  resume(watcher);
+  watcher.expect_nothing();
 }
 
 }  // namespace
