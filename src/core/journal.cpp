@@ -64,6 +64,11 @@ void journal::erase_session(std::uint64_t session_id, bool keep_paged) {
   batch_.erase(storage::keys::of_session(session_id));
 }
 
+void journal::erase_session_record(std::uint64_t session_id) {
+  if (!enabled()) return;
+  batch_.erase(storage::keys::of_session(session_id));
+}
+
 void journal::put_subscription(std::uint64_t session_id, const std::string& filter,
                                const protocol::subscription_record& record) {
   if (!enabled()) return;
@@ -125,6 +130,7 @@ storage::entry_record journal::entry_of(std::uint64_t session_id,
   r.message_id = out.msg->store_id;
   r.qos_level = out.qos_level;
   r.retain = out.retain;
+  r.packet_id = out.packet_id;
   r.subscription_ids = out.subscription_ids;
   r.shared_filter = out.shared_filter;
   // A message without a record of its own (see shard_core::publish) travels in its entry.
@@ -151,17 +157,9 @@ void journal::put_entry(std::uint64_t session_id, const protocol::outbound_messa
                         protocol::time_point now, std::uint16_t packet_id, bool pubrec_received,
                         bool fresh) {
   if (!enabled()) return;
-  storage::entry_record r;
-  r.session_id = session_id;
-  r.message_id = out.msg->store_id;
-  r.qos_level = out.qos_level;
-  r.retain = out.retain;
-  r.packet_id = packet_id;
+  auto r = entry_of(session_id, out, now);
+  if (packet_id != 0) r.packet_id = packet_id;
   r.pubrec_received = pubrec_received;
-  r.subscription_ids = out.subscription_ids;
-  r.shared_filter = out.shared_filter;
-  // A message without a record of its own (see shard_core::publish) travels in its entry.
-  if (out.msg->reclaimer == nullptr) r.message = record_of(*out.msg, now);
   const auto key = storage::keys::of_entry(session_id, r.message_id);
   if (fresh) {
     batch_.put_new(key, storage::encode(r));

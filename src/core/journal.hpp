@@ -58,6 +58,9 @@ class journal {
   // The session and everything it owns (but its paged queue entries with `keep_paged`: a
   // session that stops being persistent still has to deliver them).
   void erase_session(std::uint64_t session_id, bool keep_paged = false);
+  // Only the session record, for a session that has nothing else stored (a clean session's
+  // will): no range deletions, which RocksDB keeps around until compaction.
+  void erase_session_record(std::uint64_t session_id);
   void put_subscription(std::uint64_t session_id, const std::string& filter,
                         const protocol::subscription_record& record);
   void erase_subscription(std::uint64_t session_id, std::string_view filter);
@@ -66,7 +69,8 @@ class journal {
   // `fresh`: the record is new (a new store id), so an erase in the same commit cancels it.
   void put_message(const protocol::message& msg, protocol::time_point now, bool fresh = false);
   void erase_message(std::uint64_t message_id);
-  // The entry carries the message when the message has no record of its own (no reclaimer).
+  // The entry carries the message when the message has no record of its own (no reclaimer),
+  // and `packet_id` when given, else the one `out` carries (a restored QoS 1 message).
   void put_entry(std::uint64_t session_id, const protocol::outbound_message& out,
                  protocol::time_point now, std::uint16_t packet_id = 0,
                  bool pubrec_received = false, bool fresh = false);

@@ -123,6 +123,7 @@ void shard_core::load_paged(session_state& state, time_point now) {
     outbound_message out;
     out.qos_level = entry.qos_level;
     out.retain = entry.retain;
+    out.packet_id = entry.packet_id;  // a restored QoS 1 message paged again keeps its identifier
     out.subscription_ids = std::move(entry.subscription_ids);
     out.shared_filter = std::move(entry.shared_filter);
     out.stored = true;

@@ -26,6 +26,13 @@ void restore_broker(storage::snapshot&& snap, broker_shared& shared,
   }
   for (auto& sub : snap.subscriptions) sessions.at(sub.session_id).subscriptions.push_back(sub);
   for (auto& entry : snap.entries) {
+    // A QoS 1 message of a session's queue may have been sent before the crash: which ones were
+    // is not written (a write per delivery). Each goes again, with DUP, with the identifier it
+    // would have had: the one its entry names, else the one its store id gives. Paged entries
+    // (below) were paged before being sent: they keep what their record names.
+    if (entry.qos_level == codec::qos::at_least_once && entry.packet_id == 0) {
+      entry.packet_id = protocol::stored_packet_id(entry.message_id);
+    }
     if (entry.message) {
       // Written with its only entry: no record of its own to delete later.
       messages.emplace(entry.message_id, message_of(std::move(*entry.message), nullptr, now));

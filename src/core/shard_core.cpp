@@ -112,7 +112,8 @@ attach_result shard_core::attach(session& s, const codec::connect& c, std::strin
   state->version = c.version;
   state->expires_at.reset();
   persist_session(*state, c.will ? &*c.will : nullptr, now);
-  if (state->persisted) hold_output(*state);  // CONNACK only once the session is stored
+  // CONNACK only once the session (or the will of a clean one) is stored.
+  if (state->persisted || state->will_stored) hold_output(*state);
   return attach_result{state, present, codec::reason_code::success, std::nullopt};
 }
 
@@ -122,11 +123,21 @@ void shard_core::persist_session(session_state& state, const codec::will_message
   if (state.expiry_interval == 0) {
     // Not persistent (any more): what the store held for it goes, but for paged entries,
     // which still wait there for delivery.
-    if (state.persisted) journal_.erase_session(state.id, state.paged.count() > 0);
+    if (state.persisted) {
+      journal_.erase_session(state.id, state.paged.count() > 0);
+    } else if (state.will_stored && will == nullptr) {
+      journal_.erase_session_record(state.id);
+    }
     set_persisted(state, false);
+    // Its will keeps a record (expiry 0, nothing else) while the connection lasts: a crash ends
+    // the connection without DISCONNECT, and the restart publishes it. Without a will, nothing
+    // is written: clean sessions come and go at the connect rate.
+    if (will != nullptr) journal_.put_session(state, will, now);
+    state.will_stored = will != nullptr;
   } else {
     journal_.put_session(state, will, now);
     set_persisted(state, true);
+    state.will_stored = false;  // the session's own record holds the will
   }
   request_flush();
 }
@@ -198,12 +209,15 @@ void shard_core::restore(restored_session&& restored,
     out.subscription_ids = std::move(entry.subscription_ids);
     out.shared_filter = std::move(entry.shared_filter);
     out.stored = true;
-    if (entry.packet_id != 0) {
+    if (entry.qos_level == qos::exactly_once && entry.packet_id != 0) {
       // A QoS 2 message the client may have: it goes again with the same identifier.
       state.inflight.push_back(
           inflight_message{std::move(out), entry.packet_id, entry.pubrec_received, true});
       highest_packet_id = std::max(highest_packet_id, entry.packet_id);
     } else {
+      // A QoS 1 message that may have been sent waits in the queue with its identifier (see
+      // restore_broker): that keeps the queue's limits and paging.
+      if (entry.qos_level == qos::at_least_once) out.packet_id = entry.packet_id;
       const auto queued = state.queue.size();
       for (const auto& dropped : enqueue(state, std::move(out), shared_.settings, this, now)) {
         drop_entry(state, dropped);
@@ -225,6 +239,8 @@ void shard_core::restore(restored_session&& restored,
                            : now + std::chrono::seconds(state.expiry_interval);
     schedule(*state.expires_at, state.id);
   }
+  // A record without expiry holds a clean session's will: its connection ended with the
+  // crash, so the session ends at the first tick, publishing the will and erasing the record.
   if (record.will) {
     state.will = std::make_unique<codec::will_message>(*record.will);
     const auto delay =
@@ -252,6 +268,9 @@ void shard_core::destroy_session(session_state& state, time_point now) {
   if (state.persisted) {
     journal_.erase_session(state.id);
     set_persisted(state, false);
+    request_flush();
+  } else if (state.will_stored) {  // a clean session's will, discarded
+    journal_.erase_session_record(state.id);
     request_flush();
   }
   redistribute_shared(state, true, now);
@@ -299,7 +318,7 @@ void shard_core::publish_will(session_state& state, time_point now) {
   state.will.reset();
   if (state.will_at) timers_.erase({*state.will_at, state.id});
   state.will_at.reset();
-  if (state.persisted) persist_session(state, nullptr, now);
+  if (state.persisted || state.will_stored) persist_session(state, nullptr, now);
   // Checked when it is due, against the ACL of that moment (it may have been reloaded since
   // CONNECT); a will from a session restored from a record without identity is not sent.
   if (!may_publish(state, will.topic)) return;
@@ -491,6 +510,7 @@ void shard_core::redistribute_shared(session_state& state, bool fallback, time_p
     out.qos_level = min_qos(out.msg->qos_level, member->sub.options.max_qos);
     out.subscription_ids.clear();
     if (member->sub.identifier) out.subscription_ids.push_back(*member->sub.identifier);
+    out.packet_id = 0;  // an identifier this client may know means nothing to the other one
     // The store entry moves with it, in one batch.
     drop_entry(state, out);
     const auto& presence = member->sub.presence;
@@ -571,7 +591,7 @@ void shard_core::outbound_progress(session_state& state, const inflight_message&
   if (!m.out.stored || !state.persisted) return;
   journal_.put_entry(state.id, m.out, now, m.packet_id, m.pubrec_received);
   // The PUBLISH (or PUBREL) goes out once its packet identifier (or PUBREC) is stored, so a
-  // crash resends it with the identifier the client already knows [MQTT-4.3.3].
+  // crash resends it with the identifier the client already knows [MQTT-4.3.3], [MQTT-4.4.0-1].
   hold_output(state);
 }
 

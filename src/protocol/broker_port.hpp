@@ -75,8 +75,9 @@ class broker_port {
   virtual bool accepting_durable() const { return true; }
   // An inbound QoS 2 packet identifier starts (`awaiting` true) or ends waiting for PUBREL.
   virtual void inbound_qos2(session_state&, std::uint16_t /*packet_id*/, bool /*awaiting*/) {}
-  // A QoS 2 message was sent for the first time with this packet identifier, or its PUBREC came:
-  // the state is stored before the client may see what follows.
+  // A QoS 2 message was sent for the first time with this packet identifier, a stored QoS 1
+  // message with another identifier than stored_packet_id() gives, or a PUBREC came: the state
+  // is stored before the client may see what follows.
   virtual void outbound_progress(session_state&, const inflight_message&, time_point /*now*/) {}
   // A message left the session: acknowledged, refused by the client, expired or dropped.
   virtual void outbound_done(session_state&, const outbound_message&) {}

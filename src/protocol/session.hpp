@@ -206,7 +206,8 @@ class session {
   void pump_queue();
   // Appends to the session queue; whatever the queue limits drop is reported to the core.
   void queue_message(outbound_message out);
-  // Sends a QoS 1/2 message with a new packet identifier and tracks it in flight.
+  // Sends a QoS 1/2 message with a packet identifier (see stored_packet_id) and tracks it in
+  // flight.
   void start_delivery(outbound_message out);
   void resend_waiting();
   // How many QoS 1/2 PUBLISHes may be unacknowledged at once.
@@ -215,6 +216,7 @@ class session {
                                                             : client_receive_maximum_;
   }
   std::uint16_t allocate_packet_id();
+  bool packet_id_in_use(std::uint16_t id) const;
   void apply_outbound_alias(codec::publish& publish);
   // Checks the client's Maximum Packet Size for a PUBLISH whose head starts at `head_start`,
   // then appends or references its payload.

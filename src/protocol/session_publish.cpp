@@ -223,10 +223,14 @@ std::uint16_t session::allocate_packet_id() {
   while (true) {
     const std::uint16_t id = state.next_packet_id;
     state.next_packet_id = static_cast<std::uint16_t>(id == 65'535 ? 1 : id + 1);
-    const bool in_use = std::any_of(state.inflight.begin(), state.inflight.end(),
-                                    [id](const inflight_message& m) { return m.packet_id == id; });
-    if (!in_use) return id;
+    if (!packet_id_in_use(id)) return id;
   }
+}
+
+bool session::packet_id_in_use(std::uint16_t id) const {
+  const auto& inflight = state_->inflight;
+  return std::any_of(inflight.begin(), inflight.end(),
+                     [id](const inflight_message& m) { return m.packet_id == id; });
 }
 
 void session::deliver(outbound_message out, time_point now) {
@@ -267,11 +271,21 @@ void session::queue_message(outbound_message out) {
 }
 
 void session::start_delivery(outbound_message out) {
-  const auto id = allocate_packet_id();
-  if (!send_publish(out, id, false)) return port_.outbound_done(*state_, out);
+  // A message read back after a restart may have reached the client before: it goes again
+  // with the identifier it had, and DUP [MQTT-4.4.0-1]. A stored message otherwise takes the
+  // identifier its store id gives, which its entry implies without being written again.
+  const bool resent = out.packet_id != 0;
+  const std::uint16_t implied =
+      resent ? out.packet_id : (out.stored ? stored_packet_id(out.msg->store_id) : 0);
+  const auto id = implied != 0 && !packet_id_in_use(implied) ? implied : allocate_packet_id();
+  out.packet_id = 0;  // the in-flight entry holds it from now on
+  if (!send_publish(out, id, resent)) return port_.outbound_done(*state_, out);
   state_->inflight.push_back(inflight_message{std::move(out), id, false, false});
-  if (state_->inflight.back().out.qos_level == qos::exactly_once) {
-    port_.outbound_progress(*state_, state_->inflight.back(), now_);
+  const auto& sent = state_->inflight.back();
+  // QoS 2 stores its identifier before the client may see it; QoS 1 only when it is not the
+  // implied one (rare: that one was in use).
+  if (sent.out.qos_level == qos::exactly_once || (sent.out.stored && id != implied)) {
+    port_.outbound_progress(*state_, sent, now_);
   }
 }
 

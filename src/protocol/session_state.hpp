@@ -35,6 +35,9 @@ struct outbound_message {
   message_ptr msg;
   codec::qos qos_level = codec::qos::at_most_once;  // min(published, granted)
   bool retain = false;                              // flag as sent to this subscriber
+  // Read back from the store after a restart: the packet identifier a QoS 1 message may have
+  // reached the client with before it; it goes again with this identifier and DUP. 0: new.
+  std::uint16_t packet_id = 0;
   std::vector<std::uint32_t> subscription_ids;
   // Set when only a shared subscription matched: if this member leaves before acknowledging,
   // the message goes to another member of the group.
@@ -43,6 +46,13 @@ struct outbound_message {
   // QoS 1/2): it goes when the delivery completes or the message is dropped.
   bool stored = false;
 };
+
+// The packet identifier a stored message is first sent with, derived from its store id: the
+// store can tell it after a restart without a write per delivery. Its entry records another
+// identifier only when this one was in use by another message in flight.
+constexpr std::uint16_t stored_packet_id(std::uint64_t store_id) noexcept {
+  return static_cast<std::uint16_t>(1 + store_id % 65'535);
+}
 
 struct inflight_message {
   outbound_message out;
@@ -103,6 +113,9 @@ struct session_state {
   std::shared_ptr<session_presence> presence = std::make_shared<session_presence>();
   // The session has a record in the store (expiry interval above zero).
   bool persisted = false;
+  // A session without expiry has a record only while it holds a will: a crash ends the
+  // connection without DISCONNECT, so the will must still go out after the restart.
+  bool will_stored = false;
   // Output of the attached connection waits until the store's commit with this ticket: it
   // acknowledges something that must be durable first.
   std::uint64_t hold_ticket = 0;

@@ -12,6 +12,11 @@
 //
 // Helpers that expect something throw harness_error when the broker does not comply; GoogleTest
 // reports the exception as a failure of the running test.
+//
+// With enable_store() the core writes its journal to an in-memory backend: settle() commits what
+// the core handed over, as the storage thread does, and runs before a client reads anything (so
+// what a client saw was durable, as held output guarantees in the broker); restart() is a crash
+// and a start on what the store holds.
 
 #include <gtest/gtest.h>
 
@@ -35,9 +40,14 @@
 #include "codec/encoder.hpp"
 #include "codec/packets.hpp"
 #include "core/broker_shared.hpp"
+#include "core/recovery.hpp"
 #include "core/shard_core.hpp"
+#include "core/store_reclaimer.hpp"
 #include "protocol/session.hpp"
 #include "protocol/settings.hpp"
+#include "storage/group_committer.hpp"
+#include "storage/memory_backend.hpp"
+#include "storage/snapshot.hpp"
 
 namespace tern::component {
 
@@ -134,11 +144,14 @@ inline codec::subscription_options sub_options(
   return o;
 }
 
-// One shard: nothing is ever posted to another one.
+// One shard: nothing is ever posted to another one. Batches for the store wait for settle().
 struct no_links final : core::shard_links {
   void post_deliveries(std::size_t, std::vector<core::remote_delivery>&&) override {}
   void schedule_outbox_flush(std::size_t) override {}
-  void commit(std::size_t, storage::write_batch&&, std::uint64_t) override {}
+  void commit(std::size_t, storage::write_batch&& batch, std::uint64_t ticket) override {
+    commits.emplace_back(std::move(batch), ticket);
+  }
+  std::vector<std::pair<storage::write_batch, std::uint64_t>> commits;
 };
 
 class broker_harness;
@@ -185,6 +198,11 @@ class test_client {
   void disconnect(reason_code reason = reason_code::success, codec::properties props = {});
   // The network connection drops without a DISCONNECT.
   void close_abruptly();
+  // The connection is gone with the broker (broker_harness::restart()).
+  void crash() {
+    session_.reset();
+    pending_.clear();
+  }
 
   // Every packet the broker sent since the last call, decoded.
   std::vector<codec::packet> received();
@@ -251,16 +269,71 @@ class broker_harness {
   protocol::session_settings settings;
   protocol::time_point now = protocol::time_point{} + 1000s;
 
+  ~broker_harness() {
+    if (reclaimer_) reclaimer_->disable();
+    clients_.clear();
+    core::store_reclaimer::bind_thread(nullptr);
+  }
+
   core::shard_core& core() {
     if (!core_) {
-      shared_.settings = settings;
-      core_.emplace(0, shared_, links_);
+      shared_->settings = settings;
+      if (backend_) {
+        shared_->committer = committer_.get();
+        shared_->reclaimer = reclaimer_.get();
+        shared_->store = backend_.get();
+        reclaimer_->keep_paged(&shared_->paged);
+      }
+      core_.emplace(0, *shared_, links_);
+      core::store_reclaimer::bind_thread(&core_->journal());
     }
     return *core_;
   }
   core::broker_shared& shared() {
     core();
-    return shared_;
+    return *shared_;
+  }
+
+  // Gives the broker a store (an in-memory backend); call before the first client.
+  void enable_store() {
+    backend_ = std::make_unique<storage::memory_backend>();
+    committer_ = std::make_unique<storage::group_committer>(*backend_, storage::durability::os);
+    reclaimer_ = std::make_unique<core::store_reclaimer>(*committer_);
+  }
+  storage::memory_backend& backend() { return *backend_; }
+  bool has_store() const noexcept { return backend_ != nullptr; }
+
+  // Writes what the core handed to the store and tells the core it is durable.
+  void settle() {
+    if (!backend_) return;
+    core().flush_outboxes();
+    while (!links_.commits.empty()) {
+      auto commits = std::exchange(links_.commits, {});
+      for (auto& [batch, ticket] : commits) {
+        batch.cancel_short_lived();
+        backend_->write(batch, storage::durability::os);
+        core().on_durable(ticket, now);
+      }
+      core().flush_outboxes();
+    }
+  }
+
+  // kill -9 and a start on the same store: what was not committed is lost, every connection
+  // ends without a word (clients connect() again), and the broker restores what the store holds.
+  void restart() {
+    // Nothing the dying broker does reaches the store.
+    reclaimer_->disable();
+    for (auto& c : clients_) c->crash();
+    core::store_reclaimer::bind_thread(nullptr);
+    core_.reset();
+    shared_ = std::make_unique<core::broker_shared>();
+    links_.commits.clear();
+    reclaimer_ = std::make_unique<core::store_reclaimer>(*committer_);
+    core();
+    storage::write_batch cleanup;
+    auto snap = storage::load_snapshot(*backend_, cleanup);
+    backend_->write(cleanup, storage::durability::os);
+    core::restore_broker(std::move(snap), *shared_, {&*core_}, now);
   }
 
   test_client& client() {
@@ -294,7 +367,10 @@ class broker_harness {
 
  private:
   // Declaration order matters: clients go first, then the core, then what the core uses.
-  core::broker_shared shared_;
+  std::unique_ptr<storage::memory_backend> backend_;
+  std::unique_ptr<storage::group_committer> committer_;
+  std::unique_ptr<core::store_reclaimer> reclaimer_;
+  std::unique_ptr<core::broker_shared> shared_ = std::make_unique<core::broker_shared>();
   no_links links_;
   std::optional<core::shard_core> core_;
   std::deque<std::unique_ptr<test_client>> clients_;
@@ -472,6 +548,7 @@ inline void test_client::close_abruptly() {
 
 inline void test_client::pull() {
   if (!session_) return;
+  broker_.settle();  // output waits for the store (held output)
   const auto out = session_->take_output();
   std::span<const std::uint8_t> rest(out);
   codec::decode_options options;

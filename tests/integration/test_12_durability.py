@@ -43,8 +43,9 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from clients import RawClient, ack_packet, parse_ack, parse_publish, shard_id, sub_options
-from harness import (PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SESSION_EXPIRY_INTERVAL, Broker,
-                     BrokerError, Closed, publish, read_packet, wait_for_mqtt)
+from harness import (PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SESSION_EXPIRY_INTERVAL,
+                     WILL_DELAY_INTERVAL, Broker, BrokerError, Closed, disconnect, publish,
+                     read_packet, wait_for_mqtt)
 
 SHARDS = 2
 CONFIG = f"""shards = {SHARDS}
@@ -1291,6 +1292,160 @@ class PreciseKillTest(unittest.TestCase):
         firsts = list(dict.fromkeys(g[0] for g in got))
         self.assertEqual(firsts, [p for p in publish_order if p in firsts],
                          f"publisher order not kept: {got}")
+
+
+# --------------------------------------------------------------------------------------------
+# State a crash must not lose although no client asked for it to be stored
+# --------------------------------------------------------------------------------------------
+
+
+class RestartStateTest(unittest.TestCase):
+    """kill -9 ends every connection without a word. Afterwards a subscriber's unacknowledged
+    QoS 1 messages go again with the packet identifiers it saw and DUP [MQTT-4.4.0-1], and the
+    will of a clean session connected at the kill is published once."""
+
+    def setUp(self):
+        quiet_paho()
+        self.broker = CrashBroker()
+        self.clients = []
+
+    def tearDown(self):
+        for c in self.clients:
+            c.close()
+        self.broker.close()
+
+    def fail_with_logs(self, message):
+        self.fail(message + "\n" + self.broker.dump())
+
+    def raw(self, client_id, level, persistent=False, **kwargs):
+        if persistent:
+            kwargs["clean"] = False
+            if level == 5:
+                kwargs["props"] = [(SESSION_EXPIRY_INTERVAL, SESSION_EXPIRY)]
+        c = RawClient(self.broker, client_id, level=level, **kwargs)
+        c.sock.settimeout(WAIT)
+        self.clients.append(c)
+        return c
+
+    def receive(self, client, count, ack=False, timeout=WAIT):
+        """The next `count` PUBLISH packets as {payload: (Publish, time.monotonic() of
+        arrival)}."""
+        got = {}
+        deadline = time.monotonic() + timeout
+        while len(got) < count:
+            try:
+                pkt = client.read_type(PUBLISH, max(0.0, deadline - time.monotonic()))
+            except (TimeoutError, Closed):
+                self.fail_with_logs(f"{client.client_id}: {count} messages expected, got {got}")
+            m = parse_publish(pkt, client.level)
+            got[m.payload] = (m, time.monotonic())
+            if ack:
+                client.ack(m)
+        return got
+
+    def wait_logged(self, pattern):
+        deadline = time.monotonic() + WAIT
+        while not re.search(pattern, self.broker.log()):
+            if time.monotonic() > deadline:
+                self.fail_with_logs(f"not logged: {pattern}")
+            time.sleep(0.01)
+
+    def stored_sessions(self):
+        m = re.search(r"store loaded in \d+ ms: (\d+) session\(s\)", self.broker.log())
+        self.assertIsNotNone(m, "no 'store loaded' line\n" + self.broker.dump())
+        return int(m.group(1))
+
+    def test_unacknowledged_qos1_resent_with_their_packet_ids_after_kill(self):
+        b = self.broker.launch()
+        for level in (4, 5):
+            with self.subTest(level=level):
+                topic = f"ids{level}/t"
+                sub_id, pub_id = shard_id(f"ids{level}-sub", 0, SHARDS), f"ids{level}-pub"
+                sub = self.raw(sub_id, level, persistent=True)
+                self.assertEqual(sub.subscribe([(topic, sub_options(2))]), [2])
+                pub = self.raw(pub_id, 4)
+                # Acknowledged ones first, so that numbering the messages again from the
+                # session's counter would not give the same identifiers by chance.
+                for i in range(3):
+                    self.assertEqual(pub.publish(topic, f"acked-{i}".encode(), qos=1), 0)
+                self.receive(sub, 3, ack=True)
+                held = [(b"held-1", 1), (b"held-2", 2), (b"held-3", 1), (b"held-4", 1)]
+                for payload, qos in held:  # acknowledged to the publisher: stored
+                    self.assertEqual(pub.publish(topic, payload, qos=qos), 0)
+                first = {p: m for p, (m, _) in self.receive(sub, len(held)).items()}
+                self.assertEqual(sorted(first), sorted(p for p, _ in held))
+                self.assertFalse(any(m.dup for m in first.values()))
+
+                self.assertEqual(b.kill(), -signal.SIGKILL)
+                b.launch()
+                sub = self.raw(sub_id, level, persistent=True)
+                self.assertTrue(sub.connack.session_present)
+                again = [parse_publish(p, level) for p in sub.sync()]
+                for m in again:
+                    sub.ack(m)
+                # An acknowledgement whose removal was not committed yet may bring a message
+                # back (QoS 1 allows it); those it had to send again are the held ones.
+                again = [m for m in again if not m.payload.startswith(b"acked-")]
+                self.assertEqual(
+                    sorted((m.payload, m.qos, m.packet_id, m.dup) for m in again),
+                    sorted((p, m.qos, m.packet_id, True) for p, m in first.items()),
+                    "unacknowledged messages go again with their packet identifiers and DUP")
+                self.assertEqual([m.payload for m in again if m.qos == 1],
+                                 [b"held-1", b"held-3", b"held-4"], "in their order")
+                self.assertEqual(sub.sync(), [])
+        b.stop_gracefully()
+
+    def test_will_of_clean_session_published_once_after_kill(self):
+        b = self.broker.launch()
+        sub_id = shard_id("cw-sub", 0, SHARDS)
+        sub = self.raw(sub_id, 4, persistent=True)
+        self.assertEqual(sub.subscribe([("cw/#", sub_options(1))]), [1])
+
+        # A normal DISCONNECT discards the will and its record.
+        normal = self.raw(shard_id("cw-normal", 1, SHARDS), 4,
+                          will=dict(topic="cw/normal", payload=b"discarded", qos=1))
+        normal.send(disconnect())
+        self.wait_logged(r"client disconnected: id=cw-normal")
+        # Connected at the kill: a 3.1.1 clean session; an MQTT 5 one without session expiry,
+        # whose will delay ends with the session, at the kill; a persistent MQTT 5 session whose
+        # will waits for its delay after the restart. CONNACK comes once the will is stored, and
+        # (same shard) after the removal of the discarded one.
+        self.raw(shard_id("cw-v4", 1, SHARDS), 4,
+                 will=dict(topic="cw/v4", payload=b"v4 crashed", qos=1))
+        self.raw(shard_id("cw-v5", 0, SHARDS), 5,
+                 will=dict(topic="cw/v5", payload=b"v5 crashed", qos=1,
+                           props=[(WILL_DELAY_INTERVAL, 30)]))
+        self.raw(shard_id("cw-delayed", 1, SHARDS), 5, clean=False,
+                 props=[(SESSION_EXPIRY_INTERVAL, 60)],
+                 will=dict(topic="cw/delayed", payload=b"delayed", qos=1,
+                           props=[(WILL_DELAY_INTERVAL, 3)]))
+        self.raw("cw-plain", 4)  # no will: nothing stored
+        self.assertEqual(sub.sync(), [])
+
+        self.assertEqual(b.kill(), -signal.SIGKILL)
+        b.launch()
+        started = time.monotonic()
+        self.assertEqual(self.stored_sessions(), 4, "the subscriber, two clean wills, one session")
+        sub = self.raw(sub_id, 4, persistent=True)
+        got = self.receive(sub, 3, ack=True, timeout=WAIT + 5)
+        self.assertEqual(sorted(got), [b"delayed", b"v4 crashed", b"v5 crashed"])
+        # The restart restored the wills a little before `started`.
+        self.assertLess(got[b"v5 crashed"][1] - started, 2.0,
+                        "expiry 0: the session ended at the kill, and the will delay with it")
+        self.assertGreater(got[b"delayed"][1] - started, 1.5,
+                           "the persistent session's will waits for its 3 s delay")
+        self.assertEqual(sub.sync(), [], "each will once")
+        # A persistent session's SUBACK waits for a commit, which follows the acknowledgements'.
+        self.assertEqual(sub.subscribe([("cw/#", sub_options(1))]), [1])
+
+        # Published, their records are gone: no will comes again after another kill.
+        self.assertEqual(b.kill(), -signal.SIGKILL)
+        b.launch()
+        self.assertEqual(self.stored_sessions(), 2, "the subscriber and the persistent session")
+        sub = self.raw(sub_id, 4, persistent=True)
+        time.sleep(0.5)  # the broker's first tick, which would publish a will left over
+        self.assertEqual(sub.sync(), [])
+        b.stop_gracefully()
 
 
 if __name__ == "__main__":
