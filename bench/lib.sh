@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2034,SC2154  # variables set for, or by, the sourcing script
-# Shell functions shared by bench/compare.sh and bench/durability.sh; source it from the
-# repository root. The broker runs pinned to core 0 and tern-bench to core 1.
+# Shell functions shared by bench/compare.sh, bench/durability.sh and bench/cost.sh; source it
+# from the repository root. The broker runs pinned to core 0 and tern-bench to core 1.
 # Binaries: $TERN_BIN and $BENCH_BIN, by default the release preset's (built when missing).
 
 broker_pid=""
