@@ -75,7 +75,7 @@ esac
 run_one() {
   local broker="$1" row="$2" rep="$3" args="$4"
   if [ "$broker" = tern ]; then
-    printf 'shards = 1\n[log]\nlevel = "warn"\n' >"$work/tern.toml"
+    bench_tern_conf 1 >"$work/tern.toml"
     rm -rf "$work/data"  # no retained messages or sessions from an earlier run
     bench_start_broker "$work/tern.log" "$tern" -p "$port" --data-dir "$work/data" -c "$work/tern.toml"
   else

@@ -37,8 +37,7 @@ start() {
   mkdir -p "$work/run/data"
   case "$1" in
     tern/*)
-      printf 'shards = 1\n[log]\nlevel = "warn"\n[storage]\ndurability = "%s"\n' "${1#tern/}" \
-        >"$work/run/tern.toml"
+      bench_tern_conf 1 "${1#tern/}" >"$work/run/tern.toml"
       bench_start_broker "$work/run/broker.log" "$tern" -p "$port" --data-dir "$work/run/data" \
         -c "$work/run/tern.toml"
       ;;

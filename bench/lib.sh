@@ -1,9 +1,10 @@
 # shellcheck shell=bash disable=SC2034,SC2154  # variables set for, or by, the sourcing script
-# Shell functions shared by bench/compare.sh and bench/durability.sh; source it from the
-# repository root. The broker runs pinned to core 0 and tern-bench to core 1.
+# Shell functions shared by bench/compare.sh, bench/durability.sh and bench/cost.sh; source it
+# from the repository root. The broker runs pinned to core 0 and tern-bench to core 1.
 # Binaries: $TERN_BIN and $BENCH_BIN, by default the release preset's (built when missing).
 
 broker_pid=""
+run_pid=""
 
 # Sets $tern and $bench.
 bench_find_binaries() {
@@ -43,6 +44,13 @@ bench_mosquitto_conf() {
   printf 'max_connections -1\nmemory_limit 0\n'
 }
 
+# Usage: bench_tern_conf <shards> [durability]. Prints Tern's configuration for a benchmark run:
+# the shard count, warnings only in the log and, if given, [storage] durability.
+bench_tern_conf() {
+  printf 'shards = %s\n[log]\nlevel = "warn"\n' "$1"
+  [ -z "${2:-}" ] || printf '[storage]\ndurability = "%s"\n' "$2"
+}
+
 # Usage: bench_start_broker <log file> <command...>. Runs the command on core 0 and waits until
 # $port accepts connections; sets $broker_pid.
 bench_start_broker() {
@@ -76,6 +84,24 @@ bench_run() {
   local out="$1"
   shift
   taskset -c 1 "$bench" -p "$port" "$@" --json -q >"$out" || true
+}
+
+# Usage: bench_start_run <json file> <progress file> <tern-bench options...>. bench_run in the
+# background, with the progress lines (stderr) in the file instead of silenced; a line
+# "measuring for" marks the start of the measured window. Sets $run_pid; bench_wait_run waits.
+bench_start_run() {
+  local out="$1" progress="$2"
+  shift 2
+  taskset -c 1 "$bench" -p "$port" "$@" --json >"$out" 2>"$progress" &
+  run_pid=$!
+}
+
+# Waits for the tern-bench run started last, if any (safe to call from an EXIT trap after
+# killing it).
+bench_wait_run() {
+  [ -n "$run_pid" ] || return 0
+  wait "$run_pid" 2>/dev/null || true
+  run_pid=""
 }
 
 # Usage: bench_fields <json file> <field...>, fields as dotted paths (ack_latency_us.p99).

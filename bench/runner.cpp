@@ -418,6 +418,11 @@ void runner::begin_measuring() {
   phase_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec && phase_ == phase::measuring) end_measuring();
   });
+  // At once, not at the next tick: scripts start their own measurements of the broker on it.
+  if (!options_.quiet) {
+    fmt::print(stderr, "[{:5.1f}s] measuring for {} s\n", elapsed_s(run_start_, measure_start_),
+               options_.duration_s);
+  }
 }
 
 void runner::end_measuring() {
@@ -431,6 +436,9 @@ void runner::end_measuring() {
     backlog_ = due > total_sent_ ? due - total_sent_ : 0;
   }
   drain_deadline_ = measure_end_ + seconds(options_.drain_s);
+  if (!options_.quiet) {
+    fmt::print(stderr, "[{:5.1f}s] measured, draining\n", elapsed_s(run_start_, measure_end_));
+  }
   poll_drain();
 }
 
