@@ -1227,13 +1227,14 @@ class PreciseKillTest(unittest.TestCase):
         r1 = sub.expect_publish()
         self.assertEqual(r1.payload, b"R1")
 
-        # The publisher's shard thread: its next read after R2 (the one that finds no more
-        # data, made after R2 was handled and before the batch goes to the storage thread)
-        # waits 30 s on entry.
+        # The publisher's shard thread: once it has read and handled R2 it re-arms the socket
+        # (epoll_ctl) before the batch goes to the storage thread; that call waits 30 s on
+        # entry.
         thread = shard_thread_of(b.proc.pid, pub.sock, b.port)
         log = os.path.join(b.tmpdir, "strace.stall.log")
-        stall = subprocess.Popen([STRACE, "-p", str(thread), "-o", log, "-e", "trace=recvfrom",
-                                  "-e", "inject=recvfrom:delay_enter=30000000:when=2"],
+        stall = subprocess.Popen([STRACE, "-p", str(thread), "-o", log, "-e",
+                                  "trace=recvfrom,epoll_ctl",
+                                  "-e", "inject=epoll_ctl:delay_enter=30000000:when=1"],
                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.PIPE)
         try:
@@ -1245,9 +1246,10 @@ class PreciseKillTest(unittest.TestCase):
             self.assertIn(b"attached", err, "strace did not attach")
             time.sleep(0.05)
             pub.send(publish("rs/t", b"R2", qos=1, retain=True, packet_id=2))
-            # The strace log then shows the read of R2 and the next read, held up on entry.
+            # The strace log then shows the read of R2 and the re-arming, held up on entry.
             deadline = time.monotonic() + WAIT
-            while not re.search(r'R2", \d+.*\) = \d+\n\d*\s*recvfrom\(\d+, $', read_text(log)):
+            held_up = re.compile(r'R2", \d+.*\) = \d+\n\d*\s*epoll_ctl\((?:(?!\) = ).)*$')
+            while not held_up.search(read_text(log)):
                 self.assertLess(time.monotonic(), deadline, f"no stall:\n{read_text(log)}")
                 time.sleep(0.01)
             # The other shard: PUBACK for R1, then it encodes another PUBLISH with the same
