@@ -121,7 +121,8 @@ TEST_P(durability_test, an_identifier_in_use_is_replaced_and_written_to_the_entr
   // The next message gets a store id that gives the identifier "first" still holds.
   auto& next_id = shared().next_id;
   const auto next = next_id.load();
-  next_id.store(next + (first.packet_id - 1 + 65'535 - next % 65'535) % 65'535);
+  const std::uint64_t wanted = first.packet_id - 1u;  // store ids map to 1 + id % 65,535
+  next_id.store(next + (wanted + 65'535 - next % 65'535) % 65'535);
   pub.publish("t", "second", qos::at_least_once);
   const auto second = sub.one_publish();
   EXPECT_EQ(protocol::stored_packet_id(stored_ids().at("second")), first.packet_id);
