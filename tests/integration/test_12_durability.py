@@ -785,11 +785,8 @@ class StraceLog:
         return list(self.calls)
 
 
-@unittest.skipUnless(STRACE, "strace is not installed (Debian: apt-get install strace)")
-class PreciseKillTest(unittest.TestCase):
-    """strace -e inject=SYSCALL:signal=KILL delivers SIGKILL on entry to the chosen syscall, so
-    the kernel never runs it: the broker dies exactly there. The strace log shows what ran
-    before."""
+class CrashBrokerTest(unittest.TestCase):
+    """A CrashBroker per test and the raw clients it opened, closed at the end."""
 
     def setUp(self):
         quiet_paho()
@@ -803,6 +800,13 @@ class PreciseKillTest(unittest.TestCase):
 
     def fail_with_logs(self, message):
         self.fail(message + "\n" + self.broker.dump())
+
+
+@unittest.skipUnless(STRACE, "strace is not installed (Debian: apt-get install strace)")
+class PreciseKillTest(CrashBrokerTest):
+    """strace -e inject=SYSCALL:signal=KILL delivers SIGKILL on entry to the chosen syscall, so
+    the kernel never runs it: the broker dies exactly there. The strace log shows what ran
+    before."""
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -1301,23 +1305,10 @@ class PreciseKillTest(unittest.TestCase):
 # --------------------------------------------------------------------------------------------
 
 
-class RestartStateTest(unittest.TestCase):
+class RestartStateTest(CrashBrokerTest):
     """kill -9 ends every connection without a word. Afterwards a subscriber's unacknowledged
     QoS 1 messages go again with the packet identifiers it saw and DUP [MQTT-4.4.0-1], and the
     will of a clean session connected at the kill is published once."""
-
-    def setUp(self):
-        quiet_paho()
-        self.broker = CrashBroker()
-        self.clients = []
-
-    def tearDown(self):
-        for c in self.clients:
-            c.close()
-        self.broker.close()
-
-    def fail_with_logs(self, message):
-        self.fail(message + "\n" + self.broker.dump())
 
     def raw(self, client_id, level, persistent=False, **kwargs):
         if persistent:
