@@ -38,7 +38,7 @@ bench_mosquitto_conf >"$work/mosquitto.conf"
 
 # Rows: "label|tern-bench arguments|metrics", metrics as "name=json.path" separated by spaces.
 # @PID@ in the arguments becomes the broker's process id.
-rate="delivered msgs/s=delivered_per_s"
+rate="delivered msgs/s=delivered_per_s lost=lost"
 default_rows=(
   "pairs 100 QoS 0|pairs -n 100 --qos 0|$rate"
   "pairs 100 QoS 1|pairs -n 100 --qos 1|$rate"

@@ -39,15 +39,19 @@ bench_free_port() {
 # The common part of a mosquitto.conf listening on $port: no limit on connections (19,000 in
 # the conns row) or memory, long queues for QoS 1/2 fan-out.
 bench_mosquitto_conf() {
-  printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_queued_messages 100000\nmax_inflight_messages 64\n' \
+  printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_queued_messages 100000\nmax_inflight_messages 256\n' \
     "$port"
   printf 'max_connections -1\nmemory_limit 0\n'
 }
 
 # Usage: bench_tern_conf <shards> [durability]. Prints Tern's configuration for a benchmark run:
-# the shard count, warnings only in the log and, if given, [storage] durability.
+# the shard count, warnings only in the log, the same queue and in-flight limits as
+# bench_mosquitto_conf and, if given, [storage] durability. A fan-in closed loop keeps up to
+# 100 x 16 messages queued for its one subscriber: with the default limit of 1,000 both brokers
+# would drop some, and the publishers whose messages went would wait out their windows.
 bench_tern_conf() {
   printf 'shards = %s\n[log]\nlevel = "warn"\n' "$1"
+  printf '[sessions]\nmax_queued_messages = 100000\n[limits]\nmax_inflight = 256\n'
   [ -z "${2:-}" ] || printf '[storage]\ndurability = "%s"\n' "$2"
 }
 

@@ -522,13 +522,9 @@ void shard_core::redistribute_shared(session_state& state, bool fallback, time_p
   };
   // QoS 1 in flight moves to another member (at least once holds). QoS 2 already sent stays:
   // its delivery completes with this client, or not at all [MQTT-4.8.2-4], [MQTT-4.8.2-5].
-  auto& inflight = state.inflight;
-  inflight.erase(std::remove_if(inflight.begin(), inflight.end(),
-                                [&](inflight_message& m) {
-                                  return m.out.qos_level == qos::at_least_once &&
-                                         move_to_member(m.out);
-                                }),
-                 inflight.end());
+  state.inflight.erase_if([&](inflight_message& m) {
+    return m.out.qos_level == qos::at_least_once && move_to_member(m.out);
+  });
   std::deque<outbound_message> kept;
   while (!state.queue.empty()) {
     auto out = dequeue(state);

@@ -216,7 +216,6 @@ class session {
                                                             : client_receive_maximum_;
   }
   std::uint16_t allocate_packet_id();
-  bool packet_id_in_use(std::uint16_t id) const;
   void apply_outbound_alias(codec::publish& publish);
   // Checks the client's Maximum Packet Size for a PUBLISH whose head starts at `head_start`,
   // then appends or references its payload.

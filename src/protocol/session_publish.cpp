@@ -175,8 +175,8 @@ void session::handle_pubrel(const pubrel& rel) {
 
 void session::handle_puback(const puback& ack) {
   auto& inflight = state_->inflight;
-  const auto it = std::find_if(inflight.begin(), inflight.end(), [&](const inflight_message& m) {
-    return m.packet_id == ack.packet_id && m.out.qos_level == qos::at_least_once;
+  const auto it = inflight.find(ack.packet_id, [](const inflight_message& m) {
+    return m.out.qos_level == qos::at_least_once;
   });
   if (it == inflight.end()) return;  // a late or duplicate PUBACK: nothing to do
   port_.outbound_done(*state_, it->out);
@@ -186,8 +186,8 @@ void session::handle_puback(const puback& ack) {
 
 void session::handle_pubrec(const pubrec& ack) {
   auto& inflight = state_->inflight;
-  const auto it = std::find_if(inflight.begin(), inflight.end(), [&](const inflight_message& m) {
-    return m.packet_id == ack.packet_id && m.out.qos_level == qos::exactly_once;
+  const auto it = inflight.find(ack.packet_id, [](const inflight_message& m) {
+    return m.out.qos_level == qos::exactly_once;
   });
   pubrel rel;
   rel.packet_id = ack.packet_id;
@@ -209,9 +209,8 @@ void session::handle_pubrec(const pubrec& ack) {
 
 void session::handle_pubcomp(const pubcomp& ack) {
   auto& inflight = state_->inflight;
-  const auto it = std::find_if(inflight.begin(), inflight.end(), [&](const inflight_message& m) {
-    return m.packet_id == ack.packet_id && m.pubrec_received;
-  });
+  const auto it =
+      inflight.find(ack.packet_id, [](const inflight_message& m) { return m.pubrec_received; });
   if (it == inflight.end()) return;
   port_.outbound_done(*state_, it->out);
   inflight.erase(it);
@@ -223,14 +222,8 @@ std::uint16_t session::allocate_packet_id() {
   while (true) {
     const std::uint16_t id = state.next_packet_id;
     state.next_packet_id = static_cast<std::uint16_t>(id == 65'535 ? 1 : id + 1);
-    if (!packet_id_in_use(id)) return id;
+    if (!state.inflight.contains(id)) return id;
   }
-}
-
-bool session::packet_id_in_use(std::uint16_t id) const {
-  const auto& inflight = state_->inflight;
-  return std::any_of(inflight.begin(), inflight.end(),
-                     [id](const inflight_message& m) { return m.packet_id == id; });
 }
 
 void session::deliver(outbound_message out, time_point now) {
@@ -277,7 +270,8 @@ void session::start_delivery(outbound_message out) {
   const bool resent = out.packet_id != 0;
   const std::uint16_t implied =
       resent ? out.packet_id : (out.stored ? stored_packet_id(out.msg->store_id) : 0);
-  const auto id = implied != 0 && !packet_id_in_use(implied) ? implied : allocate_packet_id();
+  const auto id =
+      implied != 0 && !state_->inflight.contains(implied) ? implied : allocate_packet_id();
   out.packet_id = 0;  // the in-flight entry holds it from now on
   if (!send_publish(out, id, resent)) return port_.outbound_done(*state_, out);
   state_->inflight.push_back(inflight_message{std::move(out), id, false, false});

@@ -18,8 +18,10 @@
 
 #include "auth/acl_file.hpp"
 #include "codec/packets.hpp"
+#include "protocol/inflight_window.hpp"
 #include "protocol/memory_ledger.hpp"
 #include "protocol/message.hpp"
+#include "protocol/outbound_message.hpp"
 
 namespace tern::protocol {
 
@@ -28,39 +30,6 @@ class session;
 struct subscription_record {
   codec::subscription_options options;
   std::optional<std::uint32_t> identifier;
-};
-
-// A message on its way to this session, with the per-subscriber delivery parameters.
-struct outbound_message {
-  message_ptr msg;
-  codec::qos qos_level = codec::qos::at_most_once;  // min(published, granted)
-  bool retain = false;                              // flag as sent to this subscriber
-  // Read back from the store after a restart: the packet identifier a QoS 1 message may have
-  // reached the client with before it; it goes again with this identifier and DUP. 0: new.
-  std::uint16_t packet_id = 0;
-  std::vector<std::uint32_t> subscription_ids;
-  // Set when only a shared subscription matched: if this member leaves before acknowledging,
-  // the message goes to another member of the group.
-  std::string shared_filter;
-  // The store holds an entry for this message in this session's queue (persistent sessions,
-  // QoS 1/2): it goes when the delivery completes or the message is dropped.
-  bool stored = false;
-};
-
-// The packet identifier a stored message is first sent with, derived from its store id: the
-// store can tell it after a restart without a write per delivery. Its entry records another
-// identifier only when this one was in use by another message in flight.
-constexpr std::uint16_t stored_packet_id(std::uint64_t store_id) noexcept {
-  return static_cast<std::uint16_t>(1 + store_id % 65'535);
-}
-
-struct inflight_message {
-  outbound_message out;
-  std::uint16_t packet_id = 0;
-  bool pubrec_received = false;  // QoS 2: PUBREL sent, waiting for PUBCOMP
-  // False for a message to resend after reconnection that waits for room in the client's
-  // (possibly smaller) Receive Maximum; it keeps its packet identifier.
-  bool awaiting_resend = false;
 };
 
 // What other shards may read about a session without touching it.
@@ -97,7 +66,7 @@ struct session_state {
   // Messages for the attached client that arrived while older ones were still paged: they wait
   // in memory behind the paged range (paging them would only read them back at once).
   boost::container::deque<outbound_message> behind_paged;
-  boost::container::deque<inflight_message> inflight;  // sent, not acknowledged, in send order
+  inflight_window inflight;  // sent, not acknowledged, in send order
   std::uint16_t next_packet_id = 1;
   std::unordered_set<std::uint16_t> inbound_qos2;  // received QoS 2 ids awaiting PUBREL
 

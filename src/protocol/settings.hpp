@@ -26,7 +26,7 @@ struct session_settings {
   std::uint16_t receive_maximum = 1024;
   // QoS 1/2 messages Tern keeps in flight towards one client (also bounded by the client's
   // Receive Maximum for MQTT 5).
-  std::uint16_t max_inflight = 64;
+  std::uint16_t max_inflight = 256;
   // Topic aliases a client may define; announced as Topic Alias Maximum. 0 disables them.
   std::uint16_t topic_alias_maximum = 64;
   // Subscriptions one session may hold; beyond it SUBSCRIBE gets 0x97 (MQTT 5) / 0x80.

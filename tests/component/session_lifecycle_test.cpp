@@ -1,6 +1,8 @@
 // Session life cycle: clean start, persistence, offline queueing, resumption of in-flight
 // messages, takeover, session expiry, queue limits.
 
+#include <set>
+
 #include "broker_harness.hpp"
 
 namespace tern::component {
@@ -447,6 +449,28 @@ TEST_P(session_test, resumed_session_respects_the_window_and_uses_fresh_packet_i
   for (const auto& p : first) sub.ack(p);
   for (const auto& p : sub.drain_acking()) rest.push_back(text_of(p.payload));
   EXPECT_EQ(rest, (std::vector<std::string>{"2", "3", "4", "5"}));
+}
+
+TEST_P(session_test, packet_ids_wrap_around_past_the_one_still_in_flight) {
+  settings.max_inflight = 2;
+  auto& sub = connected(version(), "sub");
+  sub.subscribe("t", qos::at_least_once);
+  auto& pub = connected(version(), "pub");
+  pub.publish("t", "held", qos::at_least_once);
+  const auto held = sub.one_publish();  // never acknowledged
+  std::set<std::uint16_t> seen{held.packet_id};
+  // Every other identifier once, acknowledged at once: the counter comes round to the held one.
+  for (int i = 0; i < 65'535; ++i) {
+    pub.publish("t", "x", qos::at_least_once);
+    const auto p = sub.one_publish();
+    ASSERT_NE(p.packet_id, held.packet_id) << "message " << i;
+    if (i < 65'534) seen.insert(p.packet_id);
+    sub.ack(p);
+  }
+  EXPECT_EQ(seen.size(), 65'535u);  // all of 1..65535, the held one skipped on the way round
+  sub.ack(held);
+  pub.publish("t", "after", qos::at_least_once);
+  EXPECT_EQ(payloads(sub.publishes()), std::vector<std::string>{"after"});
 }
 
 TEST_P(session_test, offline_queue_byte_limit_drops_messages) {

@@ -1,0 +1,83 @@
+#pragma once
+// The QoS 1/2 messages sent to a client and not yet acknowledged, in send order.
+//
+// Their packet identifiers are also kept apart, two bytes each, in the same order: matching an
+// acknowledgement or checking that a fresh identifier is free scans a few cache lines of
+// identifiers, not the messages (over 100 bytes each). The check runs for every message sent,
+// over the whole window.
+
+#include <algorithm>
+#include <boost/container/deque.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "protocol/outbound_message.hpp"
+
+namespace tern::protocol {
+
+struct inflight_message {
+  outbound_message out;
+  // Fixed while the message is in the window (the window's index of identifiers mirrors it).
+  std::uint16_t packet_id = 0;
+  bool pubrec_received = false;  // QoS 2: PUBREL sent, waiting for PUBCOMP
+  // False for a message to resend after reconnection that waits for room in the client's
+  // (possibly smaller) Receive Maximum; it keeps its packet identifier.
+  bool awaiting_resend = false;
+};
+
+class inflight_window {
+  using container = boost::container::deque<inflight_message>;
+
+ public:
+  using iterator = container::iterator;
+  using const_iterator = container::const_iterator;
+
+  std::size_t size() const noexcept { return messages_.size(); }
+  bool empty() const noexcept { return messages_.empty(); }
+  iterator begin() noexcept { return messages_.begin(); }
+  iterator end() noexcept { return messages_.end(); }
+  const_iterator begin() const noexcept { return messages_.begin(); }
+  const_iterator end() const noexcept { return messages_.end(); }
+  inflight_message& back() noexcept { return messages_.back(); }
+
+  void push_back(inflight_message m) {
+    ids_.push_back(m.packet_id);
+    messages_.push_back(std::move(m));
+  }
+
+  iterator erase(iterator it) {
+    ids_.erase(ids_.begin() + (it - messages_.begin()));
+    return messages_.erase(it);
+  }
+
+  // Removes the messages for which pred(inflight_message&) is true, keeping the order.
+  template <typename Pred>
+  void erase_if(Pred pred) {
+    for (auto it = messages_.begin(); it != messages_.end();) {
+      it = pred(*it) ? erase(it) : it + 1;
+    }
+  }
+
+  bool contains(std::uint16_t packet_id) const noexcept {
+    return std::find(ids_.begin(), ids_.end(), packet_id) != ids_.end();
+  }
+
+  // The oldest message with this identifier for which pred(const inflight_message&) holds, or
+  // end(). Acknowledgements mostly come in send order, so the search usually stops early.
+  template <typename Pred>
+  iterator find(std::uint16_t packet_id, Pred pred) {
+    for (auto id = std::find(ids_.begin(), ids_.end(), packet_id); id != ids_.end();
+         id = std::find(id + 1, ids_.end(), packet_id)) {
+      const auto it = messages_.begin() + (id - ids_.begin());
+      if (pred(*it)) return it;
+    }
+    return messages_.end();
+  }
+
+ private:
+  container messages_;
+  std::vector<std::uint16_t> ids_;  // ids_[i] == messages_[i].packet_id
+};
+
+}  // namespace tern::protocol
