@@ -50,6 +50,11 @@ std::size_t session::on_bytes(std::span<const std::uint8_t> bytes, time_point no
   options.max_packet_size = settings_.max_packet_size;
   while (phase_ == session_phase::awaiting_connect || phase_ == session_phase::connected) {
     if (consumed == bytes.size()) break;
+    if (phase_ == session_phase::connected && handle_bare_ack(bytes.subspan(consumed))) {
+      last_packet_ = now;
+      consumed += 4;
+      continue;
+    }
     options.version = version_;
     auto result = decode(bytes.subspan(consumed), options);
     if (result.status == decode_status::need_more) break;
@@ -100,6 +105,27 @@ void session::handle_decode_error(const decode_result& result) {
   protocol_violation(reason, std::move(detail));
 }
 
+bool session::handle_bare_ack(std::span<const std::uint8_t> bytes) {
+  const auto ack = read_bare_ack(bytes);
+  if (!ack) return false;
+  port_.traffic().packets_received.add();
+  switch (ack->type) {
+    case packet_type::puback:
+      handle_puback(ack->packet_id);
+      break;
+    case packet_type::pubrec:
+      handle_pubrec(ack->packet_id, reason_code::success);
+      break;
+    case packet_type::pubrel:
+      handle_pubrel(ack->packet_id);
+      break;
+    default:
+      handle_pubcomp(ack->packet_id);
+      break;
+  }
+  return true;
+}
+
 void session::handle(packet&& p) {
   const auto type = type_of(p);
   auto& traffic = port_.traffic();
@@ -133,13 +159,13 @@ void session::handle(packet&& p) {
     case packet_type::publish:
       return handle_publish(std::get<publish>(std::move(p)));
     case packet_type::puback:
-      return handle_puback(std::get<puback>(p));
+      return handle_puback(std::get<puback>(p).packet_id);
     case packet_type::pubrec:
-      return handle_pubrec(std::get<pubrec>(p));
+      return handle_pubrec(std::get<pubrec>(p).packet_id, std::get<pubrec>(p).reason);
     case packet_type::pubrel:
-      return handle_pubrel(std::get<pubrel>(p));
+      return handle_pubrel(std::get<pubrel>(p).packet_id);
     case packet_type::pubcomp:
-      return handle_pubcomp(std::get<pubcomp>(p));
+      return handle_pubcomp(std::get<pubcomp>(p).packet_id);
     case packet_type::subscribe:
       return handle_subscribe(std::get<subscribe>(p));
     case packet_type::unsubscribe:
@@ -541,6 +567,12 @@ void session::send(const packet& p) {
   if (phase_ == session_phase::closed) return;
   port_.traffic().packets_sent.add();
   encode(p, version_.value_or(protocol_version::v3_1_1), output_.bytes);
+}
+
+void session::send(bare_ack ack) {
+  if (phase_ == session_phase::closed) return;
+  port_.traffic().packets_sent.add();
+  write_bare_ack(ack, output_.bytes);
 }
 
 void session::close(reason_code reason, std::string detail, end_kind kind, bool by_client) {

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "auth/scram.hpp"
+#include "codec/bare_ack.hpp"
 #include "codec/decoder.hpp"
 #include "codec/packets.hpp"
 #include "codec/topic_rules.hpp"
@@ -187,10 +188,13 @@ class session {
   void send_auth(codec::reason_code reason, std::string data);
   void handle_disconnect(const codec::disconnect& disconnect);
   void handle_publish(codec::publish&& publish);
-  void handle_puback(const codec::puback& ack);
-  void handle_pubrec(const codec::pubrec& ack);
-  void handle_pubrel(const codec::pubrel& ack);
-  void handle_pubcomp(const codec::pubcomp& ack);
+  void handle_puback(std::uint16_t packet_id);
+  void handle_pubrec(std::uint16_t packet_id, codec::reason_code reason);
+  void handle_pubrel(std::uint16_t packet_id);
+  void handle_pubcomp(std::uint16_t packet_id);
+  // A bare acknowledgement at the start of `bytes` (see codec/bare_ack.hpp), handled without
+  // decoding; false when they start with anything else.
+  bool handle_bare_ack(std::span<const std::uint8_t> bytes);
   void handle_subscribe(const codec::subscribe& subscribe);
   void handle_unsubscribe(const codec::unsubscribe& unsubscribe);
   void handle_decode_error(const codec::decode_result& result);
@@ -229,6 +233,7 @@ class session {
   std::optional<std::string> reason_string_for(const std::string& detail) const;
   std::optional<std::string> problem_detail(std::string_view detail) const;
   void send(const codec::packet& packet);
+  void send(codec::bare_ack ack);
   void close(codec::reason_code reason, std::string detail, end_kind kind, bool by_client = false);
   void wake();
 

@@ -122,6 +122,7 @@ void session::handle_publish(publish&& p) {
     case qos::at_least_once: {
       const auto id = p.packet_id;
       if (reason == reason_code::success && !dropped) route(std::move(p));
+      if (reason == reason_code::success) return send(bare_ack{packet_type::puback, id});
       puback ack;
       ack.packet_id = id;
       ack.reason = reason;
@@ -145,6 +146,7 @@ void session::handle_publish(publish&& p) {
           route(std::move(p));
         }
       }
+      if (reason == reason_code::success) return send(bare_ack{packet_type::pubrec, id});
       pubrec ack;
       ack.packet_id = id;
       ack.reason = reason;
@@ -161,42 +163,40 @@ void session::route(publish&& p) {
                 now_);
 }
 
-void session::handle_pubrel(const pubrel& rel) {
-  pubcomp comp;
-  comp.packet_id = rel.packet_id;
-  if (state_->inbound_qos2.erase(rel.packet_id) == 0) {
-    comp.reason = reason_code::packet_identifier_not_found;
-    comp.props.reason_string = problem_detail("no QoS 2 message with this packet identifier");
-  } else {
-    port_.inbound_qos2(*state_, rel.packet_id, false);
+void session::handle_pubrel(std::uint16_t packet_id) {
+  if (state_->inbound_qos2.erase(packet_id) != 0) {
+    port_.inbound_qos2(*state_, packet_id, false);
+    return send(bare_ack{packet_type::pubcomp, packet_id});
   }
+  pubcomp comp;
+  comp.packet_id = packet_id;
+  comp.reason = reason_code::packet_identifier_not_found;
+  comp.props.reason_string = problem_detail("no QoS 2 message with this packet identifier");
   send(comp);
 }
 
-void session::handle_puback(const puback& ack) {
+void session::handle_puback(std::uint16_t packet_id) {
   auto& inflight = state_->inflight;
-  const auto it = inflight.find(ack.packet_id, [](const inflight_message& m) {
-    return m.out.qos_level == qos::at_least_once;
-  });
+  const auto it = inflight.find(
+      packet_id, [](const inflight_message& m) { return m.out.qos_level == qos::at_least_once; });
   if (it == inflight.end()) return;  // a late or duplicate PUBACK: nothing to do
   port_.outbound_done(*state_, it->out);
   inflight.erase(it);
   pump_queue();
 }
 
-void session::handle_pubrec(const pubrec& ack) {
+void session::handle_pubrec(std::uint16_t packet_id, reason_code reason) {
   auto& inflight = state_->inflight;
-  const auto it = inflight.find(ack.packet_id, [](const inflight_message& m) {
-    return m.out.qos_level == qos::exactly_once;
-  });
-  pubrel rel;
-  rel.packet_id = ack.packet_id;
+  const auto it = inflight.find(
+      packet_id, [](const inflight_message& m) { return m.out.qos_level == qos::exactly_once; });
   if (it == inflight.end()) {
+    pubrel rel;
+    rel.packet_id = packet_id;
     rel.reason = reason_code::packet_identifier_not_found;
     rel.props.reason_string = problem_detail("no QoS 2 message with this packet identifier");
     return send(rel);
   }
-  if (is_error(ack.reason)) {
+  if (is_error(reason)) {
     // The subscriber refused the message: the exchange ends here [MQTT-4.3.3-4].
     port_.outbound_done(*state_, it->out);
     inflight.erase(it);
@@ -204,13 +204,13 @@ void session::handle_pubrec(const pubrec& ack) {
   }
   it->pubrec_received = true;
   port_.outbound_progress(*state_, *it, now_);  // stored before PUBREL goes out
-  send(rel);
+  send(bare_ack{packet_type::pubrel, packet_id});
 }
 
-void session::handle_pubcomp(const pubcomp& ack) {
+void session::handle_pubcomp(std::uint16_t packet_id) {
   auto& inflight = state_->inflight;
   const auto it =
-      inflight.find(ack.packet_id, [](const inflight_message& m) { return m.pubrec_received; });
+      inflight.find(packet_id, [](const inflight_message& m) { return m.pubrec_received; });
   if (it == inflight.end()) return;
   port_.outbound_done(*state_, it->out);
   inflight.erase(it);
@@ -333,9 +333,7 @@ void session::resume_session() {
   auto& inflight = state_->inflight;
   for (auto it = inflight.begin(); it != inflight.end();) {
     if (it->pubrec_received) {
-      pubrel rel;
-      rel.packet_id = it->packet_id;
-      send(rel);
+      send(bare_ack{packet_type::pubrel, it->packet_id});
     } else if (outstanding < window()) {
       it->awaiting_resend = false;
       if (!send_publish(it->out, it->packet_id, true)) {

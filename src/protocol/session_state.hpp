@@ -8,12 +8,12 @@
 
 #include <atomic>
 #include <boost/container/deque.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "auth/acl_file.hpp"
@@ -68,7 +68,8 @@ struct session_state {
   boost::container::deque<outbound_message> behind_paged;
   inflight_window inflight;  // sent, not acknowledged, in send order
   std::uint16_t next_packet_id = 1;
-  std::unordered_set<std::uint16_t> inbound_qos2;  // received QoS 2 ids awaiting PUBREL
+  // Received QoS 2 ids awaiting PUBREL: open addressing, no allocation per PUBLISH.
+  boost::unordered_flat_set<std::uint16_t> inbound_qos2;
 
   // Who the attached (or last) client is, for ACL checks; null for a session restored from the
   // store until its client connects again.
