@@ -52,7 +52,10 @@ run_results conns_runner::run() {
     clients_.push_back(
         std::make_unique<client>(io_, *this, client_role::subscriber, i, std::move(settings)));
   }
-  if (options_.broker_pid) connect_.rss_before = broker_rss();
+  if (options_.broker_pid) {
+    connect_.rss_before = broker_rss();
+    broker_cpu_before_ = cpu_seconds(*options_.broker_pid);
+  }
 
   phase_timer_.expires_after(seconds(options_.connect_timeout_s));
   phase_timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -96,7 +99,11 @@ void conns_runner::all_connected() {
   connect_.connections = ready_;
   connect_.seconds = elapsed_s(run_start_, cpu_now.wall);
   results_.cpu = cpu_between(cpu_start_, cpu_now);  // the generator's share of the connect rate
-  if (options_.broker_pid) connect_.rss_connected = broker_rss();
+  if (options_.broker_pid) {
+    connect_.rss_connected = broker_rss();
+    const auto cpu = cpu_seconds(*options_.broker_pid);
+    if (cpu && broker_cpu_before_) connect_.broker_cpu_s = *cpu - *broker_cpu_before_;
+  }
   phase_ = phase::settling;
   phase_timer_.cancel();  // the connect timeout
   phase_timer_.expires_after(seconds(options_.warmup_s));

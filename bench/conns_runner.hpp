@@ -67,6 +67,7 @@ class conns_runner final : public client_events {
   bench_clock::time_point next_tick_{};
   cpu_sample cpu_start_{};
   cpu_sample hold_start_{};
+  std::optional<double> broker_cpu_before_;  // at the first connect, with --broker-pid
 };
 
 }  // namespace tern::bench

@@ -96,15 +96,24 @@ std::string json_number(const std::optional<double>& v) {
   return v ? fmt::format("{:.1f}", finite(*v)) : "null";
 }
 
+// The broker's CPU microseconds per connection established, if measured.
+std::optional<double> broker_us_per_connection(const connect_summary& c) {
+  if (!c.broker_cpu_s || c.connections == 0) return std::nullopt;
+  return *c.broker_cpu_s * 1e6 / static_cast<double>(c.connections);
+}
+
 std::string json_connect(const connect_summary& c) {
   return fmt::format(
       "{{\"connections\":{},\"seconds\":{:.3f},\"per_s\":{:.1f},\"rss_before\":{},"
       "\"rss_connected\":{},\"rss_settled\":{},\"rss_end\":{},"
-      "\"bytes_per_connection\":{},\"bytes_per_connection_unsettled\":{}}}",
+      "\"bytes_per_connection\":{},\"bytes_per_connection_unsettled\":{},"
+      "\"broker_cpu_s\":{},\"broker_cpu_us_per_connection\":{}}}",
       c.connections, finite(c.seconds), finite(per_second(c.connections, c.seconds)),
       json_optional(c.rss_before), json_optional(c.rss_connected), json_optional(c.rss_settled),
       json_optional(c.rss_end), json_number(bytes_per_connection(c, c.rss_settled)),
-      json_number(bytes_per_connection(c, c.rss_connected)));
+      json_number(bytes_per_connection(c, c.rss_connected)),
+      c.broker_cpu_s ? fmt::format("{:.3f}", finite(*c.broker_cpu_s)) : "null",
+      json_number(broker_us_per_connection(c)));
 }
 
 std::string json_subscribe(const subscribe_summary& s) {
@@ -149,6 +158,10 @@ void print_conns_report(std::FILE* out, const bench_options& o, const run_result
     const auto settled = bytes_per_connection(c, c.rss_settled);
     fmt::print(out, "  per conn    {} after {:g} s settling\n",
                settled ? fmt::format("{:.0f} bytes", *settled) : "n/a", o.warmup_s);
+    const auto cpu = broker_us_per_connection(c);
+    fmt::print(
+        out, "  broker CPU  {} while connecting\n",
+        cpu ? fmt::format("{:.2f} s, {:.1f} us per connection", *c.broker_cpu_s, *cpu) : "n/a");
   }
   fmt::print(out, "  held        {:.2f} s\n", r.measured_s);
   print_errors(out, r);

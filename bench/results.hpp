@@ -39,6 +39,9 @@ struct connect_summary {
   std::optional<std::uint64_t> rss_connected;  // right after the last CONNACK
   std::optional<std::uint64_t> rss_settled;    // after the settle time (--warmup)
   std::optional<std::uint64_t> rss_end;        // at the end of the hold (--duration)
+  // The broker's CPU seconds over the connect phase. On loopback the TCP handshake's softirq
+  // work runs mostly on the connecting side's core, so this is the broker's part only.
+  std::optional<double> broker_cpu_s;
 };
 
 // retained: the publish phase (QoS 1, every PUBACK) and the delivery to the subscribers.

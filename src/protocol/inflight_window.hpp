@@ -6,7 +6,6 @@
 // identifiers, not the messages (over 100 bytes each). The check runs for every message sent,
 // over the whole window.
 
-#include <algorithm>
 #include <boost/container/deque.hpp>
 #include <cstddef>
 #include <cstdint>
@@ -60,22 +59,24 @@ class inflight_window {
   }
 
   bool contains(std::uint16_t packet_id) const noexcept {
-    return std::find(ids_.begin(), ids_.end(), packet_id) != ids_.end();
+    return find_id(packet_id, 0) != ids_.size();
   }
 
   // The oldest message with this identifier for which pred(const inflight_message&) holds, or
   // end(). Acknowledgements mostly come in send order, so the search usually stops early.
   template <typename Pred>
   iterator find(std::uint16_t packet_id, Pred pred) {
-    for (auto id = std::find(ids_.begin(), ids_.end(), packet_id); id != ids_.end();
-         id = std::find(id + 1, ids_.end(), packet_id)) {
-      const auto it = messages_.begin() + (id - ids_.begin());
+    for (auto i = find_id(packet_id, 0); i != ids_.size(); i = find_id(packet_id, i + 1)) {
+      const auto it = messages_.begin() + static_cast<container::difference_type>(i);
       if (pred(*it)) return it;
     }
     return messages_.end();
   }
 
  private:
+  // Index of the first identifier equal to packet_id at or after `from`, or ids_.size().
+  std::size_t find_id(std::uint16_t packet_id, std::size_t from) const noexcept;
+
   container messages_;
   std::vector<std::uint16_t> ids_;  // ids_[i] == messages_[i].packet_id
 };

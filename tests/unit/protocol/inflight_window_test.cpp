@@ -63,5 +63,23 @@ TEST(inflight_window, erase_if_keeps_the_send_order_of_the_rest) {
     EXPECT_TRUE(w.contains(id));
 }
 
+TEST(inflight_window, finds_every_identifier_at_every_position_and_size) {
+  // Window sizes around the eight-identifier blocks of the search, each identifier at every
+  // position: the block that holds it, the blocks before, and the tail after the last block.
+  for (std::uint16_t size = 0; size <= 35; ++size) {
+    inflight_window w;
+    for (std::uint16_t i = 0; i < size; ++i)
+      w.push_back(with_id(static_cast<std::uint16_t>(100 + i)));
+    for (std::uint16_t i = 0; i < size; ++i) {
+      const auto id = static_cast<std::uint16_t>(100 + i);
+      EXPECT_TRUE(w.contains(id)) << size << " " << i;
+      EXPECT_EQ(w.find(id, any) - w.begin(), i);
+    }
+    EXPECT_FALSE(w.contains(99));
+    EXPECT_FALSE(w.contains(static_cast<std::uint16_t>(100 + size)));
+    EXPECT_EQ(w.find(99, any), w.end());
+  }
+}
+
 }  // namespace
 }  // namespace tern::protocol
