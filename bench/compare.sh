@@ -60,7 +60,7 @@ issue_rows=(
   "pairs 500 QoS 2 16 B|pairs -n 500 --qos 2 --mqtt 3|$rate"
   "pairs 500 QoS 1 MQTT 5|pairs -n 500 --qos 1 --mqtt 5|$rate"
   "manysubs 100k subs/100 conns, 20 pubs, QoS 0|manysubs -n 100 --subscriptions 100000 --publishers 20 --subscribe-batch 500 --qos 0 --mqtt 3 --connect-timeout 120|$rate subscriptions/s=subscribe.per_s"
-  "conns 19,000 idle|conns -n 19000 --mqtt 3 --connect-concurrency 256 --source-addresses 16 --connect-timeout 120 --broker-pid @PID@|CONNACKs/s=connect.per_s bytes/connection=connect.bytes_per_connection"
+  "conns 19,000 idle|conns -n 19000 --mqtt 3 --connect-concurrency 256 --source-addresses 16 --connect-timeout 120 --broker-pid @PID@|CONNACKs/s=connect.per_s bytes/connection=connect.bytes_per_connection broker CPU us/connection=connect.broker_cpu_us_per_connection"
   "pairs 500 QoS 1 open loop 10k/s|pairs -n 500 --qos 1 --mqtt 3 --rate 10000|p50 us=latency_us.p50 p99 us=latency_us.p99 $rate"
 )
 case "$set_name" in
