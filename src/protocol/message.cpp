@@ -13,6 +13,11 @@ mutable_message_ptr make_message(std::string topic, codec::binary payload, codec
   if (props.message_expiry_interval) {
     msg->expires_at = now + std::chrono::seconds(*props.message_expiry_interval);
   }
+  msg->origin_session = origin_session;
+  const bool forwards_any = props.payload_format_indicator || props.content_type ||
+                            props.response_topic || props.correlation_data ||
+                            !props.user_properties.empty();
+  if (!forwards_any) return msg;  // most messages: no properties block at all
   codec::properties forwarded;
   forwarded.payload_format_indicator = props.payload_format_indicator;
   forwarded.content_type = std::move(props.content_type);
@@ -20,7 +25,6 @@ mutable_message_ptr make_message(std::string topic, codec::binary payload, codec
   forwarded.correlation_data = std::move(props.correlation_data);
   forwarded.user_properties = std::move(props.user_properties);
   msg->set_properties(std::move(forwarded));
-  msg->origin_session = origin_session;
   return msg;
 }
 
