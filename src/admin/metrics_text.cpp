@@ -32,6 +32,10 @@ void store_metrics(prometheus_writer& w, const storage::commit_stats& store, boo
   counter(w, "tern_store_commits_total", "Writes to the store (each one fsync in fsync mode).",
           store.commits);
   counter(w, "tern_store_batches_total", "Shard batches handed to the store.", store.batches);
+  counter(w, "tern_store_changes_cancelled_total",
+          "Changes left out of a store write because a later change in the same write undid "
+          "them (a record created and deleted while the previous write was in progress).",
+          store.cancelled);
   counter(w, "tern_store_commit_failures_total", "Store writes that failed (and were retried).",
           store.failures);
   gauge(w, "tern_store_healthy", "1 while the store accepts writes, 0 while they fail.",

@@ -230,7 +230,8 @@ class MetricsTest(ObservabilityCase):
                      "tern_queued_messages", "tern_queue_depth_max", "tern_auth_failures_total",
                      "tern_limit_events_total", "tern_retained_messages", "tern_subscriptions",
                      "tern_uptime_seconds", "tern_listener_connections",
-                     "tern_store_commit_duration_seconds", "tern_shard_loop_lag_seconds"):
+                     "tern_store_commit_duration_seconds", "tern_shard_loop_lag_seconds",
+                     "tern_store_changes_cancelled_total"):
             self.assertIn(name, before)
         self.assertEqual(before["tern_store_commit_duration_seconds"]["type"], "histogram")
 
