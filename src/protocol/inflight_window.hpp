@@ -50,12 +50,22 @@ class inflight_window {
     return messages_.erase(it);
   }
 
-  // Removes the messages for which pred(inflight_message&) is true, keeping the order.
+  // Removes the messages for which pred(inflight_message&) is true, keeping the order: one pass
+  // that moves the kept ones forward, then one erase of the tail.
   template <typename Pred>
   void erase_if(Pred pred) {
-    for (auto it = messages_.begin(); it != messages_.end();) {
-      it = pred(*it) ? erase(it) : it + 1;
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < messages_.size(); ++i) {
+      if (pred(messages_[i])) continue;
+      if (kept != i) {
+        messages_[kept] = std::move(messages_[i]);
+        ids_[kept] = ids_[i];
+      }
+      ++kept;
     }
+    messages_.erase(messages_.begin() + static_cast<container::difference_type>(kept),
+                    messages_.end());
+    ids_.resize(kept);
   }
 
   bool contains(std::uint16_t packet_id) const noexcept {
