@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "storage/records.hpp"
+
 namespace tern::storage {
 
 namespace {
@@ -58,6 +60,12 @@ commit_stats group_committer::stats() const {
   return stats_;
 }
 
+std::size_t shrink_for_commit(write_batch& batch) {
+  const auto cancelled = batch.cancel_short_lived();
+  batch.coalesce_erase_runs(keys::ends_in_id);
+  return cancelled;
+}
+
 void group_committer::run() {
   write_batch batch;
   std::vector<completion> done;
@@ -75,7 +83,7 @@ void group_committer::run() {
     }
     // Records created and deleted again while the previous commit was under way (a message
     // acknowledged by its subscriber before it reached the disk) need not be written at all.
-    const auto cancelled = batch.cancel_short_lived();
+    const auto cancelled = shrink_for_commit(batch);
     if (cancelled != 0) {
       std::lock_guard lock(mutex_);
       stats_.cancelled += cancelled;

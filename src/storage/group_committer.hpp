@@ -6,7 +6,8 @@
 // the kernel in `os` mode), then runs the completions in submission order. Under load one fsync
 // covers the batches of many publishes, so throughput does not pay one disk flush per message.
 // A record created and deleted within one group (a message its subscriber acknowledged while
-// the previous fsync was running) is dropped from the write altogether.
+// the previous fsync was running) is dropped from the write altogether, and a subscriber's
+// in-order acknowledgements become one range erase (shrink_for_commit).
 // Submission order is commit order: a shard that hands in its batch before telling another shard
 // about a message knows the other shard's later changes to it land after it.
 //
@@ -45,6 +46,11 @@ struct commit_stats {
   // (not cumulative); the last entry counts the slower ones.
   std::array<std::uint64_t, k_commit_latency_bounds_us.size() + 1> latency_buckets{};
 };
+
+// Makes a group's batch cheaper to write without changing what it leaves in the store: drops
+// records created and erased within it, and folds runs of erases of consecutive ids into range
+// erases. Returns the number of changes cancelled.
+std::size_t shrink_for_commit(write_batch& batch);
 
 class group_committer {
  public:

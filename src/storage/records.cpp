@@ -151,6 +151,20 @@ bytes of_session(std::uint64_t session_id) {
   return key_with_id(session, session_id);
 }
 
+bool ends_in_id(std::string_view key) {
+  if (key.empty()) return false;
+  switch (key.front()) {
+    case message:
+    case session:
+      return key.size() == 1 + 8;
+    case entry:
+    case paged:
+      return key.size() == 1 + 8 + 8;
+    default:
+      return false;
+  }
+}
+
 std::pair<bytes, bytes> session_range(char kind, std::uint64_t session_id) {
   return {key_with_id(kind, session_id), key_with_id(kind, session_id + 1)};
 }

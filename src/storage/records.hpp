@@ -121,6 +121,9 @@ bytes of_subscription(std::uint64_t session_id, std::string_view filter);
 bytes of_inbound(std::uint64_t session_id, std::uint16_t packet_id);
 bytes of_retained(std::string_view topic);
 bytes of_session(std::uint64_t session_id);
+// Whether `key` is a message, session, entry or paged key: a prefix and then an id, with no
+// other key of the store between two consecutive ids (see write_batch::coalesce_erase_runs).
+bool ends_in_id(std::string_view key);
 // [begin, end) covering every key of `kind` ('q', 'p', 'u', 'i') that belongs to a session.
 std::pair<bytes, bytes> session_range(char kind, std::uint64_t session_id);
 }  // namespace keys

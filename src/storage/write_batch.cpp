@@ -61,4 +61,80 @@ std::size_t write_batch::cancel_short_lived() {
   return removed;
 }
 
+namespace {
+
+constexpr std::size_t k_id_bytes = 8;
+
+std::uint64_t id_of(std::string_view key) {
+  std::uint64_t id = 0;
+  for (const char c : key.substr(key.size() - k_id_bytes)) {
+    id = (id << 8) | static_cast<unsigned char>(c);
+  }
+  return id;
+}
+
+// `key` with its id one higher (the id is not the last one).
+std::string next_key(std::string_view key) {
+  std::string next(key);
+  for (std::size_t i = next.size(); i-- > next.size() - k_id_bytes;) {
+    if (++next[i] != '\0') break;  // no carry out of this byte
+  }
+  return next;
+}
+
+// Whether `key` is the key after `previous`, and not the last id (a run must have an end key).
+bool follows(std::string_view key, std::string_view previous) {
+  if (key.size() != previous.size() ||
+      key.substr(0, key.size() - k_id_bytes) != previous.substr(0, previous.size() - k_id_bytes)) {
+    return false;
+  }
+  const auto id = id_of(key);
+  return id != UINT64_MAX && id == id_of(previous) + 1;
+}
+
+}  // namespace
+
+std::size_t write_batch::coalesce_erase_runs(bool (*id_keyed)(std::string_view key)) {
+  const auto in_run = [id_keyed](const op& o) {
+    return o.kind == op_kind::erase && o.key.size() >= k_id_bytes && id_keyed(o.key);
+  };
+  // Most batches have no run at all: look before copying.
+  bool any = false;
+  std::string_view previous;
+  for_each([&](const op& o) {
+    if (in_run(o) && !previous.empty() && follows(o.key, previous)) any = true;
+    previous = in_run(o) ? o.key : std::string_view();
+  });
+  if (!any) return 0;
+
+  write_batch out;
+  out.buffer_.reserve(buffer_.size());
+  std::string_view first;
+  std::string_view last;
+  const auto close_run = [&] {
+    if (first == last) {
+      if (!first.empty()) out.add(op_kind::erase, first, {});
+    } else {
+      out.add(op_kind::erase_range, first, next_key(last));
+    }
+    first = last = {};
+  };
+  for_each([&](const op& o) {
+    if (!in_run(o)) {
+      close_run();
+      out.add(o.kind, o.key, o.value);
+    } else if (!first.empty() && follows(o.key, last)) {
+      last = o.key;
+    } else {
+      close_run();
+      first = last = o.key;
+    }
+  });
+  close_run();
+  const auto folded = count_ - out.count_;
+  buffer_.swap(out.buffer_);
+  count_ = out.count_;
+  return folded;
+}
+
 }  // namespace tern::storage

@@ -73,6 +73,13 @@ class write_batch {
   // Removes every put_new whose key is erased later in the batch, with that erase and any put of
   // the key in between. Returns the number of changes removed.
   std::size_t cancel_short_lived();
+  // Replaces every run of two or more back-to-back erases of consecutive id keys (the same
+  // prefix, then ids n, n+1, ... as 8 big-endian bytes) by one erase_range over them: a
+  // subscriber acknowledging in order erases its entries this way, and RocksDB keeps one range
+  // tombstone where it would keep one tombstone per entry. `id_keyed` says which keys end in an
+  // id with no other key of the store between two consecutive ids. Returns the number of
+  // erases folded away.
+  std::size_t coalesce_erase_runs(bool (*id_keyed)(std::string_view key));
 
   std::vector<op> ops() const {
     std::vector<op> out;

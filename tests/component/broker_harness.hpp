@@ -310,7 +310,7 @@ class broker_harness {
     while (!links_.commits.empty()) {
       auto commits = std::exchange(links_.commits, {});
       for (auto& [batch, ticket] : commits) {
-        batch.cancel_short_lived();
+        storage::shrink_for_commit(batch);
         backend_->write(batch, storage::durability::os);
         core().on_durable(ticket, now);
       }

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "backend_stores.hpp"
+#include "storage/group_committer.hpp"
 
 namespace tern::storage::test {
 namespace {
@@ -229,6 +230,37 @@ TYPED_TEST(storage_kv_backend_contract, read_range_sees_committed_keys_in_order)
                                            return true;
                                          }));
   EXPECT_EQ(seen, (std::vector<bytes>{keys::of_paged(5, 2), keys::of_paged(5, 3)}));
+}
+
+TYPED_TEST(storage_kv_backend_contract, a_batch_shrunk_for_its_commit_leaves_the_same_contents) {
+  // Entries 1-10 of session 7, its neighbours' entries, and a paged entry with the same number.
+  for (std::uint64_t id = 1; id <= 10; ++id) this->put(keys::of_entry(7, id), "entry");
+  this->put(keys::of_entry(6, 4), "neighbour");
+  this->put(keys::of_entry(8, 4), "neighbour");
+  this->put(keys::of_paged(7, 4), "paged");
+  // In-order acknowledgements (folded into ranges), one out of order, and a new entry that is
+  // acknowledged within the same commit (cancelled).
+  write_batch acks;
+  for (std::uint64_t id = 2; id <= 5; ++id) acks.erase(keys::of_entry(7, id));
+  acks.erase(keys::of_entry(7, 9));
+  acks.put_new(keys::of_entry(7, 11), "entry");
+  acks.erase(keys::of_entry(7, 6));
+  acks.erase(keys::of_entry(7, 7));
+  acks.erase(keys::of_entry(7, 11));
+  EXPECT_EQ(shrink_for_commit(acks), 2u);
+  EXPECT_EQ(acks.size(), 3u);  // [2, 6), 9, [6, 8)
+  this->apply(acks);
+  std::vector<bytes> left;
+  this->backend().scan("q", [&](std::string_view k, std::string_view) {
+    left.emplace_back(k);
+    return true;
+  });
+  EXPECT_EQ(left,
+            (std::vector<bytes>{keys::of_entry(6, 4), keys::of_entry(7, 1), keys::of_entry(7, 8),
+                                keys::of_entry(7, 10), keys::of_entry(8, 4)}));
+  std::size_t paged = 0;
+  this->backend().scan("p", [&](std::string_view, std::string_view) { return ++paged, true; });
+  EXPECT_EQ(paged, 1u);
 }
 
 }  // namespace
