@@ -1,6 +1,7 @@
 #include "core/journal.hpp"
 
 #include <chrono>
+#include <optional>
 
 namespace tern::core {
 
@@ -92,29 +93,35 @@ void journal::erase_inbound(std::uint64_t session_id, std::uint16_t packet_id) {
 }
 
 namespace {
-storage::message_record record_of(const protocol::message& msg, protocol::time_point now) {
-  storage::message_record r;
-  r.id = msg.store_id;
-  r.origin_session = msg.origin_session;
-  r.topic = msg.topic;
-  r.payload = msg.payload;
-  r.qos_level = msg.qos_level;
-  r.retain = msg.retain;
-  if (msg.expires_at) r.expires_at_ms = to_wall_ms(*msg.expires_at, now);
-  r.props = msg.properties();
-  return r;
+
+// The stored form of a live message, viewed rather than copied.
+storage::message_view view_of(const protocol::message& msg, protocol::time_point now) {
+  return storage::message_view{
+      msg.origin_session, msg.qos_level,
+      msg.retain,         msg.expires_at ? to_wall_ms(*msg.expires_at, now) : 0,
+      msg.topic,          msg.payload,
+      &msg.properties()};
 }
+
+// Calls fn(const storage::entry_view&) for `out` as a session's entry.
+template <typename Fn>
+void with_entry(const protocol::outbound_message& out, protocol::time_point now,
+                std::uint16_t packet_id, bool pubrec_received, Fn&& fn) {
+  std::optional<storage::message_view> message;
+  // A message without a record of its own (see shard_core::publish) travels in its entry.
+  if (out.msg->reclaimer == nullptr) message = view_of(*out.msg, now);
+  fn(storage::entry_view{out.qos_level, out.retain, packet_id != 0 ? packet_id : out.packet_id,
+                         pubrec_received, out.subscription_ids, out.shared_filter,
+                         message ? &*message : nullptr});
+}
+
 }  // namespace
 
 void journal::put_message(const protocol::message& msg, protocol::time_point now, bool fresh) {
   if (!enabled()) return;
-  const auto key = storage::keys::of_message(msg.store_id);
-  const auto value = storage::encode(record_of(msg, now));
-  if (fresh) {
-    batch_.put_new(key, value);
-  } else {
-    batch_.put(key, value);
-  }
+  const auto message = view_of(msg, now);
+  batch_.put_encoded(storage::keys::of_message(msg.store_id), fresh,
+                     [&message](std::string& value) { storage::encode_message(message, value); });
 }
 
 void journal::erase_message(std::uint64_t message_id) {
@@ -122,28 +129,16 @@ void journal::erase_message(std::uint64_t message_id) {
   batch_.erase(storage::keys::of_message(message_id));
 }
 
-storage::entry_record journal::entry_of(std::uint64_t session_id,
-                                        const protocol::outbound_message& out,
-                                        protocol::time_point now) {
-  storage::entry_record r;
-  r.session_id = session_id;
-  r.message_id = out.msg->store_id;
-  r.qos_level = out.qos_level;
-  r.retain = out.retain;
-  r.packet_id = out.packet_id;
-  r.subscription_ids = out.subscription_ids;
-  r.shared_filter = out.shared_filter;
-  // A message without a record of its own (see shard_core::publish) travels in its entry.
-  if (out.msg->reclaimer == nullptr) r.message = record_of(*out.msg, now);
-  return r;
-}
-
 void journal::page_out(std::uint64_t session_id, std::uint64_t seq,
                        const protocol::outbound_message& out, protocol::time_point now) {
   if (!enabled()) return;
-  storage::paged_record r{seq, entry_of(session_id, out, now)};
-  batch_.put_new(storage::keys::of_paged(session_id, seq), storage::encode(r));
-  batch_.erase(storage::keys::of_entry(session_id, out.msg->store_id));
+  const auto message_id = out.msg->store_id;
+  with_entry(out, now, 0, false, [&](const storage::entry_view& entry) {
+    batch_.put_encoded(
+        storage::keys::of_paged(session_id, seq), /*is_new=*/true,
+        [&](std::string& value) { storage::encode_paged(message_id, entry, value); });
+  });
+  erase_entry(session_id, message_id);
 }
 
 void journal::page_in(std::uint64_t session_id, std::uint64_t seq,
@@ -157,20 +152,17 @@ void journal::put_entry(std::uint64_t session_id, const protocol::outbound_messa
                         protocol::time_point now, std::uint16_t packet_id, bool pubrec_received,
                         bool fresh) {
   if (!enabled()) return;
-  auto r = entry_of(session_id, out, now);
-  if (packet_id != 0) r.packet_id = packet_id;
-  r.pubrec_received = pubrec_received;
-  const auto key = storage::keys::of_entry(session_id, r.message_id);
-  if (fresh) {
-    batch_.put_new(key, storage::encode(r));
-  } else {
-    batch_.put(key, storage::encode(r));
-  }
+  // Encoded from the live message straight into the batch: no record copied on the way.
+  const auto key = storage::keys::entry_key(session_id, out.msg->store_id);
+  with_entry(out, now, packet_id, pubrec_received, [&](const storage::entry_view& entry) {
+    batch_.put_encoded(storage::keys::key_view(key), fresh,
+                       [&entry](std::string& value) { storage::encode_entry(entry, value); });
+  });
 }
 
 void journal::erase_entry(std::uint64_t session_id, std::uint64_t message_id) {
   if (!enabled()) return;
-  batch_.erase(storage::keys::of_entry(session_id, message_id));
+  batch_.erase(storage::keys::key_view(storage::keys::entry_key(session_id, message_id)));
 }
 
 void journal::set_retained(std::string_view topic, std::uint64_t message_id, std::uint64_t seq) {

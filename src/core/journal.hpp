@@ -48,7 +48,9 @@ class journal {
   // Closes the open batch: returns it with its ticket and opens the next one.
   std::pair<storage::write_batch, std::uint64_t> take() {
     barrier_ = false;
-    return {std::exchange(batch_, {}), next_ticket_++};
+    auto taken = std::exchange(batch_, {});
+    batch_.reserve(taken.byte_size());  // the next one is likely as large
+    return {std::move(taken), next_ticket_++};
   }
 
   // The session record, with the will as it stands (`will` may differ from state.will while a
@@ -80,9 +82,6 @@ class journal {
                 protocol::time_point now);
   void page_in(std::uint64_t session_id, std::uint64_t seq, const protocol::outbound_message& out,
                protocol::time_point now);
-  static storage::entry_record entry_of(std::uint64_t session_id,
-                                        const protocol::outbound_message& out,
-                                        protocol::time_point now);
   // Any record by key (a damaged one), or a range of them.
   void batch_erase(std::string_view key) {
     if (enabled()) batch_.erase(key);

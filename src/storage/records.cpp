@@ -36,9 +36,16 @@ class record_writer {
     u32(static_cast<std::uint32_t>(s.size()));
     out_.append(s);
   }
-  void blob(const codec::binary& b) {
+  void blob(std::span<const std::uint8_t> b) {
     u32(static_cast<std::uint32_t>(b.size()));
     out_.append(reinterpret_cast<const char*>(b.data()), b.size());
+  }
+  void props(const codec::properties* p) {
+    if (p == nullptr || p->empty()) {
+      u8(0);  // the length of an empty property block
+      return;
+    }
+    props(*p);
   }
   void props(const codec::properties& p) {
     std::vector<std::uint8_t> encoded;
@@ -117,10 +124,19 @@ bytes of_message(std::uint64_t id) {
   return key_with_id(message, id);
 }
 
-bytes of_entry(std::uint64_t session_id, std::uint64_t message_id) {
-  auto key = key_with_id(entry, session_id);
-  record_writer(key).u64(message_id);
+fixed_entry_key entry_key(std::uint64_t session_id, std::uint64_t message_id) {
+  fixed_entry_key key;
+  key[0] = entry;
+  for (std::size_t i = 0; i < 8; ++i) {
+    key[1 + i] = static_cast<char>(session_id >> (56 - 8 * i));
+    key[9 + i] = static_cast<char>(message_id >> (56 - 8 * i));
+  }
   return key;
+}
+
+bytes of_entry(std::uint64_t session_id, std::uint64_t message_id) {
+  const auto key = entry_key(session_id, message_id);
+  return bytes(key_view(key));
 }
 
 bytes of_paged(std::uint64_t session_id, std::uint64_t seq) {
@@ -173,15 +189,20 @@ std::pair<bytes, bytes> session_range(char kind, std::uint64_t session_id) {
 
 namespace {
 
-void write_message_body(record_writer& w, const message_record& r) {
+message_view view_of(const message_record& r) {
+  return message_view{r.origin_session, r.qos_level, r.retain, r.expires_at_ms,
+                      r.topic,          r.payload,   &r.props};
+}
+
+void write_message_body(record_writer& w, const message_view& m) {
   w.u8(k_record_version);
-  w.u64(r.origin_session);
-  w.u8(static_cast<std::uint8_t>(r.qos_level));
-  w.u8(r.retain ? 1 : 0);
-  w.i64(r.expires_at_ms);
-  w.text(r.topic);
-  w.blob(r.payload);
-  w.props(r.props);
+  w.u64(m.origin_session);
+  w.u8(static_cast<std::uint8_t>(m.qos_level));
+  w.u8(m.retain ? 1 : 0);
+  w.i64(m.expires_at_ms);
+  w.text(m.topic);
+  w.blob(m.payload);
+  w.props(m.props);
 }
 
 // Reads what write_message_body wrote; false on damage.
@@ -201,11 +222,15 @@ bool read_message_body(record_reader& in, message_record& r) {
 
 }  // namespace
 
+void encode_message(const message_view& message, bytes& out) {
+  record_writer w(out);
+  write_message_body(w, message);
+}
+
 bytes encode(const message_record& r) {
   bytes out;
   out.reserve(64 + r.topic.size() + r.payload.size());
-  record_writer w(out);
-  write_message_body(w, r);
+  encode_message(view_of(r), out);
   return out;
 }
 
@@ -218,17 +243,31 @@ std::optional<message_record> decode_message(std::string_view key, std::string_v
   return r;
 }
 
+void encode_entry(const entry_view& e, bytes& out) {
+  record_writer w(out);
+  w.u8(static_cast<std::uint8_t>(e.qos_level));
+  w.u8(static_cast<std::uint8_t>((e.retain ? 1 : 0) | (e.pubrec_received ? 2 : 0) |
+                                 (e.message != nullptr ? 4 : 0)));
+  w.u16(e.packet_id);
+  w.text(e.shared_filter);
+  w.u32(static_cast<std::uint32_t>(e.subscription_ids.size()));
+  for (const auto id : e.subscription_ids) w.u32(id);
+  if (e.message != nullptr) write_message_body(w, *e.message);
+}
+
+namespace {
+// Calls fn(const entry_view&) for the record.
+template <typename Fn>
+void with_view(const entry_record& r, Fn&& fn) {
+  const auto message = r.message ? std::optional(view_of(*r.message)) : std::nullopt;
+  fn(entry_view{r.qos_level, r.retain, r.packet_id, r.pubrec_received, r.subscription_ids,
+                r.shared_filter, message ? &*message : nullptr});
+}
+}  // namespace
+
 bytes encode(const entry_record& r) {
   bytes out;
-  record_writer w(out);
-  w.u8(static_cast<std::uint8_t>(r.qos_level));
-  w.u8(static_cast<std::uint8_t>((r.retain ? 1 : 0) | (r.pubrec_received ? 2 : 0) |
-                                 (r.message ? 4 : 0)));
-  w.u16(r.packet_id);
-  w.text(r.shared_filter);
-  w.u32(static_cast<std::uint32_t>(r.subscription_ids.size()));
-  for (const auto id : r.subscription_ids) w.u32(id);
-  if (r.message) write_message_body(w, *r.message);
+  with_view(r, [&out](const entry_view& e) { encode_entry(e, out); });
   return out;
 }
 
@@ -257,10 +296,14 @@ std::optional<entry_record> decode_entry(std::string_view key, std::string_view 
   return r;
 }
 
+void encode_paged(std::uint64_t message_id, const entry_view& entry, bytes& out) {
+  record_writer(out).u64(message_id);
+  encode_entry(entry, out);
+}
+
 bytes encode(const paged_record& r) {
   bytes out;
-  record_writer(out).u64(r.entry.message_id);
-  out.append(encode(r.entry));
+  with_view(r.entry, [&](const entry_view& e) { encode_paged(r.entry.message_id, e, out); });
   return out;
 }
 

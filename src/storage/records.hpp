@@ -19,8 +19,10 @@
 // Times are wall-clock milliseconds since the Unix epoch (steady clocks do not survive a
 // restart); 0 means "none".
 
+#include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -104,6 +106,28 @@ struct retained_record {
   bool operator==(const retained_record&) const = default;
 };
 
+// What encoding a message or an entry reads, without owning it: the broker encodes its live
+// messages through these without copying them into records first.
+struct message_view {
+  std::uint64_t origin_session = 0;
+  codec::qos qos_level = codec::qos::at_most_once;
+  bool retain = false;
+  std::int64_t expires_at_ms = 0;
+  std::string_view topic;
+  std::span<const std::uint8_t> payload;
+  const codec::properties* props = nullptr;  // the forwarded ones; null: none
+};
+
+struct entry_view {
+  codec::qos qos_level = codec::qos::at_least_once;
+  bool retain = false;
+  std::uint16_t packet_id = 0;
+  bool pubrec_received = false;
+  std::span<const std::uint32_t> subscription_ids;
+  std::string_view shared_filter;
+  const message_view* message = nullptr;  // the message, when it travels in its entry
+};
+
 namespace keys {
 inline constexpr char message = 'm';
 inline constexpr char entry = 'q';
@@ -116,6 +140,12 @@ inline constexpr char meta = 'x';
 
 bytes of_message(std::uint64_t id);
 bytes of_entry(std::uint64_t session_id, std::uint64_t message_id);
+// The same key without an allocation (view it with key_view).
+using fixed_entry_key = std::array<char, 1 + 8 + 8>;
+fixed_entry_key entry_key(std::uint64_t session_id, std::uint64_t message_id);
+inline std::string_view key_view(const fixed_entry_key& key) {
+  return std::string_view(key.data(), key.size());
+}
 bytes of_paged(std::uint64_t session_id, std::uint64_t seq);
 bytes of_subscription(std::uint64_t session_id, std::string_view filter);
 bytes of_inbound(std::uint64_t session_id, std::uint16_t packet_id);
@@ -130,6 +160,10 @@ std::pair<bytes, bytes> session_range(char kind, std::uint64_t session_id);
 
 bytes encode(const message_record& r);
 bytes encode(const entry_record& r);
+// Append the encodings of what a view shows to `out`.
+void encode_message(const message_view& message, bytes& out);
+void encode_entry(const entry_view& entry, bytes& out);
+void encode_paged(std::uint64_t message_id, const entry_view& entry, bytes& out);
 bytes encode(const paged_record& r);
 bytes encode(const subscription_record& r);
 bytes encode(const session_record& r);

@@ -32,6 +32,18 @@ class write_batch {
 
   void put(std::string_view key, std::string_view value) { add(op_kind::put, key, value); }
   void put_new(std::string_view key, std::string_view value) { add(op_kind::put_new, key, value); }
+  // A put whose value `encode(std::string& out)` appends in place, without a buffer of its own.
+  template <typename Encode>
+  void put_encoded(std::string_view key, bool is_new, Encode&& encode) {
+    buffer_.push_back(static_cast<char>(is_new ? op_kind::put_new : op_kind::put));
+    write_field(key);
+    const auto length_at = buffer_.size();
+    buffer_.append(sizeof(std::uint32_t), '\0');
+    encode(buffer_);
+    const auto length = static_cast<std::uint32_t>(buffer_.size() - length_at - sizeof length);
+    std::memcpy(buffer_.data() + length_at, &length, sizeof length);
+    ++count_;
+  }
   void erase(std::string_view key) { add(op_kind::erase, key, {}); }
   void merge_retained(std::string_view key, std::string_view value) {
     add(op_kind::merge_retained, key, value);
@@ -53,6 +65,9 @@ class write_batch {
     buffer_.clear();
     count_ = 0;
   }
+  // Room for `byte_count` bytes of changes: a batch filled to its predecessor's size then
+  // grows its buffer once.
+  void reserve(std::size_t byte_count) { buffer_.reserve(byte_count); }
 
   bool empty() const noexcept { return count_ == 0; }
   std::size_t size() const noexcept { return count_; }

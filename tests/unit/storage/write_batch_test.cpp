@@ -123,6 +123,17 @@ std::vector<std::string> key_listing(const write_batch& b) {
   return out;
 }
 
+TEST(storage_write_batch, a_value_encoded_in_place_reads_back_like_any_other) {
+  write_batch b;
+  b.put("s1", "session");
+  b.put_encoded("q1-7", /*is_new=*/true, [](std::string& out) { out.append("entry"); });
+  b.put_encoded("q1-8", /*is_new=*/false, [](std::string&) {});
+  b.erase("q1-7");
+  EXPECT_EQ(listing(b), (std::vector<std::string>{"put s1=session", "put_new q1-7=entry",
+                                                  "put q1-8", "erase q1-7"}));
+  EXPECT_EQ(b.cancel_short_lived(), 2u);
+}
+
 TEST(storage_write_batch, in_order_erases_of_entries_become_one_range) {
   write_batch b;
   b.put_new(keys::of_entry(1, 500), "entry");
