@@ -21,16 +21,9 @@ class record_writer {
  public:
   explicit record_writer(bytes& out) : out_(out) {}
   void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
-  void u16(std::uint16_t v) {
-    u8(static_cast<std::uint8_t>(v >> 8));
-    u8(static_cast<std::uint8_t>(v));
-  }
-  void u32(std::uint32_t v) {
-    for (int shift = 24; shift >= 0; shift -= 8) u8(static_cast<std::uint8_t>(v >> shift));
-  }
-  void u64(std::uint64_t v) {
-    for (int shift = 56; shift >= 0; shift -= 8) u8(static_cast<std::uint8_t>(v >> shift));
-  }
+  void u16(std::uint16_t v) { big_endian(v); }
+  void u32(std::uint32_t v) { big_endian(v); }
+  void u64(std::uint64_t v) { big_endian(v); }
   void i64(std::int64_t v) { u64(static_cast<std::uint64_t>(v)); }
   void text(std::string_view s) {
     u32(static_cast<std::uint32_t>(s.size()));
@@ -55,6 +48,16 @@ class record_writer {
   }
 
  private:
+  // One append per field: records are written on the publish path.
+  template <typename Unsigned>
+  void big_endian(Unsigned v) {
+    char field[sizeof v];
+    for (std::size_t i = 0; i < sizeof v; ++i) {
+      field[i] = static_cast<char>(v >> (8 * (sizeof v - 1 - i)));
+    }
+    out_.append(field, sizeof field);
+  }
+
   bytes& out_;
 };
 

@@ -1,6 +1,8 @@
 #include "storage/write_batch.hpp"
 
-#include <unordered_map>
+#include <boost/container_hash/hash.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
+#include <cstring>
 
 namespace tern::storage {
 
@@ -9,7 +11,9 @@ std::size_t write_batch::cancel_short_lived() {
     std::size_t index;       // of the put_new
     bool rewritten = false;  // a plain put of the key followed it
   };
-  std::unordered_map<std::string_view, born> alive;  // keys created in this batch, not erased
+  // Keys created in this batch and not erased yet.
+  boost::unordered_flat_map<std::string_view, born, boost::hash<std::string_view>> alive;
+  alive.reserve(count_);
   std::vector<std::pair<std::string_view, std::size_t>> rewrites;  // rare: (key, put index)
   std::vector<bool> dropped;
   std::size_t removed = 0;
@@ -66,11 +70,9 @@ namespace {
 constexpr std::size_t k_id_bytes = 8;
 
 std::uint64_t id_of(std::string_view key) {
-  std::uint64_t id = 0;
-  for (const char c : key.substr(key.size() - k_id_bytes)) {
-    id = (id << 8) | static_cast<unsigned char>(c);
-  }
-  return id;
+  std::uint64_t big_endian = 0;
+  std::memcpy(&big_endian, key.data() + key.size() - k_id_bytes, k_id_bytes);
+  return __builtin_bswap64(big_endian);
 }
 
 // `key` with its id one higher (the id is not the last one).
