@@ -127,6 +127,18 @@ class append_rep final : public MemTableRep {
     return new (storage) sorted_iterator(compare_, std::move(keys), &graves_);
   }
 
+  // Without a prefix extractor RocksDB asks for this iterator only in point lookups (DB::Get),
+  // whose default implementation abandons it without destroying it. A lookup is synchronous, so
+  // the thread's previous lookup iterator is finished when it asks for the next one: each thread
+  // keeps its last one, and replacing it frees the one before.
+  Iterator* GetDynamicPrefixIterator(rocksdb::Arena* arena) override {
+    if (arena != nullptr) return GetIterator(arena);
+    thread_local std::unique_ptr<sorted_iterator> last_lookup;
+    last_lookup.reset();
+    last_lookup = std::make_unique<sorted_iterator>(compare_, sorted_keys(), nullptr);
+    return last_lookup.get();
+  }
+
  private:
   bool less(const char* a, const char* b) const { return compare_(a, b) < 0; }
   std::size_t usage() const {
