@@ -17,22 +17,21 @@ using rocksdb::MemTableRep;
 using key_list = std::vector<const char*>;
 
 // RocksDB destroys an iterator it got with an arena by calling its destructor only, leaving the
-// memory to the arena, whose interface is not public. Such iterators are allocated here instead,
-// and their memory freed by the table once they are gone (they never outlive it).
+// memory to the arena, whose interface is not public. Such iterators are allocated here instead
+// and their memory is freed with the table, which they never outlive: a destructor may still be
+// running when its iterator is buried, so nothing earlier is safe. A table lives until it is
+// flushed, and Tern reads little (start-up, queue paging), so what waits is small.
 class graveyard {
  public:
   graveyard() = default;
   graveyard(const graveyard&) = delete;
   graveyard& operator=(const graveyard&) = delete;
-  ~graveyard() { collect(); }
+  ~graveyard() {
+    for (void* storage : buried_) ::operator delete(storage);
+  }
   void bury(void* storage) {
     std::lock_guard lock(mutex_);
     buried_.push_back(storage);
-  }
-  void collect() {
-    std::lock_guard lock(mutex_);
-    for (void* storage : buried_) ::operator delete(storage);
-    buried_.clear();
   }
 
  private:
@@ -122,7 +121,6 @@ class append_rep final : public MemTableRep {
   Iterator* GetIterator(rocksdb::Arena* arena) override {
     auto keys = sorted_keys();
     if (arena == nullptr) return new sorted_iterator(compare_, std::move(keys), nullptr);
-    graves_.collect();
     void* storage = ::operator new(sizeof(sorted_iterator));
     return new (storage) sorted_iterator(compare_, std::move(keys), &graves_);
   }
