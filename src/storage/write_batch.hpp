@@ -40,7 +40,8 @@ class write_batch {
     const auto length_at = buffer_.size();
     buffer_.append(sizeof(std::uint32_t), '\0');
     encode(buffer_);
-    const auto length = static_cast<std::uint32_t>(buffer_.size() - length_at - sizeof length);
+    const auto length =
+        static_cast<std::uint32_t>(buffer_.size() - length_at - sizeof(std::uint32_t));
     std::memcpy(buffer_.data() + length_at, &length, sizeof length);
     ++count_;
   }
