@@ -35,15 +35,7 @@ class write_batch {
   // A put whose value `encode(std::string& out)` appends in place, without a buffer of its own.
   template <typename Encode>
   void put_encoded(std::string_view key, bool is_new, Encode&& encode) {
-    buffer_.push_back(static_cast<char>(is_new ? op_kind::put_new : op_kind::put));
-    write_field(key);
-    const auto length_at = buffer_.size();
-    buffer_.append(sizeof(std::uint32_t), '\0');
-    encode(buffer_);
-    const auto length =
-        static_cast<std::uint32_t>(buffer_.size() - length_at - sizeof(std::uint32_t));
-    std::memcpy(buffer_.data() + length_at, &length, sizeof length);
-    ++count_;
+    add_encoded(is_new ? op_kind::put_new : op_kind::put, key, std::forward<Encode>(encode));
   }
   void erase(std::string_view key) { add(op_kind::erase, key, {}); }
   void merge_retained(std::string_view key, std::string_view value) {
@@ -106,9 +98,19 @@ class write_batch {
 
  private:
   void add(op_kind kind, std::string_view key, std::string_view value) {
+    add_encoded(kind, key, [value](std::string& out) { out.append(value); });
+  }
+  // A change whose value `encode(std::string& out)` appends; its length is filled in after.
+  template <typename Encode>
+  void add_encoded(op_kind kind, std::string_view key, Encode&& encode) {
     buffer_.push_back(static_cast<char>(kind));
     write_field(key);
-    write_field(value);
+    const auto length_at = buffer_.size();
+    buffer_.append(sizeof(std::uint32_t), '\0');
+    encode(buffer_);
+    const auto length =
+        static_cast<std::uint32_t>(buffer_.size() - length_at - sizeof(std::uint32_t));
+    std::memcpy(buffer_.data() + length_at, &length, sizeof length);
     ++count_;
   }
   void write_field(std::string_view field) {
