@@ -26,7 +26,7 @@ constexpr int k_reads_per_wakeup = 16;
 // How long a closing connection may take to flush its last packets.
 constexpr auto k_close_linger = std::chrono::seconds(2);
 
-client_origin origin_of(const asio::ip::tcp::socket& socket, client_origin known) {
+client_origin origin_of(const tcp_socket& socket, client_origin known) {
   if (!known.peer.empty()) return known;
   error_code ec;
   const auto endpoint = socket.remote_endpoint(ec);
@@ -50,13 +50,12 @@ bool is_clean_close(const protocol::close_info& info) {
 // k_handshake; one with a handshake also provides k_handshake_name, async_handshake,
 // handshake_done, failure, describe and the certificate identity.
 template <typename Stream>
-class basic_connection final : public connection {
+class basic_connection final : public connection, private deadline_entry {
  public:
   basic_connection(shard& owner, Stream stream, std::vector<std::uint8_t> pending,
                    client_origin origin)
       : shard_(owner),
         stream_(std::move(stream)),
-        timer_(stream_.socket().get_executor()),
         session_(owner.settings(), owner.core(), protocol::clock::now()),
         partial_(std::move(pending)),
         origin_(origin_of(stream_.socket(), std::move(origin))) {
@@ -75,6 +74,7 @@ class basic_connection final : public connection {
   void shut_down() override;
 
  private:
+  void on_deadline() override;
   bool handshaking() const {
     if constexpr (Stream::k_handshake) return !stream_.handshake_done();
     return false;
@@ -102,8 +102,6 @@ class basic_connection final : public connection {
 
   shard& shard_;
   Stream stream_;
-  asio::steady_timer timer_;
-  std::optional<protocol::time_point> armed_deadline_;
   protocol::session session_;
   protocol::session_phase logged_state_ = protocol::session_phase::awaiting_connect;
   std::vector<std::uint8_t> partial_;  // an incomplete packet carried between reads
@@ -420,14 +418,15 @@ void basic_connection<Stream>::update_timer() {
   }
   if (session_.wants_close()) deadline = protocol::clock::now() + k_close_linger;
   if (!deadline) return;
-  if (armed_deadline_ && *armed_deadline_ <= *deadline) return;  // fires early, re-arms then
-  armed_deadline_ = deadline;
-  timer_.expires_at(*deadline);
-  timer_.async_wait([this, self = shared_from_this()](error_code ec) {
-    if (ec || finished_) return;
-    armed_deadline_.reset();
-    on_timer();
-  });
+  if (armed() && armed_for() <= *deadline) return;  // fires early, re-arms then
+  shard_.deadlines().arm(*this, *deadline);
+}
+
+template <typename Stream>
+void basic_connection<Stream>::on_deadline() {
+  if (finished_) return;
+  auto self = shared_from_this();  // the connection may finish in there
+  on_timer();
 }
 
 template <typename Stream>
@@ -468,7 +467,7 @@ void basic_connection<Stream>::migrate() {
   finished_ = true;
   auto self = shared_from_this();
   error_code ec;
-  timer_.cancel();
+  shard_.deadlines().disarm(*this);
   const auto fd = stream_.socket().native_handle();
   auto transport = stream_.detach(ec);
   if (ec) {
@@ -512,13 +511,13 @@ void basic_connection<Stream>::finish() {
   output_accounted_.set(0);
   shard_.gate().on_close(stream_.socket().native_handle());  // before the descriptor is reused
   stream_.close();
-  timer_.cancel();
+  shard_.deadlines().disarm(*this);
   shard_.forget(this);
 }
 
 }  // namespace
 
-std::shared_ptr<connection> make_websocket_connection(shard& owner, asio::ip::tcp::socket socket,
+std::shared_ptr<connection> make_websocket_connection(shard& owner, tcp_socket socket,
                                                       tls_profile_ptr tls,
                                                       websocket_settings_ptr settings,
                                                       client_origin origin) {
@@ -537,7 +536,7 @@ std::shared_ptr<connection> make_websocket_connection(shard& owner, asio::ip::tc
       std::vector<std::uint8_t>{}, std::move(origin));
 }
 
-std::shared_ptr<connection> make_websocket_connection(shard& owner, asio::ip::tcp::socket socket,
+std::shared_ptr<connection> make_websocket_connection(shard& owner, tcp_socket socket,
                                                       std::optional<detached_tls> tls,
                                                       std::shared_ptr<detached_websocket> websocket,
                                                       std::vector<std::uint8_t> pending,
@@ -558,22 +557,21 @@ std::shared_ptr<connection> make_websocket_connection(shard& owner, asio::ip::tc
       std::move(pending), std::move(origin));
 }
 
-std::shared_ptr<connection> make_plain_connection(shard& owner, asio::ip::tcp::socket socket,
+std::shared_ptr<connection> make_plain_connection(shard& owner, tcp_socket socket,
                                                   std::vector<std::uint8_t> pending,
                                                   client_origin origin) {
   return std::make_shared<basic_connection<plain_stream>>(owner, plain_stream(std::move(socket)),
                                                           std::move(pending), std::move(origin));
 }
 
-std::shared_ptr<connection> make_tls_connection(shard& owner, asio::ip::tcp::socket socket,
+std::shared_ptr<connection> make_tls_connection(shard& owner, tcp_socket socket,
                                                 tls_profile_ptr profile, client_origin origin) {
   return std::make_shared<basic_connection<tls_stream>>(
       owner, tls_stream(std::move(socket), std::move(profile)), std::vector<std::uint8_t>{},
       std::move(origin));
 }
 
-std::shared_ptr<connection> make_tls_connection(shard& owner, asio::ip::tcp::socket socket,
-                                                detached_tls state,
+std::shared_ptr<connection> make_tls_connection(shard& owner, tcp_socket socket, detached_tls state,
                                                 std::vector<std::uint8_t> pending,
                                                 client_origin origin) {
   return std::make_shared<basic_connection<tls_stream>>(

@@ -1,8 +1,9 @@
 #pragma once
 // One client connection: a byte stream (plain TCP, TLS, WebSocket over either), its Sans-I/O
-// protocol session, one timer and a write pump. The shard sees only this interface; the
-// implementation, basic_connection<Stream> in connection.cpp, is compiled once per stream type so
-// the plain TCP path calls its socket directly, with no indirection per read or write.
+// protocol session, a place in its shard's deadline_queue and a write pump. The shard sees only
+// this interface; the implementation, basic_connection<Stream> in connection.cpp, is compiled once
+// per stream type so the plain TCP path calls its socket directly, with no indirection per read or
+// write.
 //
 // Reads are readiness-based: the connection waits until the stream is readable, then drains it
 // into the shard's scratch buffer and feeds the session. Only the tail of a packet that is not
@@ -26,6 +27,7 @@
 
 #include "net/client_origin.hpp"
 #include "net/detached_transport.hpp"
+#include "net/tcp_socket.hpp"
 #include "net/tls_context.hpp"
 #include "net/websocket_settings.hpp"
 #include "protocol/session.hpp"
@@ -50,28 +52,25 @@ class connection : public std::enable_shared_from_this<connection>,
 // `pending` holds bytes already read for this client (a CONNECT replayed after a move);
 // `origin` says who the client is when known (a PROXY protocol header, a move; empty: the
 // socket's peer).
-std::shared_ptr<connection> make_plain_connection(shard& owner, boost::asio::ip::tcp::socket socket,
+std::shared_ptr<connection> make_plain_connection(shard& owner, tcp_socket socket,
                                                   std::vector<std::uint8_t> pending = {},
                                                   client_origin origin = {});
 // A freshly accepted TLS client: the handshake runs first, within the connect timeout.
-std::shared_ptr<connection> make_tls_connection(shard& owner, boost::asio::ip::tcp::socket socket,
+std::shared_ptr<connection> make_tls_connection(shard& owner, tcp_socket socket,
                                                 tls_profile_ptr profile, client_origin origin = {});
 // A TLS client moved from another shard with its OpenSSL session.
-std::shared_ptr<connection> make_tls_connection(shard& owner, boost::asio::ip::tcp::socket socket,
-                                                detached_tls state,
+std::shared_ptr<connection> make_tls_connection(shard& owner, tcp_socket socket, detached_tls state,
                                                 std::vector<std::uint8_t> pending,
                                                 client_origin origin);
 
 // A freshly accepted WebSocket client ("ws" when `tls` is null, else "wss"): the TLS handshake and
 // the HTTP upgrade run first, within the connect timeout.
-std::shared_ptr<connection> make_websocket_connection(shard& owner,
-                                                      boost::asio::ip::tcp::socket socket,
+std::shared_ptr<connection> make_websocket_connection(shard& owner, tcp_socket socket,
                                                       tls_profile_ptr tls,
                                                       websocket_settings_ptr settings,
                                                       client_origin origin = {});
 // A WebSocket client moved from another shard: its Beast stream, and its OpenSSL session for wss.
-std::shared_ptr<connection> make_websocket_connection(shard& owner,
-                                                      boost::asio::ip::tcp::socket socket,
+std::shared_ptr<connection> make_websocket_connection(shard& owner, tcp_socket socket,
                                                       std::optional<detached_tls> tls,
                                                       std::shared_ptr<detached_websocket> websocket,
                                                       std::vector<std::uint8_t> pending,

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 
+#include "net/tcp_socket.hpp"
 #include "net/tls_context.hpp"
 
 namespace tern::net {
@@ -27,7 +28,7 @@ struct detached_tls {
 struct detached_websocket;  // websocket_stream.hpp
 
 struct detached_transport {
-  boost::asio::ip::tcp::socket::native_handle_type handle = -1;
+  tcp_socket::native_handle_type handle = -1;
   boost::asio::ip::tcp protocol = boost::asio::ip::tcp::v4();
   std::optional<detached_tls> tls;                // empty: plain TCP
   std::shared_ptr<detached_websocket> websocket;  // set: a WebSocket over that transport

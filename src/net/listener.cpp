@@ -86,7 +86,7 @@ void listener::accept_next() {
   shard& target = *shards_[next_shard_];
   next_shard_ = (next_shard_ + 1) % shards_.size();
   acceptor_.async_accept(
-      target.context(), [this, &target, alive = alive_](error_code ec, tcp::socket socket) {
+      target.context(), [this, &target, alive = alive_](error_code ec, tcp_socket socket) {
         // Completed just before the listener closed or was destroyed: its client goes too.
         if (!*alive || ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
         if (ec) {
@@ -113,7 +113,7 @@ void listener::accept_next() {
       });
 }
 
-bool listener::admit(shard& target, tcp::socket& socket) {
+bool listener::admit(shard& target, tcp_socket& socket) {
   error_code ec;
   const auto peer = socket.remote_endpoint(ec);
   if (ec) return false;  // already gone; the socket closes as it goes out of scope

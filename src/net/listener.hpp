@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "net/tcp_socket.hpp"
 #include "net/tls_context.hpp"
 #include "net/websocket_settings.hpp"
 
@@ -63,7 +64,7 @@ class listener {
  private:
   void accept_next();
   // Admission control for a freshly accepted socket; false when it was closed.
-  bool admit(shard& target, boost::asio::ip::tcp::socket& socket);
+  bool admit(shard& target, tcp_socket& socket);
 
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer backoff_;

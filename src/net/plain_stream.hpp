@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "net/detached_transport.hpp"
+#include "net/tcp_socket.hpp"
 
 namespace tern::net {
 
@@ -25,10 +26,10 @@ class plain_stream {
   // read until would_block.
   static constexpr bool k_short_read_drains = true;
 
-  explicit plain_stream(boost::asio::ip::tcp::socket socket) : socket_(std::move(socket)) {}
+  explicit plain_stream(tcp_socket socket) : socket_(std::move(socket)) {}
 
-  boost::asio::ip::tcp::socket& socket() noexcept { return socket_; }
-  const boost::asio::ip::tcp::socket& socket() const noexcept { return socket_; }
+  tcp_socket& socket() noexcept { return socket_; }
+  const tcp_socket& socket() const noexcept { return socket_; }
 
   // Non-blocking: boost::asio::error::would_block when the socket is drained.
   std::size_t read_some(boost::asio::mutable_buffer into, boost::system::error_code& ec) {
@@ -36,7 +37,7 @@ class plain_stream {
   }
   template <typename Handler>
   void async_wait_readable(Handler&& handler) {
-    socket_.async_wait(boost::asio::ip::tcp::socket::wait_read, std::forward<Handler>(handler));
+    socket_.async_wait(tcp_socket::wait_read, std::forward<Handler>(handler));
   }
   // `buffers` must stay valid until the handler runs.
   template <typename Handler>
@@ -46,7 +47,7 @@ class plain_stream {
 
   void close() noexcept {
     boost::system::error_code ec;
-    socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+    socket_.shutdown(tcp_socket::shutdown_both, ec);
     socket_.close(ec);
   }
 
@@ -58,7 +59,7 @@ class plain_stream {
   }
 
  private:
-  boost::asio::ip::tcp::socket socket_;
+  tcp_socket socket_;
 };
 
 }  // namespace tern::net

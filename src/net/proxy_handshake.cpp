@@ -20,7 +20,7 @@ using boost::system::error_code;
 
 class proxy_header_reader : public std::enable_shared_from_this<proxy_header_reader> {
  public:
-  proxy_header_reader(tcp::socket socket, proxy_header_handler on_header,
+  proxy_header_reader(tcp_socket socket, proxy_header_handler on_header,
                       proxy_failure_handler on_failure)
       : socket_(std::move(socket)),
         timer_(socket_.get_executor()),
@@ -46,7 +46,7 @@ class proxy_header_reader : public std::enable_shared_from_this<proxy_header_rea
 
  private:
   void wait() {
-    socket_.async_wait(tcp::socket::wait_read,
+    socket_.async_wait(tcp_socket::wait_read,
                        [self = shared_from_this()](error_code ec) { self->on_readable(ec); });
   }
 
@@ -58,8 +58,7 @@ class proxy_header_reader : public std::enable_shared_from_this<proxy_header_rea
     // Look without consuming: the bytes behind the header belong to the next layer.
     std::array<std::uint8_t, k_max_proxy_header> peeked{};
     const auto room = k_max_proxy_header - received_.size();
-    const auto n =
-        socket_.receive(asio::buffer(peeked.data(), room), tcp::socket::message_peek, ec);
+    const auto n = socket_.receive(asio::buffer(peeked.data(), room), tcp_socket::message_peek, ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) return wait();
     if (ec || n == 0) return fail(ec ? ec.message() : "closed before the PROXY protocol header");
     std::vector<std::uint8_t> seen = received_;
@@ -94,7 +93,7 @@ class proxy_header_reader : public std::enable_shared_from_this<proxy_header_rea
     on_failure_(socket_);
   }
 
-  tcp::socket socket_;
+  tcp_socket socket_;
   asio::steady_timer timer_;
   proxy_header_handler on_header_;
   proxy_failure_handler on_failure_;
@@ -106,7 +105,7 @@ class proxy_header_reader : public std::enable_shared_from_this<proxy_header_rea
 
 }  // namespace
 
-void read_proxy_header(tcp::socket socket, std::chrono::milliseconds timeout,
+void read_proxy_header(tcp_socket socket, std::chrono::milliseconds timeout,
                        proxy_header_handler on_header, proxy_failure_handler on_failure) {
   std::make_shared<proxy_header_reader>(std::move(socket), std::move(on_header),
                                         std::move(on_failure))

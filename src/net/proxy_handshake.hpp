@@ -13,14 +13,15 @@
 #include <functional>
 
 #include "net/proxy_protocol.hpp"
+#include "net/tcp_socket.hpp"
 
 namespace tern::net {
 
-using proxy_header_handler = std::function<void(boost::asio::ip::tcp::socket, proxy_header)>;
+using proxy_header_handler = std::function<void(tcp_socket, proxy_header)>;
 // Called instead when the connection ends before a valid header; closing is the caller's.
-using proxy_failure_handler = std::function<void(boost::asio::ip::tcp::socket&)>;
+using proxy_failure_handler = std::function<void(tcp_socket&)>;
 
-void read_proxy_header(boost::asio::ip::tcp::socket socket, std::chrono::milliseconds timeout,
+void read_proxy_header(tcp_socket socket, std::chrono::milliseconds timeout,
                        proxy_header_handler on_header, proxy_failure_handler on_failure);
 
 }  // namespace tern::net

@@ -60,7 +60,7 @@ void server::hand_over(std::size_t target, detached_transport transport,
   auto& s = *shards_[target];
   boost::asio::post(s.context(), [&s, t = std::move(transport), bytes = std::move(pending),
                                   o = std::move(origin)]() mutable {
-    boost::asio::ip::tcp::socket socket(s.context());
+    tcp_socket socket(s.context());
     boost::system::error_code ec;
     socket.assign(t.protocol, t.handle, ec);
     if (ec) {

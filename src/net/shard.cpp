@@ -27,6 +27,7 @@ shard::shard(std::size_t index, core::broker_shared& shared, server& owner)
       work_(asio::make_work_guard(context_)),
       stop_deadline_(context_),
       tick_(context_),
+      deadlines_(context_),
       core_(index, shared, owner),
       scratch_(k_scratch_size) {}
 
@@ -103,8 +104,8 @@ void shard::join() {
   if (thread_.joinable()) thread_.join();
 }
 
-void shard::adopt(asio::ip::tcp::socket socket, tls_profile_ptr tls,
-                  websocket_settings_ptr websocket, client_origin origin) {
+void shard::adopt(tcp_socket socket, tls_profile_ptr tls, websocket_settings_ptr websocket,
+                  client_origin origin) {
   if (stopping_) return;  // the socket closes as it goes out of scope
   if (websocket) {
     add(make_websocket_connection(*this, std::move(socket), std::move(tls), std::move(websocket),
@@ -116,13 +117,13 @@ void shard::adopt(asio::ip::tcp::socket socket, tls_profile_ptr tls,
   }
 }
 
-void shard::adopt_proxied(asio::ip::tcp::socket socket, tls_profile_ptr tls,
-                          websocket_settings_ptr websocket, bool identity_from_header) {
+void shard::adopt_proxied(tcp_socket socket, tls_profile_ptr tls, websocket_settings_ptr websocket,
+                          bool identity_from_header) {
   if (stopping_) return;
   read_proxy_header(
       std::move(socket), settings().connect_timeout,
       [this, tls = std::move(tls), websocket = std::move(websocket), identity_from_header](
-          asio::ip::tcp::socket s, proxy_header header) mutable {
+          tcp_socket s, proxy_header header) mutable {
         client_origin origin;
         // LOCAL / UNKNOWN: the balancer's own connection (a health check); the socket speaks.
         if (header.source) origin = origin_at(*header.source);
@@ -130,14 +131,14 @@ void shard::adopt_proxied(asio::ip::tcp::socket socket, tls_profile_ptr tls,
         origin.identity_required = identity_from_header;
         adopt(std::move(s), std::move(tls), std::move(websocket), std::move(origin));
       },
-      [this](asio::ip::tcp::socket& s) {
+      [this](tcp_socket& s) {
         gate().on_close(s.native_handle());  // before the descriptor is reused
         boost::system::error_code ec;
         s.close(ec);
       });
 }
 
-void shard::adopt_moved(asio::ip::tcp::socket socket, std::optional<detached_tls> tls,
+void shard::adopt_moved(tcp_socket socket, std::optional<detached_tls> tls,
                         std::shared_ptr<detached_websocket> websocket,
                         std::vector<std::uint8_t> pending, client_origin origin) {
   if (stopping_) return;

@@ -20,8 +20,10 @@
 
 #include "core/shard_core.hpp"
 #include "net/client_origin.hpp"
+#include "net/deadline_queue.hpp"
 #include "net/detached_transport.hpp"
 #include "net/limit_counters.hpp"
+#include "net/tcp_socket.hpp"
 #include "net/tls_context.hpp"
 #include "net/websocket_settings.hpp"
 #include "protocol/settings.hpp"
@@ -61,14 +63,14 @@ class shard {
   core::shard_core& core() noexcept { return core_; }
   // A client accepted onto this shard: plain TCP, TLS with the listener's current credentials
   // when `tls` is set, WebSocket (over TLS when `tls` is set) when `websocket` is set.
-  void adopt(boost::asio::ip::tcp::socket socket, tls_profile_ptr tls = nullptr,
+  void adopt(tcp_socket socket, tls_profile_ptr tls = nullptr,
              websocket_settings_ptr websocket = nullptr, client_origin origin = {});
   // The same behind a load balancer: the PROXY protocol header comes first and names the
   // client (and, with `identity_from_header`, its username).
-  void adopt_proxied(boost::asio::ip::tcp::socket socket, tls_profile_ptr tls,
-                     websocket_settings_ptr websocket, bool identity_from_header);
+  void adopt_proxied(tcp_socket socket, tls_profile_ptr tls, websocket_settings_ptr websocket,
+                     bool identity_from_header);
   // A client moved here from another shard, with the bytes already read from it.
-  void adopt_moved(boost::asio::ip::tcp::socket socket, std::optional<detached_tls> tls,
+  void adopt_moved(tcp_socket socket, std::optional<detached_tls> tls,
                    std::shared_ptr<detached_websocket> websocket, std::vector<std::uint8_t> pending,
                    client_origin origin);
   void forget(connection* c);
@@ -87,6 +89,8 @@ class shard {
   std::chrono::microseconds loop_lag() const noexcept {
     return std::chrono::microseconds(loop_lag_us_.load(std::memory_order_relaxed));
   }
+  // The deadlines of this shard's connections, on one timer.
+  deadline_queue& deadlines() noexcept { return deadlines_; }
   // A large buffer reused by every read on this shard.
   std::span<std::uint8_t> scratch() noexcept { return scratch_; }
 
@@ -105,6 +109,7 @@ class shard {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   boost::asio::steady_timer stop_deadline_;
   boost::asio::steady_timer tick_;
+  deadline_queue deadlines_;
   std::thread thread_;
   core::shard_core core_;  // declared before connections_: sessions detach from it on teardown
   std::unordered_map<connection*, std::shared_ptr<connection>> connections_;

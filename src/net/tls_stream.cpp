@@ -15,7 +15,7 @@ namespace tern::net {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
-tls_stream::tls_stream(asio::ip::tcp::socket socket, tls_profile_ptr profile)
+tls_stream::tls_stream(tcp_socket socket, tls_profile_ptr profile)
     : socket_(std::move(socket)),
       profile_(std::move(profile)),
       ssl_(SSL_new(profile_->context.native_handle())) {
@@ -24,7 +24,7 @@ tls_stream::tls_stream(asio::ip::tcp::socket socket, tls_profile_ptr profile)
   SSL_set_accept_state(ssl_.get());
 }
 
-tls_stream::tls_stream(asio::ip::tcp::socket socket, detached_tls state)
+tls_stream::tls_stream(tcp_socket socket, detached_tls state)
     : socket_(std::move(socket)), profile_(std::move(state.profile)), ssl_(std::move(state.ssl)) {
   // The descriptor keeps its number across shards, so the socket BIO still points at it.
 }
@@ -133,7 +133,7 @@ void tls_stream::close() noexcept {
     clear_openssl_errors();
   }
   error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.shutdown(tcp_socket::shutdown_both, ec);
   socket_.close(ec);
 }
 

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "net/detached_transport.hpp"
+#include "net/tcp_socket.hpp"
 #include "net/tls_context.hpp"
 
 namespace tern::net {
@@ -34,12 +35,12 @@ class tls_stream {
   static constexpr std::string_view k_handshake_name = "TLS";
 
   // A freshly accepted socket: the handshake is still to come.
-  tls_stream(boost::asio::ip::tcp::socket socket, tls_profile_ptr profile);
+  tls_stream(tcp_socket socket, tls_profile_ptr profile);
   // A connection moved from another shard, handshake done.
-  tls_stream(boost::asio::ip::tcp::socket socket, detached_tls state);
+  tls_stream(tcp_socket socket, detached_tls state);
 
-  boost::asio::ip::tcp::socket& socket() noexcept { return socket_; }
-  const boost::asio::ip::tcp::socket& socket() const noexcept { return socket_; }
+  tcp_socket& socket() noexcept { return socket_; }
+  const tcp_socket& socket() const noexcept { return socket_; }
 
   bool handshake_done() const noexcept;
   // Completes (through the executor) with an empty error once the handshake is done; on failure
@@ -67,8 +68,7 @@ class tls_stream {
         h(boost::system::error_code{});
       });
     }
-    socket_.async_wait(read_wants_write_ ? boost::asio::ip::tcp::socket::wait_write
-                                         : boost::asio::ip::tcp::socket::wait_read,
+    socket_.async_wait(read_wants_write_ ? tcp_socket::wait_write : tcp_socket::wait_read,
                        std::move(handler));
   }
 
@@ -96,9 +96,8 @@ class tls_stream {
  private:
   enum class step { done, want_read, want_write, failed };
 
-  static boost::asio::ip::tcp::socket::wait_type wait_for(step s) noexcept {
-    return s == step::want_write ? boost::asio::ip::tcp::socket::wait_write
-                                 : boost::asio::ip::tcp::socket::wait_read;
+  static tcp_socket::wait_type wait_for(step s) noexcept {
+    return s == step::want_write ? tcp_socket::wait_write : tcp_socket::wait_read;
   }
   step handshake_step(boost::system::error_code& ec);
   step write_step(boost::system::error_code& ec);
@@ -124,7 +123,7 @@ class tls_stream {
                       [h = std::move(handler), ec, written]() mutable { h(ec, written); });
   }
 
-  boost::asio::ip::tcp::socket socket_;
+  tcp_socket socket_;
   tls_profile_ptr profile_;  // keeps this connection's context generation alive
   ssl_handle ssl_;
   std::vector<std::uint8_t> output_;  // plaintext of the write in progress

@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <optional>
 #include <vector>
+#include "net/tcp_socket.hpp"
 
 namespace tern::net {
 
@@ -144,7 +145,7 @@ void teardown(boost::beast::role_type, websocket_next_layer<Inner>& layer,
               boost::system::error_code& ec) {
   ec = {};
   if (layer.has_inner()) {
-    layer.inner().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+    layer.inner().socket().shutdown(tcp_socket::shutdown_both, ec);
   }
 }
 

@@ -87,10 +87,8 @@ class websocket_stream {
     upgraded_ = true;
   }
 
-  boost::asio::ip::tcp::socket& socket() noexcept { return layer().inner().socket(); }
-  const boost::asio::ip::tcp::socket& socket() const noexcept {
-    return ws_->next_layer().inner().socket();
-  }
+  tcp_socket& socket() noexcept { return layer().inner().socket(); }
+  const tcp_socket& socket() const noexcept { return ws_->next_layer().inner().socket(); }
 
   bool handshake_done() const noexcept { return upgraded_; }
 
