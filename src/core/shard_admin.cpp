@@ -9,7 +9,7 @@
 namespace tern::core {
 
 bool shard_core::disconnect_client(std::string_view client_id, protocol::time_point now) {
-  const auto it = sessions_.find(std::string(client_id));
+  const auto it = sessions_.find(client_id);
   if (it == sessions_.end() || it->second->attached == nullptr) return false;
   spdlog::info("client {}: disconnected by an administrator", client_id);
   it->second->attached->on_admin_disconnect(now);
@@ -17,7 +17,7 @@ bool shard_core::disconnect_client(std::string_view client_id, protocol::time_po
 }
 
 bool shard_core::remove_session(std::string_view client_id, protocol::time_point now) {
-  const auto it = sessions_.find(std::string(client_id));
+  const auto it = sessions_.find(client_id);
   if (it == sessions_.end()) return false;
   auto& state = *it->second;
   spdlog::info("session {}: removed by an administrator", client_id);

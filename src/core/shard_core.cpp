@@ -184,7 +184,7 @@ void shard_core::restore(restored_session&& restored,
   }
   set_persisted(state, true);
   by_id_[state.id] = &state;
-  sessions_[state.client_id] = std::move(owned);
+  sessions_.emplace(state.client_id, std::move(owned));
 
   const session_key key{static_cast<std::uint32_t>(index_), state.id};
   for (auto& sub : restored.subscriptions) {
@@ -257,7 +257,10 @@ session_state& shard_core::create_session(const std::string& client_id) {
   state->id = shared_.next_id.fetch_add(1, std::memory_order_relaxed);
   auto& ref = *state;
   by_id_[ref.id] = &ref;
-  sessions_[client_id] = std::move(state);
+  if (auto it = sessions_.find(client_id); it != sessions_.end()) {
+    sessions_.erase(it);  // the key views the state it would replace
+  }
+  sessions_.emplace(ref.client_id, std::move(state));
   return ref;
 }
 
@@ -283,7 +286,7 @@ void shard_core::destroy_session(session_state& state, time_point now) {
                  state.client_id, state.dropped_messages);
   }
   by_id_.erase(state.id);
-  sessions_.erase(state.client_id);  // destroys `state`
+  sessions_.erase(sessions_.find(state.client_id));  // destroys `state`, which holds the key
 }
 
 void shard_core::detach(session_state& state, end_kind kind, time_point now) {

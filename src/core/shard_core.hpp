@@ -21,12 +21,14 @@
 //
 // Thread: one shard thread. Time comes in through arguments (injected clock).
 
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -155,8 +157,12 @@ class shard_core final : public protocol::broker_port {
   std::size_t index_;
   broker_shared& shared_;
   shard_links& links_;
-  std::unordered_map<std::string, std::unique_ptr<protocol::session_state>> sessions_;
-  std::unordered_map<std::uint64_t, protocol::session_state*> by_id_;
+  // Open addressing, no node per session: each costs a slot here and one in by_id_. The key
+  // views the state's own client_id, which never changes once the state is in the map.
+  boost::unordered_flat_map<std::string_view, std::unique_ptr<protocol::session_state>,
+                            std::hash<std::string_view>>
+      sessions_;
+  boost::unordered_flat_map<std::uint64_t, protocol::session_state*> by_id_;
   // Will delays and session expiries, at most one entry per (instant, session); entries leave
   // when the session reconnects or ends, so reconnect loops do not grow it.
   std::set<std::pair<protocol::time_point, std::uint64_t>> timers_;

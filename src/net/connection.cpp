@@ -58,11 +58,12 @@ class basic_connection final : public connection, private deadline_entry {
         stream_(std::move(stream)),
         session_(owner.settings(), owner.core(), protocol::clock::now()),
         partial_(std::move(pending)),
-        origin_(origin_of(stream_.socket(), std::move(origin))) {
+        arrival_(std::make_unique<client_origin>(origin_of(stream_.socket(), std::move(origin)))),
+        peer_(arrival_->peer) {
     session_.set_observer(this);
     error_code local_ec;
     const auto local = stream_.socket().local_endpoint(local_ec);
-    session_.set_transport(origin_.address, !local_ec && shard_.allows_anonymous(local));
+    session_.set_transport(arrival_->address, !local_ec && shard_.allows_anonymous(local));
   }
 
   void start() override;
@@ -115,7 +116,10 @@ class basic_connection final : public connection, private deadline_entry {
   std::size_t writing_size_ = 0;  // bytes of the write in flight
   protocol::accounted_bytes output_accounted_;      // output + writing, in the memory ledger
   std::optional<protocol::time_point> full_since_;  // output at max_output_buffer since
-  client_origin origin_;
+  // Who the client is, kept until its session is connected: a move to the shard hosting its
+  // client identifier takes it along. Then only the peer is kept, for the log.
+  std::unique_ptr<client_origin> arrival_;
+  std::string peer_;
 };
 
 template <typename Stream>
@@ -123,8 +127,7 @@ void basic_connection<Stream>::start() {
   error_code ec;
   stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
   stream_.socket().non_blocking(true, ec);
-  spdlog::debug("connection from {} on shard {} ({})", origin_.peer, shard_.index(),
-                Stream::k_protocol);
+  spdlog::debug("connection from {} on shard {} ({})", peer_, shard_.index(), Stream::k_protocol);
   if constexpr (Stream::k_handshake) {
     if (!stream_.handshake_done()) {
       update_timer();  // the connect timeout covers the handshake
@@ -143,11 +146,11 @@ void basic_connection<Stream>::on_handshake(error_code ec) {
     if (ec) {
       if (ec == asio::error::operation_aborted) return finish();
       spdlog::log(ec == asio::error::eof ? spdlog::level::info : spdlog::level::warn,
-                  "{} handshake with {} failed: {}", Stream::k_handshake_name, origin_.peer,
+                  "{} handshake with {} failed: {}", Stream::k_handshake_name, peer_,
                   stream_.failure().empty() ? ec.message() : stream_.failure());
       return finish();
     }
-    spdlog::debug("{} handshake with {} done: {}", Stream::k_handshake_name, origin_.peer,
+    spdlog::debug("{} handshake with {} done: {}", Stream::k_handshake_name, peer_,
                   stream_.describe());
     begin_session();
   }
@@ -162,21 +165,21 @@ void basic_connection<Stream>::begin_session() {
         spdlog::warn(
             "{} client {} refused: its certificate names no usable identity for "
             "use_identity_as_username",
-            Stream::k_protocol, origin_.peer);
+            Stream::k_protocol, peer_);
         return finish();
       }
       session_.set_transport_identity(std::move(*identity));
     }
   }
-  if (origin_.identity_required) {
-    if (!origin_.identity) {
+  if (arrival_ && arrival_->identity_required) {
+    if (!arrival_->identity) {
       spdlog::warn(
           "{} client {} refused: its PROXY protocol header names no verified client certificate "
           "for use_identity_as_username",
-          Stream::k_protocol, origin_.peer);
+          Stream::k_protocol, peer_);
       return finish();
     }
-    session_.set_transport_identity(*origin_.identity);
+    session_.set_transport_identity(*arrival_->identity);
   }
   refuse_if_over_limits();
   if (!partial_.empty()) {
@@ -198,7 +201,7 @@ void basic_connection<Stream>::refuse_if_over_limits() {
   } else if (const auto ceiling = shard_.settings().max_memory;
              ceiling != 0 && protocol::memory_ledger::used() > ceiling) {
     shard_.limits().record(protocol::limit_event::memory_refusal, [&] {
-      return fmt::format("refusing connection from {}: {} bytes in use", origin_.peer,
+      return fmt::format("refusing connection from {}: {} bytes in use", peer_,
                          protocol::memory_ledger::used());
     });
     session_.refuse_connect_with(codec::reason_code::server_busy, "the broker is short of memory");
@@ -214,8 +217,7 @@ void basic_connection<Stream>::on_output_ready() {
 
 template <typename Stream>
 void basic_connection<Stream>::on_limit(protocol::limit_event event, std::string_view detail) {
-  shard_.limits().record(event,
-                         [&] { return fmt::format("{} (address {})", detail, origin_.peer); });
+  shard_.limits().record(event, [&] { return fmt::format("{} (address {})", detail, peer_); });
 }
 
 template <typename Stream>
@@ -317,7 +319,7 @@ void basic_connection<Stream>::start_password_check() {
       });
   if (!queued) {
     shard_.limits().record(protocol::limit_event::login_checks_busy, [&] {
-      return fmt::format("refusing login from {}: too many password checks pending", origin_.peer);
+      return fmt::format("refusing login from {}: too many password checks pending", peer_);
     });
     session_.on_verification_refused(protocol::clock::now());
   }
@@ -437,7 +439,7 @@ void basic_connection<Stream>::on_timer() {
     shard_.limits().record(protocol::limit_event::slow_consumer, [&] {
       return fmt::format("client '{}' read nothing of {} bytes for {} ms (address {})",
                          session_.client_id(), session_.output_size() + writing_size_,
-                         shard_.settings().slow_consumer_timeout.count(), origin_.peer);
+                         shard_.settings().slow_consumer_timeout.count(), peer_);
     });
     full_since_.reset();
     session_.on_slow_consumer(now);
@@ -447,7 +449,7 @@ void basic_connection<Stream>::on_timer() {
   if (handshaking()) {
     if (!session_.wants_close()) return update_timer();
     spdlog::warn("{} handshake with {} not completed within the connect timeout; closing",
-                 Stream::k_handshake_name, origin_.peer);
+                 Stream::k_handshake_name, peer_);
     return finish();
   }
   after_event();
@@ -472,10 +474,11 @@ void basic_connection<Stream>::migrate() {
   auto transport = stream_.detach(ec);
   if (ec) {
     shard_.gate().on_close(fd);  // the descriptor closes with this connection
-    spdlog::warn("cannot move connection {} to shard {}: {}", origin_.peer, *session_.migrate_to(),
+    spdlog::warn("cannot move connection {} to shard {}: {}", peer_, *session_.migrate_to(),
                  ec.message());
   } else {
-    shard_.migrate(*session_.migrate_to(), std::move(transport), std::move(partial_), origin_);
+    shard_.migrate(*session_.migrate_to(), std::move(transport), std::move(partial_),
+                   arrival_ ? std::move(*arrival_) : client_origin{});
   }
   shard_.forget(this);
 }
@@ -485,9 +488,10 @@ void basic_connection<Stream>::log_state_change() {
   const auto state = session_.state();
   if (state == logged_state_) return;
   if (state == protocol::session_phase::connected) {
+    arrival_.reset();
     const auto& username = session_.username();
     spdlog::info("client connected: id={} address={} protocol={} keep_alive={}s transport={}{}",
-                 session_.client_id(), origin_.peer,
+                 session_.client_id(), peer_,
                  codec::to_string(session_.version().value_or(codec::protocol_version::v3_1_1)),
                  session_.keep_alive(), Stream::k_protocol,
                  username ? fmt::format(" username='{}'{}", *username,
@@ -497,7 +501,7 @@ void basic_connection<Stream>::log_state_change() {
     const auto& info = session_.close_reason();
     const auto level = is_clean_close(info) ? spdlog::level::info : spdlog::level::warn;
     spdlog::log(level, "client disconnected: id={} address={} reason=0x{:02x} ({}): {}",
-                session_.client_id().empty() ? "<none>" : session_.client_id(), origin_.peer,
+                session_.client_id().empty() ? "<none>" : session_.client_id(), peer_,
                 static_cast<unsigned>(info.reason), codec::to_string(info.reason), info.detail);
   }
   logged_state_ = state;

@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -112,7 +113,7 @@ class shard {
   deadline_queue deadlines_;
   std::thread thread_;
   core::shard_core core_;  // declared before connections_: sessions detach from it on teardown
-  std::unordered_map<connection*, std::shared_ptr<connection>> connections_;
+  boost::unordered_flat_map<connection*, std::shared_ptr<connection>> connections_;
   std::vector<std::shared_ptr<connection>> to_flush_;
   std::vector<std::shared_ptr<connection>> held_;  // output waiting for a commit
   std::atomic<std::uint64_t> durable_ticket_{0};   // set by the storage thread

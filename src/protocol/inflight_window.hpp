@@ -6,11 +6,11 @@
 // identifiers, not the messages (over 100 bytes each). The check runs for every message sent,
 // over the whole window.
 
-#include <boost/container/deque.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "protocol/lazy_deque.hpp"
 #include "protocol/outbound_message.hpp"
 
 namespace tern::protocol {
@@ -26,7 +26,7 @@ struct inflight_message {
 };
 
 class inflight_window {
-  using container = boost::container::deque<inflight_message>;
+  using container = lazy_deque<inflight_message>;
 
  public:
   using iterator = container::iterator;

@@ -471,7 +471,8 @@ void session::on_store_failure(time_point now) {
 }
 
 void session::refuse_connect_with(reason_code reason, std::string detail) {
-  transport_refusal_.emplace(reason, std::move(detail));
+  transport_refusal_ =
+      std::make_unique<std::pair<codec::reason_code, std::string>>(reason, std::move(detail));
 }
 
 void session::on_slow_consumer(time_point now) {

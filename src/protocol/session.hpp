@@ -241,46 +241,52 @@ class session {
   broker_port& port_;
   session_observer* observer_ = nullptr;
   session_phase phase_ = session_phase::awaiting_connect;
-  time_point now_;
   std::optional<codec::protocol_version> version_;
+  time_point now_;
   std::string client_id_;
   session_state* state_ = nullptr;  // lent by the core while connected
   std::uint16_t keep_alive_ = 0;    // negotiated interval in seconds, 0 = none
-  std::uint32_t connect_expiry_ = 0;
   std::uint16_t client_receive_maximum_ = 65'535;
+  std::uint32_t connect_expiry_ = 0;
   std::optional<std::uint32_t> client_max_packet_size_;
-  std::vector<std::string> topic_aliases_;  // inbound, index = alias
-  // Outbound aliases, while the client accepts them (its Topic Alias Maximum): the first
-  // topics sent get an alias each; later PUBLISHes to them carry the alias and no topic.
-  std::unordered_map<std::string, std::uint16_t> outbound_aliases_;
+  // Topic aliases, allocated by the first one used: most clients never use any.
+  struct alias_tables {
+    std::vector<std::string> inbound;  // index = alias
+    // Outbound aliases, while the client accepts them (its Topic Alias Maximum): the first
+    // topics sent get an alias each; later PUBLISHes to them carry the alias and no topic.
+    std::unordered_map<std::string, std::uint16_t> outbound;
+  };
+  std::unique_ptr<alias_tables> aliases_;
+  alias_tables& aliases();
   std::uint16_t client_topic_alias_maximum_ = 0;
   bool problem_information_ = true;  // the client's Request Problem Information
   // Messages resumed from an earlier connection still wait for room in the window: only then
   // does pump_queue() look through the in-flight list for them.
   bool resends_pending_ = false;
+  bool inside_input_ = false;        // suppresses wake() while handling our own input
+  bool connack_pending_ = false;     // CONNACK is in output_, not yet taken by the transport
+  bool transport_identity_ = false;  // username_ came from the transport, not from CONNECT
+  bool allow_anonymous_ = true;
+  bool checking_password_ = false;  // a password check runs on the workers
   time_point connect_deadline_;
   time_point last_packet_;
   std::optional<std::size_t> migrate_to_;
-  bool inside_input_ = false;               // suppresses wake() while handling our own input
   std::uint64_t dropped_for_slowness_ = 0;  // QoS 0 messages dropped while backlogged
   output_batch output_;
   std::size_t referenced_bytes_ = 0;  // payload bytes referenced by output_.payloads
   std::uint64_t hold_ticket_ = 0;     // kept from the session state when it is detached
-  bool connack_pending_ = false;      // CONNACK is in output_, not yet taken by the transport
   // A refusal the transport asked for (connection limit, memory ceiling), given at CONNECT.
-  std::optional<std::pair<codec::reason_code, std::string>> transport_refusal_;
-  bool transport_identity_ = false;  // username_ came from the transport, not from CONNECT
+  std::unique_ptr<std::pair<codec::reason_code, std::string>> transport_refusal_;
   std::optional<std::string> username_;
   close_info close_;
   std::string source_address_;
-  bool allow_anonymous_ = true;
   // A refused login whose CONNACK waits (login throttling); input is discarded meanwhile.
   struct delayed_refusal {
     time_point at;
     codec::reason_code reason;
     std::string detail;
   };
-  std::optional<delayed_refusal> refusal_;
+  std::unique_ptr<delayed_refusal> refusal_;
   // A CONNECT waiting for its credentials (a password check, a SCRAM exchange). Behind a
   // pointer: a CONNECT and a CONNACK with their properties weigh ~1.6 KB, which every idle
   // connection would otherwise carry for its whole life.
@@ -290,7 +296,6 @@ class session {
   };
   std::unique_ptr<parked_login> parked_;
   std::unique_ptr<tern::auth::password_check> password_check_;  // until the transport takes it
-  bool checking_password_ = false;
   std::string auth_method_;  // the enhanced authentication method of CONNECT, if any
   // The SCRAM exchange in progress (CONNECT or re-authentication), and the user it names.
   std::unique_ptr<tern::auth::scram_exchange> scram_;

@@ -69,8 +69,8 @@ void session::refuse_login_later(reason_code reason, std::string detail) {
   auto* access = port_.access();
   const auto delay =
       access != nullptr ? access->on_failed_login(source_address_) : std::chrono::milliseconds{0};
-  refusal_ = delayed_refusal{now_ + delay, reason,
-                             fmt::format("{} (refused after {} ms)", detail, delay.count())};
+  refusal_ = std::make_unique<delayed_refusal>(delayed_refusal{
+      now_ + delay, reason, fmt::format("{} (refused after {} ms)", detail, delay.count())});
   parked_.reset();
   scram_.reset();
 }

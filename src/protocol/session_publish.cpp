@@ -51,16 +51,17 @@ bool session::resolve_topic_alias(publish& p) {
     return false;
   }
   // The table is allocated by the first alias: most clients never use one.
-  if (topic_aliases_.empty()) topic_aliases_.resize(settings_.topic_alias_maximum + 1u);
+  auto& inbound = aliases().inbound;
+  if (inbound.empty()) inbound.resize(settings_.topic_alias_maximum + 1u);
   if (!p.topic.empty()) {
-    topic_aliases_[alias] = p.topic;
+    inbound[alias] = p.topic;
     return true;
   }
-  if (topic_aliases_[alias].empty()) {
+  if (inbound[alias].empty()) {
     protocol_violation(reason_code::protocol_error, fmt::format("unknown topic alias {}", alias));
     return false;
   }
-  p.topic = topic_aliases_[alias];
+  p.topic = inbound[alias];
   return true;
 }
 
@@ -378,16 +379,22 @@ void session::resend_waiting() {
   }
 }
 
+session::alias_tables& session::aliases() {
+  if (!aliases_) aliases_ = std::make_unique<alias_tables>();
+  return *aliases_;
+}
+
 void session::apply_outbound_alias(publish& p) {
   if (client_topic_alias_maximum_ == 0) return;
-  if (auto it = outbound_aliases_.find(p.topic); it != outbound_aliases_.end()) {
+  auto& outbound = aliases().outbound;
+  if (auto it = outbound.find(p.topic); it != outbound.end()) {
     p.props.topic_alias = it->second;
     p.topic.clear();  // the alias alone names the topic [MQTT-3.3.2-12]
     return;
   }
-  if (outbound_aliases_.size() >= client_topic_alias_maximum_) return;
+  if (outbound.size() >= client_topic_alias_maximum_) return;
   // Sent with the topic this once, to define the alias; recorded once the packet is written.
-  p.props.topic_alias = static_cast<std::uint16_t>(outbound_aliases_.size() + 1);
+  p.props.topic_alias = static_cast<std::uint16_t>(outbound.size() + 1);
 }
 
 bool session::send_publish(const outbound_message& out, std::uint16_t packet_id, bool dup) {
@@ -425,7 +432,7 @@ bool session::send_publish(const outbound_message& out, std::uint16_t packet_id,
   const std::size_t size = encode_publish_head(p, msg.payload.size(), version, bytes);
   if (!finish_publish(out, before, size)) return false;
   if (p.props.topic_alias && !p.topic.empty()) {
-    outbound_aliases_.emplace(p.topic, *p.props.topic_alias);
+    aliases().outbound.emplace(p.topic, *p.props.topic_alias);
   }
   return true;
 }

@@ -19,6 +19,7 @@
 #include "auth/acl_file.hpp"
 #include "codec/packets.hpp"
 #include "protocol/inflight_window.hpp"
+#include "protocol/lazy_deque.hpp"
 #include "protocol/memory_ledger.hpp"
 #include "protocol/message.hpp"
 #include "protocol/outbound_message.hpp"
@@ -57,15 +58,14 @@ struct session_state {
   std::uint32_t expiry_interval = 0;  // seconds; 0xFFFFFFFF never
   std::map<std::string, subscription_record, std::less<>> subscriptions;  // by full filter
 
-  // Boost's deque allocates nothing while empty (libstdc++'s takes ~530 bytes at once), and most
-  // sessions have nothing queued or in flight most of the time.
-  boost::container::deque<outbound_message> queue;  // not yet sent (offline, or window full)
-  accounted_bytes queued_bytes;                     // counted towards max_memory
-  std::size_t queued_qos0 = 0;  // QoS 0 messages among them (queued while offline)
-  paged_entries paged;          // more queued messages, on disk only
+  // Most sessions have nothing queued or in flight most of the time: see lazy_deque.
+  lazy_deque<outbound_message> queue;  // not yet sent (offline, or window full)
+  accounted_bytes queued_bytes;        // counted towards max_memory
+  std::size_t queued_qos0 = 0;         // QoS 0 messages among them (queued while offline)
+  paged_entries paged;                 // more queued messages, on disk only
   // Messages for the attached client that arrived while older ones were still paged: they wait
   // in memory behind the paged range (paging them would only read them back at once).
-  boost::container::deque<outbound_message> behind_paged;
+  lazy_deque<outbound_message> behind_paged;
   inflight_window inflight;  // sent, not acknowledged, in send order
   std::uint16_t next_packet_id = 1;
   // Received QoS 2 ids awaiting PUBREL: open addressing, no allocation per PUBLISH.
