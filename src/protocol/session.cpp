@@ -177,7 +177,7 @@ void session::handle(packet&& p) {
     case packet_type::connect:
       return protocol_violation(reason_code::protocol_error, "second CONNECT");
     case packet_type::auth:
-      if (!auth_method_.empty()) return handle_auth(std::get<codec::auth>(p));
+      if (auth_) return handle_auth(std::get<codec::auth>(p));
       // The connection used no enhanced authentication: a method named in AUTH is one Tern
       // does not support; AUTH without one, on a connection that used none, is a protocol error.
       if (std::get<codec::auth>(p).props.authentication_method) {
@@ -579,7 +579,7 @@ void session::send(bare_ack ack) {
 void session::close(reason_code reason, std::string detail, end_kind kind, bool by_client) {
   if (phase_ == session_phase::closed) return;
   phase_ = session_phase::closed;
-  close_ = close_info{reason, std::move(detail), by_client};
+  close_ = std::make_unique<close_info>(close_info{reason, std::move(detail), by_client});
   if (state_ != nullptr) {
     auto* state = state_;
     hold_ticket_ = state->hold_ticket;
@@ -616,6 +616,11 @@ std::vector<std::uint8_t> session::take_output() {
   flat.insert(flat.end(), batch.bytes.begin() + static_cast<std::ptrdiff_t>(pos),
               batch.bytes.end());
   return flat;
+}
+
+const close_info& session::close_reason() const noexcept {
+  static const close_info open;  // not closed
+  return close_ ? *close_ : open;
 }
 
 void session::recycle_output(std::vector<std::uint8_t>&& buffer) noexcept {

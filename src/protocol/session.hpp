@@ -148,7 +148,7 @@ class session {
 
   // True once the connection must be closed after the pending output is flushed.
   bool wants_close() const noexcept { return phase_ == session_phase::closed; }
-  const close_info& close_reason() const noexcept { return close_; }
+  const close_info& close_reason() const noexcept;
   // Set when phase() is migrating: the shard that hosts this client identifier.
   std::optional<std::size_t> migrate_to() const noexcept { return migrate_to_; }
 
@@ -278,7 +278,7 @@ class session {
   // A refusal the transport asked for (connection limit, memory ceiling), given at CONNECT.
   std::unique_ptr<std::pair<codec::reason_code, std::string>> transport_refusal_;
   std::optional<std::string> username_;
-  close_info close_;
+  std::unique_ptr<close_info> close_;  // set once the session closes
   std::string source_address_;
   // A refused login whose CONNACK waits (login throttling); input is discarded meanwhile.
   struct delayed_refusal {
@@ -296,10 +296,15 @@ class session {
   };
   std::unique_ptr<parked_login> parked_;
   std::unique_ptr<tern::auth::password_check> password_check_;  // until the transport takes it
-  std::string auth_method_;  // the enhanced authentication method of CONNECT, if any
-  // The SCRAM exchange in progress (CONNECT or re-authentication), and the user it names.
+  // Enhanced authentication, for a client whose CONNECT named a method: the method, and the user
+  // the SCRAM exchange in progress (CONNECT or re-authentication) names.
+  struct enhanced_auth {
+    std::string method;
+    std::string scram_user;
+  };
+  std::unique_ptr<enhanced_auth> auth_;
+  const std::string& auth_method() const noexcept;
   std::unique_ptr<tern::auth::scram_exchange> scram_;
-  std::string scram_user_;
 };
 
 }  // namespace tern::protocol

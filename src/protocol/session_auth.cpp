@@ -116,16 +116,21 @@ bool session::start_scram(std::string_view method, const properties& props, std:
     detail = fmt::format("{}: {}", method, std::get<1>(first));
     return false;
   }
-  scram_user_ = std::get<0>(std::move(first));
-  const auto credentials = access->scram_credentials_for(scram_user_, *mechanism);
+  auth_->scram_user = std::get<0>(std::move(first));
+  const auto credentials = access->scram_credentials_for(auth_->scram_user, *mechanism);
   auto server_first = scram_->server_first(credentials ? &*credentials : nullptr,
                                            access->scram_secret(), tern::auth::make_scram_nonce());
   send_auth(reason_code::continue_authentication, std::move(server_first));
   return true;
 }
 
+const std::string& session::auth_method() const noexcept {
+  static const std::string none;
+  return auth_ ? auth_->method : none;
+}
+
 void session::begin_enhanced_auth(connect&& c, connack&& ack) {
-  auth_method_ = *c.props.authentication_method;
+  auth_ = std::make_unique<enhanced_auth>(enhanced_auth{*c.props.authentication_method, {}});
   std::string detail;
   if (transport_identity_) {
     return refuse_connect(c.version, reason_code::not_authorized,
@@ -134,20 +139,20 @@ void session::begin_enhanced_auth(connect&& c, connack&& ack) {
   // The exchange may answer before CONNECT is parked: park it first.
   const auto props = c.props;
   parked_ = std::make_unique<parked_login>(parked_login{std::move(c), std::move(ack)});
-  if (!start_scram(auth_method_, props, detail)) {
+  if (!start_scram(auth_method(), props, detail)) {
     return refuse_login_later(reason_code::not_authorized, std::move(detail));
   }
-  if (parked_->connect.username && *parked_->connect.username != scram_user_) {
+  if (parked_->connect.username && *parked_->connect.username != auth_->scram_user) {
     // The CONNECT names a user and SCRAM another: neither is trusted. The exchange runs on (the
     // client cannot tell this from a wrong password) and fails at the proof.
-    scram_user_.clear();
+    auth_->scram_user.clear();
   }
 }
 
 void session::send_auth(reason_code reason, std::string data) {
   codec::auth a;
   a.reason = reason;
-  a.props.authentication_method = auth_method_;
+  a.props.authentication_method = auth_method();
   a.props.authentication_data = as_binary(data);
   send(a);
 }
@@ -162,9 +167,9 @@ void session::handle_auth(const codec::auth& a) {
     }
     protocol_violation(reason_code::protocol_error, std::move(detail));
   };
-  if (!a.props.authentication_method || *a.props.authentication_method != auth_method_) {
+  if (!auth_ || !a.props.authentication_method || *a.props.authentication_method != auth_->method) {
     return fail_protocol(fmt::format("AUTH with method '{}', the connection uses '{}'",
-                                     a.props.authentication_method.value_or(""), auth_method_));
+                                     a.props.authentication_method.value_or(""), auth_method()));
   }
   const auto fail_auth = [&](std::string detail) {
     if (connecting) return refuse_login_later(reason_code::not_authorized, std::move(detail));
@@ -179,11 +184,11 @@ void session::handle_auth(const codec::auth& a) {
     if (connecting || scram_) {
       return fail_protocol("AUTH 0x19 while an authentication exchange is in progress");
     }
-    if (!supports_method(auth_method_)) {
-      return fail_auth(fmt::format("method '{}' is no longer available", auth_method_));
+    if (!supports_method(auth_method())) {
+      return fail_auth(fmt::format("method '{}' is no longer available", auth_method()));
     }
     std::string detail;
-    if (!start_scram(auth_method_, a.props, detail)) return fail_auth(std::move(detail));
+    if (!start_scram(auth_method(), a.props, detail)) return fail_auth(std::move(detail));
     return;
   }
   if (a.reason != reason_code::continue_authentication || !scram_) {
@@ -192,19 +197,19 @@ void session::handle_auth(const codec::auth& a) {
   }
   auto result = scram_->on_client_final(as_text(a.props.authentication_data));
   scram_.reset();
-  if (result.accepted && scram_user_.empty()) {
+  if (result.accepted && auth_->scram_user.empty()) {
     result.accepted = false;
     result.detail = "the CONNECT user name differs from the SCRAM user";
   }
-  if (result.accepted && !connecting && (!username_ || *username_ != scram_user_)) {
+  if (result.accepted && !connecting && (!username_ || *username_ != auth_->scram_user)) {
     result.accepted = false;
-    result.detail = fmt::format("re-authentication as another user '{}'", scram_user_);
+    result.detail = fmt::format("re-authentication as another user '{}'", auth_->scram_user);
   }
   if (!result.accepted) return fail_auth(std::move(result.detail));
   if (!connecting) return send_auth(reason_code::success, std::move(result.server_final));
-  username_ = scram_user_;
+  username_ = auth_->scram_user;
   auto parked = std::move(parked_);
-  parked->ack.props.authentication_method = auth_method_;
+  parked->ack.props.authentication_method = auth_method();
   parked->ack.props.authentication_data = as_binary(result.server_final);
   finish_connect(std::move(parked->connect), std::move(parked->ack));
 }

@@ -7,8 +7,6 @@
 // protocol::session of the current connection while one is attached.
 
 #include <atomic>
-#include <boost/container/deque.hpp>
-#include <boost/unordered/unordered_flat_set.hpp>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -23,6 +21,7 @@
 #include "protocol/memory_ledger.hpp"
 #include "protocol/message.hpp"
 #include "protocol/outbound_message.hpp"
+#include "protocol/packet_id_set.hpp"
 
 namespace tern::protocol {
 
@@ -68,8 +67,8 @@ struct session_state {
   lazy_deque<outbound_message> behind_paged;
   inflight_window inflight;  // sent, not acknowledged, in send order
   std::uint16_t next_packet_id = 1;
-  // Received QoS 2 ids awaiting PUBREL: open addressing, no allocation per PUBLISH.
-  boost::unordered_flat_set<std::uint16_t> inbound_qos2;
+  // Received QoS 2 ids awaiting PUBREL: no allocation per PUBLISH, none at all until the first.
+  packet_id_set inbound_qos2;
 
   // Who the attached (or last) client is, for ACL checks; null for a session restored from the
   // store until its client connects again.
