@@ -286,7 +286,8 @@ void shard_core::destroy_session(session_state& state, time_point now) {
                  state.client_id, state.dropped_messages);
   }
   by_id_.erase(state.id);
-  sessions_.erase(sessions_.find(state.client_id));  // destroys `state`, which holds the key
+  // By iterator: the erase destroys `state`, which holds the key.
+  if (const auto it = sessions_.find(state.client_id); it != sessions_.end()) sessions_.erase(it);
 }
 
 void shard_core::detach(session_state& state, end_kind kind, time_point now) {

@@ -171,7 +171,11 @@ void basic_connection<Stream>::begin_session() {
       session_.set_transport_identity(std::move(*identity));
     }
   }
-  if (arrival_ && arrival_->identity_required) {
+  if (!arrival_) {  // kept until CONNACK; a session starts only before that
+    spdlog::error("{} client {} refused: its origin is no longer known", Stream::k_protocol, peer_);
+    return finish();
+  }
+  if (arrival_->identity_required) {
     if (!arrival_->identity) {
       spdlog::warn(
           "{} client {} refused: its PROXY protocol header names no verified client certificate "
@@ -466,6 +470,11 @@ template <typename Stream>
 void basic_connection<Stream>::migrate() {
   // The client identifier lives on another shard: hand the stream and the unconsumed bytes
   // (the CONNECT included) over; the session there replays them.
+  if (!arrival_) {  // the origin (PROXY identity included) must travel with the client
+    spdlog::warn("cannot move connection {} to shard {}: its origin is no longer known", peer_,
+                 *session_.migrate_to());
+    return finish();
+  }
   finished_ = true;
   auto self = shared_from_this();
   error_code ec;
@@ -478,7 +487,7 @@ void basic_connection<Stream>::migrate() {
                  ec.message());
   } else {
     shard_.migrate(*session_.migrate_to(), std::move(transport), std::move(partial_),
-                   arrival_ ? std::move(*arrival_) : client_origin{});
+                   std::move(*arrival_));
   }
   shard_.forget(this);
 }

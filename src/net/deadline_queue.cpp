@@ -15,7 +15,7 @@ void deadline_queue::arm(deadline_entry& entry, protocol::time_point at) {
   schedule();
 }
 
-void deadline_queue::disarm(deadline_entry& entry) noexcept {
+void deadline_queue::disarm(deadline_entry& entry) {
   if (!entry.is_linked()) return;
   entries_.erase(entries_.iterator_to(entry));
   if (entries_.empty()) schedule();
@@ -31,13 +31,13 @@ void deadline_queue::schedule() {
   }
   const auto earliest = entries_.begin()->at_;
   if (timer_at_ && *timer_at_ <= earliest) return;  // fires early and schedules again then
-  timer_at_ = earliest;
-  timer_.expires_at(earliest);  // cancels the wait for a later time, if any
+  timer_.expires_at(earliest);                      // cancels the wait for a later time, if any
   timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;  // replaced by an earlier wait, or cancelled
     timer_at_.reset();
     on_timer();
   });
+  timer_at_ = earliest;  // only once the wait exists: a failed one must not stop later arming
 }
 
 void deadline_queue::on_timer() {

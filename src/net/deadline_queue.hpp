@@ -46,7 +46,7 @@ class deadline_queue {
 
   // Arms `entry` for `at`, replacing the time it was armed for.
   void arm(deadline_entry& entry, protocol::time_point at);
-  void disarm(deadline_entry& entry) noexcept;
+  void disarm(deadline_entry& entry);
   std::size_t size() const noexcept { return entries_.size(); }
 
  private:
