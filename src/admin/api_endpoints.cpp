@@ -96,11 +96,11 @@ void list_clients(api_call& call, std::string search) {
           const auto* live = state.attached;
           if (live == nullptr || out.size() >= k_max_items) return;
           const auto& user = live->username();
-          if (!contains(state.client_id, search) && !contains(live->source_address(), search) &&
+          if (!contains(state.client_id(), search) && !contains(live->source_address(), search) &&
               !(user && contains(*user, search))) {
             return;
           }
-          json::object o{{"client_id", state.client_id},
+          json::object o{{"client_id", state.client_id()},
                          {"address", live->source_address()},
                          {"protocol_version", version_name(state.version)},
                          {"keep_alive", live->keep_alive()},
@@ -138,7 +138,7 @@ void list_subscriptions(api_call& call) {
         s.core().for_each_session([&](const protocol::session_state& state) {
           for (const auto& [filter, record] : state.subscriptions) {
             if (out.size() >= k_max_items) return;
-            json::object o{{"client_id", state.client_id},
+            json::object o{{"client_id", state.client_id()},
                            {"filter", filter},
                            {"qos", static_cast<int>(record.options.max_qos)},
                            {"no_local", record.options.no_local},
@@ -160,8 +160,8 @@ void list_sessions(api_call& call, std::string search) {
       [search](net::shard& s) {
         json::array out;
         s.core().for_each_session([&](const protocol::session_state& state) {
-          if (out.size() >= k_max_items || !contains(state.client_id, search)) return;
-          json::object o{{"client_id", state.client_id},
+          if (out.size() >= k_max_items || !contains(state.client_id(), search)) return;
+          json::object o{{"client_id", state.client_id()},
                          {"connected", state.attached != nullptr},
                          {"protocol_version", version_name(state.version)},
                          {"expiry_interval", state.expiry_interval},

@@ -41,13 +41,13 @@ void journal::put_session(const protocol::session_state& state, const codec::wil
   if (!enabled()) return;
   storage::session_record r;
   r.session_id = state.id;
-  r.client_id = state.client_id;
+  r.client_id = state.client_id();
   r.version = state.version;
   r.expiry_interval = state.expiry_interval;
   if (state.expires_at) r.expires_at_ms = to_wall_ms(*state.expires_at, now);
   if (will != nullptr) r.will = *will;
   if (state.will_at) r.will_at_ms = to_wall_ms(*state.will_at, now);
-  if (state.identity) {
+  if (state.identity_known) {
     r.identity_known = true;
     r.username = state.identity->username;
   }

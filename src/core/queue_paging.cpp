@@ -81,7 +81,7 @@ void shard_core::load_paged(session_state& state, time_point now) {
         return records.size() < room;
       });
   if (!readable) return;  // the store is failing: try again at the next pump
-  if (damaged) spdlog::error("session {}: damaged paged queue entries dropped", state.client_id);
+  if (damaged) spdlog::error("session {}: damaged paged queue entries dropped", state.client_id());
 
   // Shared message records, read in one pass over their id range: every read of the store
   // costs a sort of its write buffer, so one read per message would not do.
@@ -128,7 +128,7 @@ void shard_core::load_paged(session_state& state, time_point now) {
     out.shared_filter = std::move(entry.shared_filter);
     out.stored = true;
     if (!msg) {
-      spdlog::error("session {}: queued message {} lost: its record is missing", state.client_id,
+      spdlog::error("session {}: queued message {} lost: its record is missing", state.client_id(),
                     entry.message_id);
       journal_.batch_erase(storage::keys::of_paged(state.id, r.seq));
       continue;

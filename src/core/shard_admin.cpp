@@ -10,16 +10,16 @@ namespace tern::core {
 
 bool shard_core::disconnect_client(std::string_view client_id, protocol::time_point now) {
   const auto it = sessions_.find(client_id);
-  if (it == sessions_.end() || it->second->attached == nullptr) return false;
+  if (it == sessions_.end() || (*it)->attached == nullptr) return false;
   spdlog::info("client {}: disconnected by an administrator", client_id);
-  it->second->attached->on_admin_disconnect(now);
+  (*it)->attached->on_admin_disconnect(now);
   return true;
 }
 
 bool shard_core::remove_session(std::string_view client_id, protocol::time_point now) {
   const auto it = sessions_.find(client_id);
   if (it == sessions_.end()) return false;
-  auto& state = *it->second;
+  auto& state = **it;
   spdlog::info("session {}: removed by an administrator", client_id);
   if (state.attached != nullptr) {
     state.expiry_interval = 0;  // the session ends with the connection

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cassert>
 #include <functional>
 #include <random>
 
@@ -42,7 +43,7 @@ shard_core::shard_core(std::size_t index, broker_shared& shared, shard_links& li
       journal_(shared.committer) {}
 
 shard_core::~shard_core() {
-  for (auto& [id, state] : sessions_) {
+  for (const auto& state : sessions_) {
     for (const auto& [filter, record] : state->subscriptions) {
       shared_.subscriptions.remove(filter, {static_cast<std::uint32_t>(index_), state->id});
     }
@@ -68,14 +69,14 @@ attach_result shard_core::attach(session& s, const codec::connect& c, std::strin
 
   session_state* state = nullptr;
   bool present = false;
-  if (auto it = sessions_.find(client_id);
-      it != sessions_.end() && it->second->expires_at && *it->second->expires_at <= now) {
+  if (auto it = sessions_.find(std::string_view{client_id});
+      it != sessions_.end() && (*it)->expires_at && *(*it)->expires_at <= now) {
     // Expired, though tick() has not run yet: it ends now, before anyone resumes it.
-    publish_will(*it->second, now);
-    destroy_session(*it->second, now);
+    publish_will(**it, now);
+    destroy_session(**it, now);
   }
-  if (auto it = sessions_.find(client_id); it != sessions_.end()) {
-    state = it->second.get();
+  if (auto it = sessions_.find(std::string_view{client_id}); it != sessions_.end()) {
+    state = it->get();
     unschedule(*state);  // reconnected: the pending will delay and expiry are cancelled
     if (state->attached != nullptr && state->attached != &s) {
       // Takeover [MQTT-3.1.4-3]: the old connection goes; its will follows the usual rules
@@ -99,6 +100,7 @@ attach_result shard_core::attach(session& s, const codec::connect& c, std::strin
   if (state == nullptr) state = &create_session(client_id);
   state->identity =
       std::make_shared<const auth::client_identity>(auth::client_identity{client_id, s.username()});
+  state->identity_known = true;
   if (present && acl_snapshot()) {
     // The subscriptions now read with this client's rights (it may be another user, or the
     // session may come from the store with no identity yet).
@@ -162,29 +164,27 @@ void shard_core::restore(restored_session&& restored,
                          const std::unordered_map<std::uint64_t, message_ptr>& messages,
                          time_point now) {
   const auto& record = restored.record;
-  if (auto it = sessions_.find(record.client_id); it != sessions_.end()) {
+  if (auto it = sessions_.find(std::string_view{record.client_id}); it != sessions_.end()) {
     // Two records for one client identifier: the newer session wins.
-    if (it->second->id > record.session_id) {
+    if ((*it)->id > record.session_id) {
       journal_.erase_session(record.session_id);
       return;
     }
-    journal_.erase_session(it->second->id);
-    destroy_session(*it->second, now);
+    journal_.erase_session((*it)->id);
+    destroy_session(**it, now);
   }
   auto owned = std::make_unique<session_state>();
   auto& state = *owned;
-  state.client_id = record.client_id;
   state.id = record.session_id;
   state.version = record.version;
   state.expiry_interval = record.expiry_interval;
-  if (record.identity_known) {
-    // Its subscriptions are checked against the ACL as this user while the client is away.
-    state.identity = std::make_shared<const auth::client_identity>(
-        auth::client_identity{record.client_id, record.username});
-  }
+  // Its subscriptions are checked against the ACL as this user while the client is away.
+  state.identity = std::make_shared<const auth::client_identity>(
+      auth::client_identity{record.client_id, record.username});
+  state.identity_known = record.identity_known;
   set_persisted(state, true);
-  by_id_[state.id] = &state;
-  sessions_.emplace(state.client_id, std::move(owned));
+  by_id_.insert(&state);
+  sessions_.insert(std::move(owned));
 
   const session_key key{static_cast<std::uint32_t>(index_), state.id};
   for (auto& sub : restored.subscriptions) {
@@ -252,15 +252,15 @@ void shard_core::restore(restored_session&& restored,
 }
 
 session_state& shard_core::create_session(const std::string& client_id) {
+  // Only for an identifier without a session (attach ends an old one first).
+  assert(!sessions_.contains(std::string_view{client_id}));
   auto state = std::make_unique<session_state>();
-  state->client_id = client_id;
+  state->identity =
+      std::make_shared<const auth::client_identity>(auth::client_identity{client_id, {}});
   state->id = shared_.next_id.fetch_add(1, std::memory_order_relaxed);
   auto& ref = *state;
-  by_id_[ref.id] = &ref;
-  if (auto it = sessions_.find(client_id); it != sessions_.end()) {
-    sessions_.erase(it);  // the key views the state it would replace
-  }
-  sessions_.emplace(ref.client_id, std::move(state));
+  by_id_.insert(&ref);
+  sessions_.insert(std::move(state));
   return ref;
 }
 
@@ -283,11 +283,11 @@ void shard_core::destroy_session(session_state& state, time_point now) {
   }
   if (state.dropped_messages > 0) {
     spdlog::info("session {} ended; {} message(s) had been dropped by queue limits",
-                 state.client_id, state.dropped_messages);
+                 state.client_id(), state.dropped_messages);
   }
   by_id_.erase(state.id);
   // By iterator: the erase destroys `state`, which holds the key.
-  if (const auto it = sessions_.find(state.client_id); it != sessions_.end()) sessions_.erase(it);
+  if (const auto it = sessions_.find(state.client_id()); it != sessions_.end()) sessions_.erase(it);
 }
 
 void shard_core::detach(session_state& state, end_kind kind, time_point now) {
@@ -358,7 +358,7 @@ void shard_core::tick(time_point now) {
     timers_.erase(timers_.begin());
     auto it = by_id_.find(id);
     if (it == by_id_.end()) continue;
-    auto& state = *it->second;
+    auto& state = **it;
     if (state.attached != nullptr) continue;  // reconnected since
     if (state.will_at && *state.will_at <= now) publish_will(state, now);
     if (state.expires_at && *state.expires_at <= now) {
@@ -476,7 +476,7 @@ void shard_core::on_durable(std::uint64_t ticket, time_point now) {
     for (const auto id : waiting) {
       auto it = by_id_.find(id);
       if (it == by_id_.end()) continue;  // ended meanwhile
-      auto& state = *it->second;
+      auto& state = **it;
       if (!journal_.durable(state.paged.ticket)) {
         awaiting_page_in_.push_back(id);
         continue;
@@ -558,7 +558,7 @@ void shard_core::receive(std::vector<remote_delivery>&& batch, time_point now) {
 void shard_core::deliver_local(std::uint64_t session, outbound_message out, time_point now) {
   auto it = by_id_.find(session);
   if (it == by_id_.end()) return;  // the session ended meanwhile
-  auto& state = *it->second;
+  auto& state = **it;
   if (state.attached != nullptr) {
     state.attached->deliver(std::move(out), now);
     return;
@@ -569,8 +569,8 @@ void shard_core::deliver_local(std::uint64_t session, outbound_message out, time
   const auto dropped = enqueue(state, std::move(out), shared_.settings, this, now);
   for (const auto& m : dropped) drop_entry(state, m);
   if (!dropped.empty()) {
-    spdlog::debug("queue of offline session {} full: message dropped ({} so far)", state.client_id,
-                  state.dropped_messages);
+    spdlog::debug("queue of offline session {} full: message dropped ({} so far)",
+                  state.client_id(), state.dropped_messages);
   }
 }
 
@@ -604,9 +604,10 @@ subscribe_result shard_core::subscribe(session_state& state, const codec::subscr
   const session_key key{static_cast<std::uint32_t>(index_), state.id};
   const auto plain_filter = codec::split_shared_filter(sub.filter).filter;
   if (const auto acl = acl_snapshot();
-      acl &&
-      (!state.identity || !acl->acl->check_subscribe(*state.identity, plain_filter).allowed)) {
-    spdlog::info("client {}: subscription to '{}' refused by the ACL", state.client_id, sub.filter);
+      acl && (!state.identity_known ||
+              !acl->acl->check_subscribe(*state.identity, plain_filter).allowed)) {
+    spdlog::info("client {}: subscription to '{}' refused by the ACL", state.client_id(),
+                 sub.filter);
     return subscribe_result{codec::reason_code::not_authorized, false};
   }
   subscription_record record{sub.options, identifier};
@@ -639,7 +640,7 @@ void shard_core::send_retained(session& s, const codec::subscription& sub,
   const auto acl = acl_snapshot();
   const auto* state = s.persistent();
   for (auto& msg : matches) {
-    if (acl && (state == nullptr || !state->identity ||
+    if (acl && (state == nullptr || !state->identity_known ||
                 !acl->acl->allows(*state->identity, msg->topic, auth::access::read))) {
       continue;  // a retained message outside the subscriber's read permission
     }
@@ -674,13 +675,14 @@ bool shard_core::may_publish(const session_state& state, std::string_view topic)
   if (codec::is_sys_topic(topic)) {
     // $SYS/ belongs to the broker's own statistics; clients cannot write into it.
     spdlog::info("client {}: publish to '{}' refused: $SYS topics are the broker's",
-                 state.client_id, topic);
+                 state.client_id(), topic);
     return false;
   }
   const auto acl = acl_snapshot();
   if (!acl) return true;
-  if (state.identity && acl->acl->allows(*state.identity, topic, auth::access::write)) return true;
-  spdlog::info("client {}: publish to '{}' refused by the ACL", state.client_id, topic);
+  if (state.identity_known && acl->acl->allows(*state.identity, topic, auth::access::write))
+    return true;
+  spdlog::info("client {}: publish to '{}' refused by the ACL", state.client_id(), topic);
   return false;
 }
 
@@ -688,8 +690,8 @@ subscriber shard_core::subscriber_of(const session_state& state, std::string_vie
                                      const subscription_record& record) const {
   subscriber sub{record.options, record.identifier, state.presence, {}, {}};
   if (const auto acl = acl_snapshot()) {
-    sub.read =
-        auth::make_read_grant(*acl, state.identity, codec::split_shared_filter(filter).filter);
+    sub.read = auth::make_read_grant(*acl, state.identity_known ? state.identity : nullptr,
+                                     codec::split_shared_filter(filter).filter);
   }
   return sub;
 }

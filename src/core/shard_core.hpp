@@ -21,7 +21,7 @@
 //
 // Thread: one shard thread. Time comes in through arguments (injected clock).
 
-#include <boost/unordered/unordered_flat_map.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -103,7 +103,7 @@ class shard_core final : public protocol::broker_port {
   // Every session this shard hosts, connected or not (admin API, metrics).
   template <typename Visit>
   void for_each_session(Visit&& visit) const {
-    for (const auto& [id, state] : sessions_) visit(*state);
+    for (const auto& state : sessions_) visit(*state);
   }
   // Operator actions (admin API, shard_admin.cpp). Each returns false when this shard hosts no
   // session with that client identifier.
@@ -157,12 +157,31 @@ class shard_core final : public protocol::broker_port {
   std::size_t index_;
   broker_shared& shared_;
   shard_links& links_;
-  // Open addressing, no node per session: each costs a slot here and one in by_id_. The key
-  // views the state's own client_id, which never changes once the state is in the map.
-  boost::unordered_flat_map<std::string_view, std::unique_ptr<protocol::session_state>,
-                            std::hash<std::string_view>>
+  // Open addressing, one pointer per slot: the states are looked up by their client identifier
+  // (sessions_, which owns them) and by their store id (by_id_).
+  struct by_client_id {
+    using is_transparent = void;
+    static std::string_view key(std::string_view id) noexcept { return id; }
+    static std::string_view key(const std::unique_ptr<protocol::session_state>& s) noexcept {
+      return s->client_id();
+    }
+    std::size_t operator()(const auto& v) const noexcept {
+      return std::hash<std::string_view>{}(key(v));
+    }
+    bool operator()(const auto& a, const auto& b) const noexcept { return key(a) == key(b); }
+  };
+  struct by_store_id {
+    using is_transparent = void;
+    static std::uint64_t key(std::uint64_t id) noexcept { return id; }
+    static std::uint64_t key(const protocol::session_state* s) noexcept { return s->id; }
+    std::size_t operator()(const auto& v) const noexcept {
+      return boost::hash<std::uint64_t>{}(key(v));
+    }
+    bool operator()(const auto& a, const auto& b) const noexcept { return key(a) == key(b); }
+  };
+  boost::unordered_flat_set<std::unique_ptr<protocol::session_state>, by_client_id, by_client_id>
       sessions_;
-  boost::unordered_flat_map<std::uint64_t, protocol::session_state*> by_id_;
+  boost::unordered_flat_set<protocol::session_state*, by_store_id, by_store_id> by_id_;
   // Will delays and session expiries, at most one entry per (instant, session); entries leave
   // when the session reconnects or ends, so reconnect loops do not grow it.
   std::set<std::pair<protocol::time_point, std::uint64_t>> timers_;

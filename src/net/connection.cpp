@@ -105,9 +105,8 @@ class basic_connection final : public connection, private deadline_entry {
   Stream stream_;
   protocol::session session_;
   protocol::session_phase logged_state_ = protocol::session_phase::awaiting_connect;
-  std::vector<std::uint8_t> partial_;  // an incomplete packet carried between reads
-  protocol::output_batch writing_;     // the output of the write in flight
-  std::vector<asio::const_buffer> gather_;
+  std::vector<std::uint8_t> partial_;       // an incomplete packet carried between reads
+  std::unique_ptr<pending_write> writing_;  // the write in flight, if any (from the shard's pool)
   bool write_in_flight_ = false;
   bool read_in_flight_ = false;
   bool finished_ = false;
@@ -385,26 +384,27 @@ void basic_connection<Stream>::flush() {
     }
     return;
   }
-  writing_ = session_.take_output_batch();
+  writing_ = shard_.writes().take();
+  auto& batch = writing_->batch;
+  auto& gather = writing_->gather;
+  batch = session_.take_output_batch();
   // One gather write: encoded bytes interleaved with referenced payloads.
-  gather_.clear();
   std::size_t pos = 0;
-  for (const auto& ref : writing_.payloads) {
-    gather_.emplace_back(writing_.bytes.data() + pos, ref.offset - pos);
-    gather_.emplace_back(ref.owner->payload.data(), ref.owner->payload.size());
+  for (const auto& ref : batch.payloads) {
+    gather.emplace_back(batch.bytes.data() + pos, ref.offset - pos);
+    gather.emplace_back(ref.owner->payload.data(), ref.owner->payload.size());
     pos = ref.offset;
   }
-  gather_.emplace_back(writing_.bytes.data() + pos, writing_.bytes.size() - pos);
-  writing_size_ = asio::buffer_size(gather_);
+  gather.emplace_back(batch.bytes.data() + pos, batch.bytes.size() - pos);
+  writing_size_ = asio::buffer_size(gather);
   write_in_flight_ = true;
-  stream_.async_write(gather_,
+  stream_.async_write(gather,
                       [this, self = shared_from_this()](error_code ec, std::size_t written) {
                         write_in_flight_ = false;
                         shard_.core().traffic().bytes_sent.add(written);
                         writing_size_ = 0;
+                        shard_.writes().give_back(std::move(writing_));
                         if (finished_) return;
-                        session_.recycle_output(std::move(writing_.bytes));
-                        writing_.payloads.clear();
                         const auto now = protocol::clock::now();
                         if (ec) {
                           session_.on_transport_closed(ec.message(), now);

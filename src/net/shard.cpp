@@ -86,7 +86,7 @@ void shard::stop_on_thread() {
   // Copy: shut_down may forget connections while we iterate.
   std::vector<std::shared_ptr<connection>> open;
   open.reserve(connections_.size());
-  for (auto& [ptr, c] : connections_) open.push_back(c);
+  for (const auto& c : connections_) open.push_back(c);
   for (auto& c : open) c->shut_down();
   if (!connections_.empty()) {
     stop_deadline_.expires_after(k_stop_grace);
@@ -154,8 +154,9 @@ void shard::adopt_moved(tcp_socket socket, std::optional<detached_tls> tls,
 }
 
 void shard::add(std::shared_ptr<connection> c) {
-  connections_.emplace(c.get(), c);
-  c->start();
+  auto* started = c.get();
+  connections_.insert(std::move(c));
+  started->start();
 }
 
 void shard::forget(connection* c) {

@@ -8,7 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/unordered/unordered_flat_map.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -24,6 +24,7 @@
 #include "net/deadline_queue.hpp"
 #include "net/detached_transport.hpp"
 #include "net/limit_counters.hpp"
+#include "net/pending_write.hpp"
 #include "net/tcp_socket.hpp"
 #include "net/tls_context.hpp"
 #include "net/websocket_settings.hpp"
@@ -92,6 +93,8 @@ class shard {
   }
   // The deadlines of this shard's connections, on one timer.
   deadline_queue& deadlines() noexcept { return deadlines_; }
+  // Buffers for the connections' writes in flight.
+  pending_write_pool& writes() noexcept { return writes_; }
   // A large buffer reused by every read on this shard.
   std::span<std::uint8_t> scratch() noexcept { return scratch_; }
 
@@ -113,7 +116,18 @@ class shard {
   deadline_queue deadlines_;
   std::thread thread_;
   core::shard_core core_;  // declared before connections_: sessions detach from it on teardown
-  boost::unordered_flat_map<connection*, std::shared_ptr<connection>> connections_;
+  pending_write_pool writes_{core_.output_buffers()};
+  // The open connections, owned here; looked up by address.
+  struct by_address {
+    using is_transparent = void;
+    static const connection* key(const connection* c) noexcept { return c; }
+    static const connection* key(const std::shared_ptr<connection>& c) noexcept { return c.get(); }
+    std::size_t operator()(const auto& c) const noexcept {
+      return boost::hash<const connection*>{}(key(c));
+    }
+    bool operator()(const auto& a, const auto& b) const noexcept { return key(a) == key(b); }
+  };
+  boost::unordered_flat_set<std::shared_ptr<connection>, by_address, by_address> connections_;
   std::vector<std::shared_ptr<connection>> to_flush_;
   std::vector<std::shared_ptr<connection>> held_;  // output waiting for a commit
   std::atomic<std::uint64_t> durable_ticket_{0};   // set by the storage thread

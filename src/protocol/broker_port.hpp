@@ -8,6 +8,7 @@
 
 #include "auth/access_control.hpp"
 #include "codec/packets.hpp"
+#include "protocol/buffer_pool.hpp"
 #include "protocol/limit_event.hpp"
 #include "protocol/message.hpp"
 #include "protocol/session_state.hpp"
@@ -93,9 +94,12 @@ class broker_port {
 
   // The counters of this core's shard; sessions and connections add to them.
   traffic_stats& traffic() noexcept { return traffic_; }
+  // The shard's spare output buffers: sessions encode into them, transports give them back.
+  buffer_pool& output_buffers() noexcept { return output_buffers_; }
 
  private:
   traffic_stats traffic_;
+  buffer_pool output_buffers_;
 };
 
 // Told when a session produced output outside of its own input handling (a delivery from

@@ -237,7 +237,7 @@ void session::handle_connect(connect&& c) {
     redirect.reason =
         settings_.server_moved ? reason_code::server_moved : reason_code::use_another_server;
     if (v5) redirect.props.server_reference = settings_.server_reference;
-    encode(redirect, c.version, output_.bytes);
+    encode(redirect, c.version, output_bytes());
     return close(redirect.reason, fmt::format("redirected to {}", settings_.server_reference),
                  end_kind::normal);
   }
@@ -304,10 +304,11 @@ void session::finish_connect(connect&& c, connack&& ack) {
   state_->attached = this;
   state_->version = c.version;
   state_->will = c.will ? std::make_unique<will_message>(std::move(*c.will)) : nullptr;
-  client_id_ = std::move(client_id);
+  // The state's identity holds the identifier and the user from now on.
+  username_.reset();
 
   if (v5) {
-    if (assigned) ack.props.assigned_client_identifier = client_id_;
+    if (assigned) ack.props.assigned_client_identifier = std::move(client_id);
     if (settings_.max_packet_size < k_max_packet_size) {
       ack.props.maximum_packet_size = settings_.max_packet_size;
     }
@@ -456,6 +457,7 @@ void session::on_server_shutdown(time_point now) {
 void session::on_store_failure(time_point now) {
   now_ = now;
   const bool connack_sent = !connack_pending_;
+  port_.output_buffers().give_back(std::move(output_.bytes));
   output_ = output_batch{};
   referenced_bytes_ = 0;
   connack_pending_ = false;
@@ -505,7 +507,7 @@ topic_error session::check_topic_limits(std::string_view topic, bool filter) {
   if (error == topic_error::too_long || error == topic_error::too_many_levels) {
     report_limit(
         filter ? limit_event::filter_refused : limit_event::topic_refused,
-        fmt::format("{} ({} bytes) from client '{}'", to_string(error), topic.size(), client_id_));
+        fmt::format("{} ({} bytes) from client '{}'", to_string(error), topic.size(), client_id()));
   }
   return error;
 }
@@ -550,7 +552,7 @@ void session::refuse_connect(protocol_version version, reason_code reason, std::
   connack ack;
   ack.reason = reason;
   if (version == protocol_version::v5) ack.props.reason_string = reason_string_for(detail);
-  encode(ack, version, output_.bytes);
+  encode(ack, version, output_bytes());
   close(reason, std::move(detail), end_kind::with_will);  // [MQTT-3.2.2-5]
 }
 
@@ -567,13 +569,13 @@ void session::protocol_violation(reason_code reason, std::string detail) {
 void session::send(const packet& p) {
   if (phase_ == session_phase::closed) return;
   port_.traffic().packets_sent.add();
-  encode(p, version_.value_or(protocol_version::v3_1_1), output_.bytes);
+  encode(p, version_.value_or(protocol_version::v3_1_1), output_bytes());
 }
 
 void session::send(bare_ack ack) {
   if (phase_ == session_phase::closed) return;
   port_.traffic().packets_sent.add();
-  write_bare_ack(ack, output_.bytes);
+  write_bare_ack(ack, output_bytes());
 }
 
 void session::close(reason_code reason, std::string detail, end_kind kind, bool by_client) {
@@ -583,6 +585,8 @@ void session::close(reason_code reason, std::string detail, end_kind kind, bool 
   if (state_ != nullptr) {
     auto* state = state_;
     hold_ticket_ = state->hold_ticket;
+    client_id_ = state->client_id();  // for the log, once the state is gone
+    username_ = state->identity->username;
     state_ = nullptr;
     state->attached = nullptr;
     // On takeover the core has already handed the state to the new connection.
@@ -623,11 +627,9 @@ const close_info& session::close_reason() const noexcept {
   return close_ ? *close_ : open;
 }
 
-void session::recycle_output(std::vector<std::uint8_t>&& buffer) noexcept {
-  if (output_.bytes.empty() && buffer.capacity() > output_.bytes.capacity()) {
-    buffer.clear();
-    output_.bytes.swap(buffer);
-  }
+std::vector<std::uint8_t>& session::output_bytes() {
+  if (output_.bytes.capacity() == 0) output_.bytes = port_.output_buffers().lend();
+  return output_.bytes;
 }
 
 }  // namespace tern::protocol

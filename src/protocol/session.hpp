@@ -82,7 +82,9 @@ class session {
   bool has_transport_identity() const noexcept { return transport_identity_; }
   // The client's username: the transport identity when set, otherwise CONNECT's, if any; once
   // CONNECT is accepted with authentication on, the user it authenticated as (none: anonymous).
-  const std::optional<std::string>& username() const noexcept { return username_; }
+  const std::optional<std::string>& username() const noexcept {
+    return state_ != nullptr ? state_->identity->username : username_;
+  }
 
   // Decodes and handles every complete packet at the front of `bytes`. Returns how many bytes
   // were consumed; the caller keeps the rest (an incomplete packet) and offers it again with
@@ -143,8 +145,6 @@ class session {
   output_batch take_output_batch() noexcept;
   // The pending output as one contiguous buffer (tests, tools).
   std::vector<std::uint8_t> take_output();
-  // Lets the transport hand back an emptied buffer so its capacity is reused.
-  void recycle_output(std::vector<std::uint8_t>&& buffer) noexcept;
 
   // True once the connection must be closed after the pending output is flushed.
   bool wants_close() const noexcept { return phase_ == session_phase::closed; }
@@ -156,7 +156,9 @@ class session {
   std::optional<time_point> deadline() const noexcept;
 
   session_phase state() const noexcept { return phase_; }
-  const std::string& client_id() const noexcept { return client_id_; }
+  const std::string& client_id() const noexcept {
+    return state_ != nullptr ? state_->client_id() : client_id_;
+  }
   std::optional<codec::protocol_version> version() const noexcept { return version_; }
   std::uint16_t keep_alive() const noexcept { return keep_alive_; }
   // The client's address as the transport named it (empty in tests).
@@ -243,7 +245,7 @@ class session {
   session_phase phase_ = session_phase::awaiting_connect;
   std::optional<codec::protocol_version> version_;
   time_point now_;
-  std::string client_id_;
+  std::string client_id_;           // once closed (the state holds it while attached)
   session_state* state_ = nullptr;  // lent by the core while connected
   std::uint16_t keep_alive_ = 0;    // negotiated interval in seconds, 0 = none
   std::uint16_t client_receive_maximum_ = 65'535;
@@ -273,6 +275,8 @@ class session {
   std::optional<std::size_t> migrate_to_;
   std::uint64_t dropped_for_slowness_ = 0;  // QoS 0 messages dropped while backlogged
   output_batch output_;
+  // output_.bytes, lent by the shard's buffer pool when the session holds none.
+  std::vector<std::uint8_t>& output_bytes();
   std::size_t referenced_bytes_ = 0;  // payload bytes referenced by output_.payloads
   std::uint64_t hold_ticket_ = 0;     // kept from the session state when it is detached
   // A refusal the transport asked for (connection limit, memory ceiling), given at CONNECT.

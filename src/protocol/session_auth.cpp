@@ -201,7 +201,7 @@ void session::handle_auth(const codec::auth& a) {
     result.accepted = false;
     result.detail = "the CONNECT user name differs from the SCRAM user";
   }
-  if (result.accepted && !connecting && (!username_ || *username_ != auth_->scram_user)) {
+  if (result.accepted && !connecting && username() != auth_->scram_user) {
     result.accepted = false;
     result.detail = fmt::format("re-authentication as another user '{}'", auth_->scram_user);
   }

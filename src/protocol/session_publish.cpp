@@ -246,7 +246,7 @@ void session::deliver(outbound_message out, time_point now) {
     if (shed_for_memory()) {
       ++dropped_for_slowness_;
       port_.traffic().drop(drop_reason::memory_ceiling);
-      return report_limit(limit_event::qos0_dropped_memory, client_id_);
+      return report_limit(limit_event::qos0_dropped_memory, client_id());
     }
     send_publish(out, 0, false);
   } else if (!state_->has_queued() && state_->inflight.size() < window() && !output_backlogged()) {
@@ -405,7 +405,7 @@ bool session::send_publish(const outbound_message& out, std::uint16_t packet_id,
   const bool per_subscriber =
       version == protocol_version::v5 &&
       (!out.subscription_ids.empty() || msg.expires_at || client_topic_alias_maximum_ > 0);
-  auto& bytes = output_.bytes;
+  auto& bytes = output_bytes();
   const std::size_t before = bytes.size();
   if (!per_subscriber) {
     const auto size =
@@ -439,7 +439,7 @@ bool session::send_publish(const outbound_message& out, std::uint16_t packet_id,
 
 bool session::finish_publish(const outbound_message& out, std::size_t head_start,
                              std::size_t size) {
-  auto& bytes = output_.bytes;
+  auto& bytes = output_bytes();
   if (size == 0 || (client_max_packet_size_ && size > *client_max_packet_size_)) {
     // Too large for this client: discard as if delivered [MQTT-3.1.2-25].
     bytes.resize(head_start);

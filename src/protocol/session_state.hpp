@@ -51,7 +51,9 @@ struct paged_entries {
 };
 
 struct session_state {
-  std::string client_id;
+  // Who the client is: its identifier (the session's only copy of it) and, once known, its user.
+  // Shared with the ACL read grants of its subscriptions; never null.
+  std::shared_ptr<const auth::client_identity> identity;
   std::uint64_t id = 0;  // unique within the broker, also across restarts (store key)
   codec::protocol_version version = codec::protocol_version::v5;
   std::uint32_t expiry_interval = 0;  // seconds; 0xFFFFFFFF never
@@ -70,16 +72,15 @@ struct session_state {
   // Received QoS 2 ids awaiting PUBREL: no allocation per PUBLISH, none at all until the first.
   packet_id_set inbound_qos2;
 
-  // Who the attached (or last) client is, for ACL checks; null for a session restored from the
-  // store until its client connects again.
-  std::shared_ptr<const auth::client_identity> identity;
-
   std::unique_ptr<codec::will_message> will;  // most sessions have none (~560 bytes)
   std::optional<time_point> will_at;          // a will waiting for its delay
   std::optional<time_point> expires_at;       // set while no connection is attached
   session* attached = nullptr;                // the live connection, if any
   // Mirrors attached != nullptr and persisted for other shards.
   std::shared_ptr<session_presence> presence = std::make_shared<session_presence>();
+  // False for a session restored from an old store record, until its client connects again:
+  // the ACL then grants it nothing.
+  bool identity_known = false;
   // The session has a record in the store (expiry interval above zero).
   bool persisted = false;
   // A session without expiry has a record only while it holds a will: a crash ends the
@@ -90,6 +91,12 @@ struct session_state {
   std::uint64_t hold_ticket = 0;
 
   std::uint64_t dropped_messages = 0;  // lost to queue limits, for logs and metrics
+
+  const std::string& client_id() const noexcept { return identity->client_id; }
+  // The identity the ACL checks, when known.
+  const auth::client_identity* acl_identity() const noexcept {
+    return identity_known ? identity.get() : nullptr;
+  }
 
   bool has_queued() const noexcept {
     return !queue.empty() || paged.count() > 0 || !behind_paged.empty();
