@@ -13,6 +13,7 @@
 #include "net/tls_stream.hpp"
 #include "net/websocket_stream.hpp"
 #include "protocol/memory_ledger.hpp"
+#include "protocol/optional_instant.hpp"
 
 namespace tern::net {
 
@@ -113,8 +114,8 @@ class basic_connection final : public connection, private deadline_entry {
   bool flush_scheduled_ = false;
   bool held_ = false;             // registered with the shard until a commit lets the output go
   std::size_t writing_size_ = 0;  // bytes of the write in flight
-  protocol::accounted_bytes output_accounted_;      // output + writing, in the memory ledger
-  std::optional<protocol::time_point> full_since_;  // output at max_output_buffer since
+  protocol::accounted_bytes output_accounted_;  // output + writing, in the memory ledger
+  protocol::optional_instant full_since_;       // output at max_output_buffer since
   // Who the client is, kept until its session is connected: a move to the shard hosting its
   // client identifier takes it along. Then only the peer is kept, for the log.
   std::unique_ptr<client_origin> arrival_;

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "protocol/lazy_deque.hpp"
+#include "protocol/lazy_container.hpp"
 #include "protocol/outbound_message.hpp"
 
 namespace tern::protocol {

@@ -26,8 +26,15 @@ session::session(const session_settings& settings, broker_port& port, time_point
     : settings_(settings),
       port_(port),
       now_(now),
-      connect_deadline_(now + settings.connect_timeout),
-      last_packet_(now) {}
+      last_packet_(now),
+      login_(std::make_unique<login_state>()) {
+  login_->connect_deadline = now + settings.connect_timeout;
+}
+
+const std::optional<std::string>& session::no_username() noexcept {
+  static const std::optional<std::string> none;
+  return none;
+}
 
 session::~session() {
   // A connection torn down without a close notice still ends its session properly.
@@ -43,7 +50,7 @@ std::size_t session::on_bytes(std::span<const std::uint8_t> bytes, time_point no
   now_ = now;
   // A client awaiting its delayed refusal is not listened to (a refusal decided after a password
   // check finds the packets that followed CONNECT here).
-  if (refusal_) return bytes.size();
+  if (refusal_pending()) return bytes.size();
   inside_input_ = true;
   std::size_t consumed = 0;
   decode_options options;
@@ -64,7 +71,7 @@ std::size_t session::on_bytes(std::span<const std::uint8_t> bytes, time_point no
     }
     last_packet_ = now;
     handle(std::move(result.value));
-    if (refusal_) {
+    if (refusal_pending()) {
       consumed = bytes.size();  // nothing more is read from a client awaiting its refusal
       break;
     }
@@ -82,8 +89,8 @@ void session::handle_decode_error(const decode_result& result) {
   const auto reason = to_reason_code(result.error);
   auto detail = fmt::format("{}{}{}", to_string(result.error), result.type ? " in " : "",
                             result.type ? to_string(*result.type) : "");
-  if (phase_ == session_phase::awaiting_connect && parked_) {
-    parked_.reset();
+  if (phase_ == session_phase::awaiting_connect && login_parked()) {
+    login().parked.reset();
     return refuse_connect(protocol_version::v5, reason, std::move(detail));
   }
   if (phase_ == session_phase::awaiting_connect) {
@@ -136,7 +143,7 @@ void session::handle(packet&& p) {
     traffic.payload_bytes_received[q].add(pub->payload.size());
   }
   if (phase_ == session_phase::awaiting_connect) {
-    if (parked_) {
+    if (login_parked()) {
       // Between CONNECT and CONNACK an authenticating client sends only AUTH or DISCONNECT
       // [MQTT-3.1.2-30].
       if (type == packet_type::auth) return handle_auth(std::get<codec::auth>(p));
@@ -144,7 +151,7 @@ void session::handle(packet&& p) {
         return close(reason_code::success, "client sent DISCONNECT during authentication",
                      end_kind::normal, true);
       }
-      parked_.reset();
+      login().parked.reset();
       return refuse_connect(protocol_version::v5, reason_code::protocol_error,
                             fmt::format("{} during enhanced authentication", to_string(type)));
     }
@@ -196,13 +203,13 @@ void session::handle(packet&& p) {
 }
 
 void session::set_transport_identity(std::string username) {
-  username_ = std::move(username);
+  login().username = std::move(username);
   transport_identity_ = true;
 }
 
 void session::handle_connect(connect&& c) {
   version_ = c.version;
-  if (!transport_identity_) username_ = c.username;  // authenticate() still reads CONNECT's
+  if (!transport_identity_) login().username = c.username;  // authenticate() still reads CONNECT's
   const bool v5 = c.version == protocol_version::v5;
   connack ack;
 
@@ -217,9 +224,9 @@ void session::handle_connect(connect&& c) {
     return refuse_connect(c.version, reason_code::client_identifier_not_valid,
                           "MQTT 3.1 client identifier longer than 23 bytes");
   }
-  if (transport_refusal_) {
-    auto [reason, detail] = std::move(*transport_refusal_);
-    transport_refusal_.reset();
+  if (login().transport_refusal) {
+    auto [reason, detail] = std::move(*login().transport_refusal);
+    login().transport_refusal.reset();
     return refuse_connect(c.version, reason, std::move(detail));
   }
   if (c.will && check_topic_limits(c.will->topic, false) != topic_error::none) {
@@ -271,7 +278,7 @@ void session::handle_connect(connect&& c) {
 
   if (auto host = port_.host_elsewhere(c.client_id)) {
     phase_ = session_phase::migrating;
-    migrate_to_ = host;
+    login().migrate_to = host;
     return;
   }
   if (v5 && c.props.authentication_method) return begin_enhanced_auth(std::move(c), std::move(ack));
@@ -281,7 +288,7 @@ void session::handle_connect(connect&& c) {
     case login_step::refused:
       return;
     case login_step::checking:
-      parked_ = std::make_unique<parked_login>(parked_login{std::move(c), std::move(ack)});
+      login().parked = std::make_unique<parked_login>(parked_login{std::move(c), std::move(ack)});
       return;
   }
 }
@@ -294,7 +301,7 @@ void session::finish_connect(connect&& c, connack&& ack) {
   const auto result = port_.attach(*this, c, client_id, expiry, now_);
   if (result.migrate_to) {
     phase_ = session_phase::migrating;
-    migrate_to_ = result.migrate_to;
+    login().migrate_to = result.migrate_to;
     return;
   }
   if (result.state == nullptr) {
@@ -305,7 +312,7 @@ void session::finish_connect(connect&& c, connack&& ack) {
   state_->version = c.version;
   state_->will = c.will ? std::make_unique<will_message>(std::move(*c.will)) : nullptr;
   // The state's identity holds the identifier and the user from now on.
-  username_.reset();
+  login_.reset();
 
   if (v5) {
     if (assigned) ack.props.assigned_client_identifier = std::move(client_id);
@@ -405,17 +412,17 @@ void session::handle_unsubscribe(const unsubscribe& u) {
 
 void session::on_timer(time_point now) {
   now_ = now;
-  if (refusal_) {
-    if (now < refusal_->at) return;
-    auto refusal = std::move(*refusal_);
-    refusal_.reset();
+  if (refusal_pending()) {
+    if (now < login_->refusal->at) return;
+    auto refusal = std::move(*login_->refusal);
+    login_->refusal.reset();
     return refuse_connect(version_.value_or(protocol_version::v3_1_1), refusal.reason,
                           std::move(refusal.detail));
   }
-  if (phase_ == session_phase::awaiting_connect && now >= connect_deadline_) {
+  if (phase_ == session_phase::awaiting_connect && login_ && now >= login_->connect_deadline) {
     return close(reason_code::maximum_connect_time,
-                 parked_ ? "authentication not completed within the connect timeout"
-                         : "no CONNECT within the connect timeout",
+                 login_parked() ? "authentication not completed within the connect timeout"
+                                : "no CONNECT within the connect timeout",
                  end_kind::with_will);
   }
   if (phase_ == session_phase::connected && keep_alive_ != 0 &&
@@ -430,7 +437,8 @@ void session::on_timer(time_point now) {
 std::optional<time_point> session::deadline() const noexcept {
   switch (phase_) {
     case session_phase::awaiting_connect:
-      return refusal_ ? refusal_->at : connect_deadline_;
+      if (!login_) return std::nullopt;
+      return login_->refusal ? login_->refusal->at : login_->connect_deadline;
     case session_phase::connected:
       if (keep_alive_ == 0) return std::nullopt;
       return last_packet_ + keep_alive_grace(keep_alive_);
@@ -473,8 +481,7 @@ void session::on_store_failure(time_point now) {
 }
 
 void session::refuse_connect_with(reason_code reason, std::string detail) {
-  transport_refusal_ =
-      std::make_unique<std::pair<codec::reason_code, std::string>>(reason, std::move(detail));
+  login().transport_refusal.emplace(reason, std::move(detail));
 }
 
 void session::on_slow_consumer(time_point now) {
@@ -585,8 +592,10 @@ void session::close(reason_code reason, std::string detail, end_kind kind, bool 
   if (state_ != nullptr) {
     auto* state = state_;
     hold_ticket_ = state->hold_ticket;
-    client_id_ = state->client_id();  // for the log, once the state is gone
-    username_ = state->identity->username;
+    // Who the client was, for the log, once the state is gone.
+    login_ = std::make_unique<login_state>();
+    login_->client_id = state->client_id();
+    login_->username = state->identity->username;
     state_ = nullptr;
     state->attached = nullptr;
     // On takeover the core has already handed the state to the new connection.

@@ -83,7 +83,8 @@ class session {
   // The client's username: the transport identity when set, otherwise CONNECT's, if any; once
   // CONNECT is accepted with authentication on, the user it authenticated as (none: anonymous).
   const std::optional<std::string>& username() const noexcept {
-    return state_ != nullptr ? state_->identity->username : username_;
+    if (state_ != nullptr) return state_->identity->username;
+    return login_ ? login_->username : no_username();
   }
 
   // Decodes and handles every complete packet at the front of `bytes`. Returns how many bytes
@@ -117,8 +118,8 @@ class session {
   // auth::access_control::check_password elsewhere and hands the result back.
   bool awaiting_verification() const noexcept { return checking_password_; }
   std::optional<tern::auth::password_check> take_password_check() {
-    if (!password_check_) return std::nullopt;
-    auto check = std::move(password_check_);
+    if (!login_ || !login_->password_check) return std::nullopt;
+    auto check = std::move(login_->password_check);
     return std::move(*check);
   }
   void on_password_checked(tern::auth::login_result result, time_point now);
@@ -150,14 +151,18 @@ class session {
   bool wants_close() const noexcept { return phase_ == session_phase::closed; }
   const close_info& close_reason() const noexcept;
   // Set when phase() is migrating: the shard that hosts this client identifier.
-  std::optional<std::size_t> migrate_to() const noexcept { return migrate_to_; }
+  std::optional<std::size_t> migrate_to() const noexcept {
+    return login_ ? login_->migrate_to : std::nullopt;
+  }
 
   // The next instant on_timer() must be called, if any.
   std::optional<time_point> deadline() const noexcept;
 
   session_phase state() const noexcept { return phase_; }
   const std::string& client_id() const noexcept {
-    return state_ != nullptr ? state_->client_id() : client_id_;
+    if (state_ != nullptr) return state_->client_id();
+    static const std::string none;
+    return login_ ? login_->client_id : none;
   }
   std::optional<codec::protocol_version> version() const noexcept { return version_; }
   std::uint16_t keep_alive() const noexcept { return keep_alive_; }
@@ -245,7 +250,6 @@ class session {
   session_phase phase_ = session_phase::awaiting_connect;
   std::optional<codec::protocol_version> version_;
   time_point now_;
-  std::string client_id_;           // once closed (the state holds it while attached)
   session_state* state_ = nullptr;  // lent by the core while connected
   std::uint16_t keep_alive_ = 0;    // negotiated interval in seconds, 0 = none
   std::uint16_t client_receive_maximum_ = 65'535;
@@ -270,18 +274,13 @@ class session {
   bool transport_identity_ = false;  // username_ came from the transport, not from CONNECT
   bool allow_anonymous_ = true;
   bool checking_password_ = false;  // a password check runs on the workers
-  time_point connect_deadline_;
   time_point last_packet_;
-  std::optional<std::size_t> migrate_to_;
   std::uint64_t dropped_for_slowness_ = 0;  // QoS 0 messages dropped while backlogged
   output_batch output_;
   // output_.bytes, lent by the shard's buffer pool when the session holds none.
   std::vector<std::uint8_t>& output_bytes();
-  std::size_t referenced_bytes_ = 0;  // payload bytes referenced by output_.payloads
-  std::uint64_t hold_ticket_ = 0;     // kept from the session state when it is detached
-  // A refusal the transport asked for (connection limit, memory ceiling), given at CONNECT.
-  std::unique_ptr<std::pair<codec::reason_code, std::string>> transport_refusal_;
-  std::optional<std::string> username_;
+  std::size_t referenced_bytes_ = 0;   // payload bytes referenced by output_.payloads
+  std::uint64_t hold_ticket_ = 0;      // kept from the session state when it is detached
   std::unique_ptr<close_info> close_;  // set once the session closes
   std::string source_address_;
   // A refused login whose CONNACK waits (login throttling); input is discarded meanwhile.
@@ -290,16 +289,36 @@ class session {
     codec::reason_code reason;
     std::string detail;
   };
-  std::unique_ptr<delayed_refusal> refusal_;
   // A CONNECT waiting for its credentials (a password check, a SCRAM exchange). Behind a
-  // pointer: a CONNECT and a CONNACK with their properties weigh ~1.6 KB, which every idle
-  // connection would otherwise carry for its whole life.
+  // pointer: a CONNECT and a CONNACK with their properties weigh ~1.6 KB.
   struct parked_login {
     codec::connect connect;
     codec::connack ack;
   };
-  std::unique_ptr<parked_login> parked_;
-  std::unique_ptr<tern::auth::password_check> password_check_;  // until the transport takes it
+  // What the session needs only while it has no session state: the login in progress before
+  // CONNACK, then (once closed) who the client was, for the log. Connected clients, most of a
+  // broker's, carry none of it: the state's identity holds their identifier and user.
+  struct login_state {
+    time_point connect_deadline;
+    std::optional<std::string> username;  // the transport's, CONNECT's, then the authenticated
+    std::string client_id;                // once closed
+    std::optional<std::size_t> migrate_to;
+    // A refusal the transport asked for (connection limit, memory ceiling), given at CONNECT.
+    std::optional<std::pair<codec::reason_code, std::string>> transport_refusal;
+    std::optional<delayed_refusal> refusal;
+    std::unique_ptr<parked_login> parked;
+    std::unique_ptr<tern::auth::password_check> password_check;  // until the transport takes it
+  };
+  std::unique_ptr<login_state> login_;
+  static const std::optional<std::string>& no_username() noexcept;
+  // The login in progress: present from construction until CONNACK (allocated again if used
+  // later, which the protocol rules do not do).
+  login_state& login() {
+    if (!login_) login_ = std::make_unique<login_state>();
+    return *login_;
+  }
+  bool refusal_pending() const noexcept { return login_ && login_->refusal; }
+  bool login_parked() const noexcept { return login_ && login_->parked; }
   // Enhanced authentication, for a client whose CONNECT named a method: the method, and the user
   // the SCRAM exchange in progress (CONNECT or re-authentication) names.
   struct enhanced_auth {

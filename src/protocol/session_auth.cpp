@@ -43,16 +43,16 @@ session::login_step session::authenticate(const connect& c) {
   }
   credentials.allow_anonymous = allow_anonymous_;
   // A verified TLS client certificate vouches for the client: no password needed.
-  if (transport_identity_ && username_) credentials.certificate_username = *username_;
+  if (transport_identity_ && login().username) credentials.certificate_username = *login().username;
   auto plan = access->plan_login(credentials);
   if (auto* check = std::get_if<tern::auth::password_check>(&plan)) {
-    password_check_ = std::make_unique<tern::auth::password_check>(std::move(*check));
+    login().password_check = std::make_unique<tern::auth::password_check>(std::move(*check));
     checking_password_ = true;
     return login_step::checking;
   }
   auto result = std::get<tern::auth::login_result>(std::move(plan));
   if (result.outcome == tern::auth::login_outcome::accepted) {
-    username_ = std::move(result.username);
+    login().username = std::move(result.username);
     return login_step::accepted;
   }
   if (result.outcome == tern::auth::login_outcome::not_authorized) {
@@ -69,20 +69,20 @@ void session::refuse_login_later(reason_code reason, std::string detail) {
   auto* access = port_.access();
   const auto delay =
       access != nullptr ? access->on_failed_login(source_address_) : std::chrono::milliseconds{0};
-  refusal_ = std::make_unique<delayed_refusal>(delayed_refusal{
-      now_ + delay, reason, fmt::format("{} (refused after {} ms)", detail, delay.count())});
-  parked_.reset();
+  login().refusal = delayed_refusal{now_ + delay, reason,
+                                    fmt::format("{} (refused after {} ms)", detail, delay.count())};
+  login().parked.reset();
   scram_.reset();
 }
 
 void session::on_password_checked(tern::auth::login_result result, time_point now) {
   now_ = now;
   checking_password_ = false;
-  if (phase_ != session_phase::awaiting_connect || !parked_) return;  // timed out
+  if (phase_ != session_phase::awaiting_connect || !login_parked()) return;  // timed out
   inside_input_ = true;
   if (result.outcome == tern::auth::login_outcome::accepted) {
-    username_ = std::move(result.username);
-    auto parked = std::move(parked_);
+    login().username = std::move(result.username);
+    auto parked = std::move(login().parked);
     finish_connect(std::move(parked->connect), std::move(parked->ack));
   } else {
     refuse_login_later(reason_code::bad_user_name_or_password, std::move(result.detail));
@@ -93,10 +93,10 @@ void session::on_password_checked(tern::auth::login_result result, time_point no
 void session::on_verification_refused(time_point now) {
   now_ = now;
   checking_password_ = false;
-  password_check_.reset();
-  if (phase_ != session_phase::awaiting_connect || !parked_) return;
-  const auto version = parked_->connect.version;
-  parked_.reset();
+  if (login_) login_->password_check.reset();
+  if (phase_ != session_phase::awaiting_connect || !login_parked()) return;
+  const auto version = login().parked->connect.version;
+  login().parked.reset();
   refuse_connect(version, reason_code::server_busy,
                  "too many password checks pending: try again later");
 }
@@ -138,11 +138,12 @@ void session::begin_enhanced_auth(connect&& c, connack&& ack) {
   }
   // The exchange may answer before CONNECT is parked: park it first.
   const auto props = c.props;
-  parked_ = std::make_unique<parked_login>(parked_login{std::move(c), std::move(ack)});
+  login().parked = std::make_unique<parked_login>(parked_login{std::move(c), std::move(ack)});
   if (!start_scram(auth_method(), props, detail)) {
     return refuse_login_later(reason_code::not_authorized, std::move(detail));
   }
-  if (parked_->connect.username && *parked_->connect.username != auth_->scram_user) {
+  const auto& parked = *login().parked;
+  if (parked.connect.username && *parked.connect.username != auth_->scram_user) {
     // The CONNECT names a user and SCRAM another: neither is trusted. The exchange runs on (the
     // client cannot tell this from a wrong password) and fails at the proof.
     auth_->scram_user.clear();
@@ -162,7 +163,7 @@ void session::handle_auth(const codec::auth& a) {
   const auto fail_protocol = [&](std::string detail) {
     scram_.reset();
     if (connecting) {
-      parked_.reset();
+      login().parked.reset();
       return refuse_connect(protocol_version::v5, reason_code::protocol_error, std::move(detail));
     }
     protocol_violation(reason_code::protocol_error, std::move(detail));
@@ -207,8 +208,8 @@ void session::handle_auth(const codec::auth& a) {
   }
   if (!result.accepted) return fail_auth(std::move(result.detail));
   if (!connecting) return send_auth(reason_code::success, std::move(result.server_final));
-  username_ = auth_->scram_user;
-  auto parked = std::move(parked_);
+  login().username = auth_->scram_user;
+  auto parked = std::move(login().parked);
   parked->ack.props.authentication_method = auth_method();
   parked->ack.props.authentication_data = as_binary(result.server_final);
   finish_connect(std::move(parked->connect), std::move(parked->ack));

@@ -8,7 +8,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,9 +16,10 @@
 #include "auth/acl_file.hpp"
 #include "codec/packets.hpp"
 #include "protocol/inflight_window.hpp"
-#include "protocol/lazy_deque.hpp"
+#include "protocol/lazy_container.hpp"
 #include "protocol/memory_ledger.hpp"
 #include "protocol/message.hpp"
+#include "protocol/optional_instant.hpp"
 #include "protocol/outbound_message.hpp"
 #include "protocol/packet_id_set.hpp"
 
@@ -56,8 +56,8 @@ struct session_state {
   std::shared_ptr<const auth::client_identity> identity;
   std::uint64_t id = 0;  // unique within the broker, also across restarts (store key)
   codec::protocol_version version = codec::protocol_version::v5;
-  std::uint32_t expiry_interval = 0;  // seconds; 0xFFFFFFFF never
-  std::map<std::string, subscription_record, std::less<>> subscriptions;  // by full filter
+  std::uint32_t expiry_interval = 0;                         // seconds; 0xFFFFFFFF never
+  lazy_map<std::string, subscription_record> subscriptions;  // by full filter
 
   // Most sessions have nothing queued or in flight most of the time: see lazy_deque.
   lazy_deque<outbound_message> queue;  // not yet sent (offline, or window full)
@@ -73,8 +73,8 @@ struct session_state {
   packet_id_set inbound_qos2;
 
   std::unique_ptr<codec::will_message> will;  // most sessions have none (~560 bytes)
-  std::optional<time_point> will_at;          // a will waiting for its delay
-  std::optional<time_point> expires_at;       // set while no connection is attached
+  optional_instant will_at;                   // a will waiting for its delay
+  optional_instant expires_at;                // set while no connection is attached
   session* attached = nullptr;                // the live connection, if any
   // Mirrors attached != nullptr and persisted for other shards.
   std::shared_ptr<session_presence> presence = std::make_shared<session_presence>();

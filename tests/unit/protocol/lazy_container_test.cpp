@@ -1,11 +1,14 @@
-#include "protocol/lazy_deque.hpp"
+#include "protocol/lazy_container.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tern::protocol {
@@ -15,7 +18,7 @@ std::vector<std::string> contents(const lazy_deque<std::string>& d) {
   return {d.begin(), d.end()};
 }
 
-TEST(lazy_deque_test, an_empty_deque_weighs_one_pointer_and_iterates_over_nothing) {
+TEST(lazy_container_test, an_empty_deque_weighs_one_pointer_and_iterates_over_nothing) {
   static_assert(sizeof(lazy_deque<std::string>) == sizeof(void*));
   lazy_deque<std::string> d;
   EXPECT_TRUE(d.empty());
@@ -26,7 +29,7 @@ TEST(lazy_deque_test, an_empty_deque_weighs_one_pointer_and_iterates_over_nothin
   EXPECT_TRUE(contents(d).empty());
 }
 
-TEST(lazy_deque_test, behaves_like_a_deque_under_random_operations) {
+TEST(lazy_container_test, behaves_like_a_deque_under_random_operations) {
   lazy_deque<std::string> d;
   std::deque<std::string> model;
   std::mt19937 random(7);
@@ -62,6 +65,46 @@ TEST(lazy_deque_test, behaves_like_a_deque_under_random_operations) {
   EXPECT_TRUE(d.empty());
   d.push_back("again");
   EXPECT_EQ(contents(d), std::vector<std::string>{"again"});
+}
+
+TEST(lazy_container_test, an_empty_map_weighs_one_pointer_and_finds_nothing) {
+  static_assert(sizeof(lazy_map<std::string, int>) == sizeof(void*));
+  lazy_map<std::string, int> m;
+  const auto& view = m;
+  EXPECT_TRUE(m.empty());
+  EXPECT_EQ(m.size(), 0u);
+  EXPECT_EQ(m.begin(), m.end());
+  EXPECT_EQ(m.find(std::string_view{"a"}), m.end());
+  EXPECT_EQ(view.find(std::string_view{"a"}), view.end());
+  EXPECT_FALSE(m.contains(std::string_view{"a"}));
+  m.clear();
+  EXPECT_TRUE(m.empty());
+}
+
+TEST(lazy_container_test, a_map_behaves_like_a_map_under_random_operations) {
+  lazy_map<std::string, int> m;
+  std::map<std::string, int, std::less<>> model;
+  std::mt19937 random(11);
+  for (int step = 0; step < 20'000; ++step) {
+    const auto key = std::to_string(random() % 64);
+    const auto op = random() % 3;
+    if (op == 0) {
+      m[key] = step;
+      model[key] = step;
+    } else if (op == 1) {
+      const auto it = m.find(std::string_view{key});
+      ASSERT_EQ(it != m.end(), model.contains(key));
+      if (it != m.end()) {
+        EXPECT_EQ(it->second, model[key]);
+        m.erase(it);
+        model.erase(key);
+      }
+    } else {
+      ASSERT_EQ(m.contains(std::string_view{key}), model.contains(key));
+    }
+    ASSERT_EQ(m.size(), model.size());
+  }
+  EXPECT_TRUE(std::equal(m.begin(), m.end(), model.begin(), model.end()));
 }
 
 }  // namespace
