@@ -109,7 +109,7 @@ attach_result shard_core::attach(session& s, const codec::connect& c, std::strin
       shared_.subscriptions.add(filter, key, subscriber_of(*state, filter, record));
     }
   }
-  state->presence->online.store(true, std::memory_order_relaxed);
+  state->mark_online(true);
   state->expiry_interval = expiry_interval;
   state->version = c.version;
   state->expires_at.reset();
@@ -146,7 +146,7 @@ void shard_core::persist_session(session_state& state, const codec::will_message
 
 void shard_core::set_persisted(session_state& state, bool persisted) {
   state.persisted = persisted;
-  state.presence->persistent.store(persisted, std::memory_order_relaxed);
+  state.mark_persistent(persisted);
 }
 
 void shard_core::hold_output(session_state& state) {
@@ -267,7 +267,7 @@ session_state& shard_core::create_session(const std::string& client_id) {
 void shard_core::destroy_session(session_state& state, time_point now) {
   unschedule(state);
   release_paged(state);
-  state.presence->online.store(false, std::memory_order_relaxed);
+  state.mark_online(false);
   if (state.persisted) {
     journal_.erase_session(state.id);
     set_persisted(state, false);
@@ -291,7 +291,7 @@ void shard_core::destroy_session(session_state& state, time_point now) {
 }
 
 void shard_core::detach(session_state& state, end_kind kind, time_point now) {
-  state.presence->online.store(false, std::memory_order_relaxed);
+  state.mark_online(false);
   redistribute_shared(state, false, now);
   if (kind == end_kind::normal) state.will.reset();  // [MQTT-3.1.2-10]
   if (state.will) {
@@ -688,7 +688,7 @@ bool shard_core::may_publish(const session_state& state, std::string_view topic)
 
 subscriber shard_core::subscriber_of(const session_state& state, std::string_view filter,
                                      const subscription_record& record) const {
-  subscriber sub{record.options, record.identifier, state.presence, {}, {}};
+  subscriber sub{record.options, record.identifier, state.shared_presence(), {}, {}};
   if (const auto acl = acl_snapshot()) {
     sub.read = auth::make_read_grant(*acl, state.identity_known ? state.identity : nullptr,
                                      codec::split_shared_filter(filter).filter);

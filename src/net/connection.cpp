@@ -106,14 +106,14 @@ class basic_connection final : public connection, private deadline_entry {
   Stream stream_;
   protocol::session session_;
   protocol::session_phase logged_state_ = protocol::session_phase::awaiting_connect;
-  std::vector<std::uint8_t> partial_;       // an incomplete packet carried between reads
+  std::vector<std::uint8_t> partial_;  // an incomplete packet carried between reads
+  std::size_t writing_size() const noexcept { return writing_ ? writing_->size : 0; }
   std::unique_ptr<pending_write> writing_;  // the write in flight, if any (from the shard's pool)
   bool write_in_flight_ = false;
   bool read_in_flight_ = false;
   bool finished_ = false;
   bool flush_scheduled_ = false;
-  bool held_ = false;             // registered with the shard until a commit lets the output go
-  std::size_t writing_size_ = 0;  // bytes of the write in flight
+  bool held_ = false;  // registered with the shard until a commit lets the output go
   protocol::accounted_bytes output_accounted_;  // output + writing, in the memory ledger
   protocol::optional_instant full_since_;       // output at max_output_buffer since
   // Who the client is, kept until its session is connected: a move to the shard hosting its
@@ -340,7 +340,7 @@ void basic_connection<Stream>::on_password_checked(auth::login_result result) {
 
 template <typename Stream>
 void basic_connection<Stream>::track_output(protocol::time_point now) {
-  const std::size_t pending = session_.output_size() + writing_size_;
+  const std::size_t pending = session_.output_size() + writing_size();
   output_accounted_.set(pending);
   if (pending < shard_.settings().max_output_buffer || session_.wants_close()) {
     full_since_.reset();
@@ -386,9 +386,9 @@ void basic_connection<Stream>::flush() {
     return;
   }
   writing_ = shard_.writes().take();
-  auto& batch = writing_->batch;
+  writing_->batch = session_.take_output_batch();
+  const auto& batch = *writing_->batch;
   auto& gather = writing_->gather;
-  batch = session_.take_output_batch();
   // One gather write: encoded bytes interleaved with referenced payloads.
   std::size_t pos = 0;
   for (const auto& ref : batch.payloads) {
@@ -397,13 +397,12 @@ void basic_connection<Stream>::flush() {
     pos = ref.offset;
   }
   gather.emplace_back(batch.bytes.data() + pos, batch.bytes.size() - pos);
-  writing_size_ = asio::buffer_size(gather);
+  writing_->size = asio::buffer_size(gather);
   write_in_flight_ = true;
   stream_.async_write(gather,
                       [this, self = shared_from_this()](error_code ec, std::size_t written) {
                         write_in_flight_ = false;
                         shard_.core().traffic().bytes_sent.add(written);
-                        writing_size_ = 0;
                         shard_.writes().give_back(std::move(writing_));
                         if (finished_) return;
                         const auto now = protocol::clock::now();
@@ -443,7 +442,7 @@ void basic_connection<Stream>::on_timer() {
   if (const auto slow = slow_consumer_deadline(); slow && now >= *slow) {
     shard_.limits().record(protocol::limit_event::slow_consumer, [&] {
       return fmt::format("client '{}' read nothing of {} bytes for {} ms (address {})",
-                         session_.client_id(), session_.output_size() + writing_size_,
+                         session_.client_id(), session_.output_size() + writing_size(),
                          shard_.settings().slow_consumer_timeout.count(), peer_);
     });
     full_since_.reset();

@@ -4,7 +4,7 @@
 
 namespace tern::net {
 
-pending_write_pool::pending_write_pool(protocol::buffer_pool& buffers) : buffers_(buffers) {
+pending_write_pool::pending_write_pool(protocol::output_pool& outputs) : outputs_(outputs) {
   spare_.reserve(k_max_spare);
 }
 
@@ -17,12 +17,10 @@ std::unique_ptr<pending_write> pending_write_pool::take() {
 
 void pending_write_pool::give_back(std::unique_ptr<pending_write> write) noexcept {
   if (!write) return;
-  buffers_.give_back(std::move(write->batch.bytes));
-  write->batch.bytes = {};
-  write->batch.payloads.clear();  // the payloads are released now, not when reused
+  outputs_.give_back(std::move(write->batch));
   write->gather.clear();
+  write->size = 0;
   if (write->gather.capacity() > k_max_gather) write->gather = {};
-  if (write->batch.payloads.capacity() > k_max_gather) write->batch.payloads = {};
   if (spare_.size() < k_max_spare) spare_.push_back(std::move(write));
 }
 

@@ -1,7 +1,7 @@
 #pragma once
-// The buffers of a connection's write in flight: the session output it took and the gather list
-// over it. A connection holds one only while writing; the shard keeps the spare ones, so idle
-// connections carry none and busy ones reuse them without allocating.
+// A connection's write in flight: the session output it took and the gather list over it. A
+// connection holds one only while writing; the shard keeps the spare ones, so idle connections
+// carry none and busy ones reuse them without allocating.
 //
 // Thread: one shard's.
 
@@ -10,14 +10,14 @@
 #include <memory>
 #include <vector>
 
-#include "protocol/buffer_pool.hpp"
-#include "protocol/session.hpp"
+#include "protocol/output_pool.hpp"
 
 namespace tern::net {
 
 struct pending_write {
-  protocol::output_batch batch;
+  protocol::output_ptr batch;
   std::vector<boost::asio::const_buffer> gather;
+  std::size_t size = 0;  // bytes in flight
 };
 
 class pending_write_pool {
@@ -26,17 +26,17 @@ class pending_write_pool {
   // A gather list longer than this is freed rather than kept.
   static constexpr std::size_t k_max_gather = 256;
 
-  // Written bytes go back to `buffers`, where the sessions borrow theirs.
-  explicit pending_write_pool(protocol::buffer_pool& buffers);
+  // Written output goes back to `outputs`, where the sessions borrow theirs.
+  explicit pending_write_pool(protocol::output_pool& outputs);
 
   std::unique_ptr<pending_write> take();
-  // Releases the write's payloads and buffers; keeps the object when there is room.
+  // Gives the written output back; keeps the object when there is room.
   void give_back(std::unique_ptr<pending_write> write) noexcept;
 
   std::size_t size() const noexcept { return spare_.size(); }
 
  private:
-  protocol::buffer_pool& buffers_;
+  protocol::output_pool& outputs_;
   std::vector<std::unique_ptr<pending_write>> spare_;
 };
 

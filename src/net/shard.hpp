@@ -116,7 +116,7 @@ class shard {
   deadline_queue deadlines_;
   std::thread thread_;
   core::shard_core core_;  // declared before connections_: sessions detach from it on teardown
-  pending_write_pool writes_{core_.output_buffers()};
+  pending_write_pool writes_{core_.outputs()};
   // The open connections, owned here; looked up by address.
   struct by_address {
     using is_transparent = void;

@@ -8,9 +8,9 @@
 
 #include "auth/access_control.hpp"
 #include "codec/packets.hpp"
-#include "protocol/buffer_pool.hpp"
 #include "protocol/limit_event.hpp"
 #include "protocol/message.hpp"
+#include "protocol/output_pool.hpp"
 #include "protocol/session_state.hpp"
 #include "protocol/traffic_stats.hpp"
 
@@ -94,12 +94,12 @@ class broker_port {
 
   // The counters of this core's shard; sessions and connections add to them.
   traffic_stats& traffic() noexcept { return traffic_; }
-  // The shard's spare output buffers: sessions encode into them, transports give them back.
-  buffer_pool& output_buffers() noexcept { return output_buffers_; }
+  // The shard's spare output: sessions encode into it, transports give it back once written.
+  output_pool& outputs() noexcept { return outputs_; }
 
  private:
   traffic_stats traffic_;
-  buffer_pool output_buffers_;
+  output_pool outputs_;
 };
 
 // Told when a session produced output outside of its own input handling (a delivery from

@@ -244,7 +244,7 @@ void session::handle_connect(connect&& c) {
     redirect.reason =
         settings_.server_moved ? reason_code::server_moved : reason_code::use_another_server;
     if (v5) redirect.props.server_reference = settings_.server_reference;
-    encode(redirect, c.version, output_bytes());
+    encode(redirect, c.version, output().bytes);
     return close(redirect.reason, fmt::format("redirected to {}", settings_.server_reference),
                  end_kind::normal);
   }
@@ -465,9 +465,7 @@ void session::on_server_shutdown(time_point now) {
 void session::on_store_failure(time_point now) {
   now_ = now;
   const bool connack_sent = !connack_pending_;
-  port_.output_buffers().give_back(std::move(output_.bytes));
-  output_ = output_batch{};
-  referenced_bytes_ = 0;
+  port_.outputs().give_back(std::move(output_));
   connack_pending_ = false;
   // Without its CONNACK the client may not see a DISCONNECT: it is just closed.
   if (connack_sent && phase_ == session_phase::connected && version_ == protocol_version::v5) {
@@ -559,7 +557,7 @@ void session::refuse_connect(protocol_version version, reason_code reason, std::
   connack ack;
   ack.reason = reason;
   if (version == protocol_version::v5) ack.props.reason_string = reason_string_for(detail);
-  encode(ack, version, output_bytes());
+  encode(ack, version, output().bytes);
   close(reason, std::move(detail), end_kind::with_will);  // [MQTT-3.2.2-5]
 }
 
@@ -576,13 +574,13 @@ void session::protocol_violation(reason_code reason, std::string detail) {
 void session::send(const packet& p) {
   if (phase_ == session_phase::closed) return;
   port_.traffic().packets_sent.add();
-  encode(p, version_.value_or(protocol_version::v3_1_1), output_bytes());
+  encode(p, version_.value_or(protocol_version::v3_1_1), output().bytes);
 }
 
 void session::send(bare_ack ack) {
   if (phase_ == session_phase::closed) return;
   port_.traffic().packets_sent.add();
-  write_bare_ack(ack, output_bytes());
+  write_bare_ack(ack, output().bytes);
 }
 
 void session::close(reason_code reason, std::string detail, end_kind kind, bool by_client) {
@@ -607,27 +605,25 @@ void session::wake() {
   if (!inside_input_ && observer_ != nullptr) observer_->on_output_ready();
 }
 
-output_batch session::take_output_batch() noexcept {
+output_ptr session::take_output_batch() noexcept {
   connack_pending_ = false;
-  output_batch out;
-  std::swap(out, output_);
-  referenced_bytes_ = 0;
-  return out;
+  return std::move(output_);
 }
 
 std::vector<std::uint8_t> session::take_output() {
   auto batch = take_output_batch();
-  if (batch.payloads.empty()) return std::move(batch.bytes);
+  if (!batch) return {};
   std::vector<std::uint8_t> flat;
   std::size_t pos = 0;
-  for (const auto& ref : batch.payloads) {
-    flat.insert(flat.end(), batch.bytes.begin() + static_cast<std::ptrdiff_t>(pos),
-                batch.bytes.begin() + static_cast<std::ptrdiff_t>(ref.offset));
+  for (const auto& ref : batch->payloads) {
+    flat.insert(flat.end(), batch->bytes.begin() + static_cast<std::ptrdiff_t>(pos),
+                batch->bytes.begin() + static_cast<std::ptrdiff_t>(ref.offset));
     flat.insert(flat.end(), ref.owner->payload.begin(), ref.owner->payload.end());
     pos = ref.offset;
   }
-  flat.insert(flat.end(), batch.bytes.begin() + static_cast<std::ptrdiff_t>(pos),
-              batch.bytes.end());
+  flat.insert(flat.end(), batch->bytes.begin() + static_cast<std::ptrdiff_t>(pos),
+              batch->bytes.end());
+  port_.outputs().give_back(std::move(batch));
   return flat;
 }
 
@@ -636,9 +632,9 @@ const close_info& session::close_reason() const noexcept {
   return close_ ? *close_ : open;
 }
 
-std::vector<std::uint8_t>& session::output_bytes() {
-  if (output_.bytes.capacity() == 0) output_.bytes = port_.output_buffers().lend();
-  return output_.bytes;
+output_batch& session::output() {
+  if (!output_) output_ = port_.outputs().lend();
+  return *output_;
 }
 
 }  // namespace tern::protocol

@@ -48,18 +48,6 @@ struct close_info {
   bool by_client = false;  // the client disconnected or closed its socket
 };
 
-// Output waiting for the socket: encoded bytes, with large payloads referenced rather than
-// copied. Each payload goes on the wire right after bytes[0, offset).
-struct output_batch {
-  struct payload_ref {
-    std::size_t offset;
-    message_ptr owner;  // keeps the payload alive until written
-  };
-  std::vector<std::uint8_t> bytes;
-  std::vector<payload_ref> payloads;
-  bool empty() const noexcept { return bytes.empty(); }
-};
-
 class session {
  public:
   // `settings` must outlive the session (the broker's settings are never copied per connection).
@@ -135,15 +123,14 @@ class session {
   void on_queue_refilled(time_point now);
 
   // Encoded packets waiting to be written. The transport takes them with take_output().
-  bool has_output() const noexcept { return !output_.bytes.empty(); }
+  bool has_output() const noexcept { return output_ && !output_->empty(); }
   // True while the client is not keeping up: the transport pauses reading from it.
-  bool output_backlogged() const noexcept {
-    return output_.bytes.size() + referenced_bytes_ >= settings_.max_output_buffer;
-  }
+  bool output_backlogged() const noexcept { return output_size() >= settings_.max_output_buffer; }
   // Bytes waiting in the output, referenced payloads included.
-  std::size_t output_size() const noexcept { return output_.bytes.size() + referenced_bytes_; }
-  // For the transport: the pending output as a gather list.
-  output_batch take_output_batch() noexcept;
+  std::size_t output_size() const noexcept { return output_ ? output_->size() : 0; }
+  // For the transport: the pending output as a gather list (null when there is none). The
+  // transport gives it back to port's outputs() once written.
+  output_ptr take_output_batch() noexcept;
   // The pending output as one contiguous buffer (tests, tools).
   std::vector<std::uint8_t> take_output();
 
@@ -276,10 +263,8 @@ class session {
   bool checking_password_ = false;  // a password check runs on the workers
   time_point last_packet_;
   std::uint64_t dropped_for_slowness_ = 0;  // QoS 0 messages dropped while backlogged
-  output_batch output_;
-  // output_.bytes, lent by the shard's buffer pool when the session holds none.
-  std::vector<std::uint8_t>& output_bytes();
-  std::size_t referenced_bytes_ = 0;   // payload bytes referenced by output_.payloads
+  output_ptr output_;  // lent by the shard's pool when there is output, given back when taken
+  output_batch& output();
   std::uint64_t hold_ticket_ = 0;      // kept from the session state when it is detached
   std::unique_ptr<close_info> close_;  // set once the session closes
   std::string source_address_;

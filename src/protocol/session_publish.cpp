@@ -405,7 +405,7 @@ bool session::send_publish(const outbound_message& out, std::uint16_t packet_id,
   const bool per_subscriber =
       version == protocol_version::v5 &&
       (!out.subscription_ids.empty() || msg.expires_at || client_topic_alias_maximum_ > 0);
-  auto& bytes = output_bytes();
+  auto& bytes = output().bytes;
   const std::size_t before = bytes.size();
   if (!per_subscriber) {
     const auto size =
@@ -439,7 +439,7 @@ bool session::send_publish(const outbound_message& out, std::uint16_t packet_id,
 
 bool session::finish_publish(const outbound_message& out, std::size_t head_start,
                              std::size_t size) {
-  auto& bytes = output_bytes();
+  auto& bytes = output().bytes;
   if (size == 0 || (client_max_packet_size_ && size > *client_max_packet_size_)) {
     // Too large for this client: discard as if delivered [MQTT-3.1.2-25].
     bytes.resize(head_start);
@@ -454,8 +454,8 @@ bool session::finish_publish(const outbound_message& out, std::size_t head_start
   traffic.payload_bytes_sent[q].add(payload.size());
   if (payload.size() >= k_referenced_payload) {
     // One copy of the payload serves every subscriber: the write gathers it from the message.
-    output_.payloads.push_back({bytes.size(), out.msg});
-    referenced_bytes_ += payload.size();
+    output_->payloads.push_back({bytes.size(), out.msg});
+    output_->referenced_bytes += payload.size();
   } else {
     bytes.insert(bytes.end(), payload.begin(), payload.end());
   }

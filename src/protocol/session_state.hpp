@@ -76,8 +76,6 @@ struct session_state {
   optional_instant will_at;                   // a will waiting for its delay
   optional_instant expires_at;                // set while no connection is attached
   session* attached = nullptr;                // the live connection, if any
-  // Mirrors attached != nullptr and persisted for other shards.
-  std::shared_ptr<session_presence> presence = std::make_shared<session_presence>();
   // False for a session restored from an old store record, until its client connects again:
   // the ACL then grants it nothing.
   bool identity_known = false;
@@ -98,6 +96,24 @@ struct session_state {
     return identity_known ? identity.get() : nullptr;
   }
 
+  // What other shards read about the session (attached, persisted), shared with its
+  // subscriptions in the index. Made by the first subscription: a session without any
+  // allocates none.
+  const std::shared_ptr<session_presence>& shared_presence() const {
+    if (!presence_) {
+      presence_ = std::make_shared<session_presence>();
+      presence_->online.store(attached != nullptr, std::memory_order_relaxed);
+      presence_->persistent.store(persisted, std::memory_order_relaxed);
+    }
+    return presence_;
+  }
+  void mark_online(bool online) const noexcept {
+    if (presence_) presence_->online.store(online, std::memory_order_relaxed);
+  }
+  void mark_persistent(bool persistent) const noexcept {
+    if (presence_) presence_->persistent.store(persistent, std::memory_order_relaxed);
+  }
+
   bool has_queued() const noexcept {
     return !queue.empty() || paged.count() > 0 || !behind_paged.empty();
   }
@@ -105,6 +121,9 @@ struct session_state {
   std::size_t queued_count() const noexcept {
     return queue.size() + paged.count() + behind_paged.size();
   }
+
+ private:
+  mutable std::shared_ptr<session_presence> presence_;
 };
 
 }  // namespace tern::protocol
