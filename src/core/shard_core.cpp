@@ -97,9 +97,13 @@ attach_result shard_core::attach(session& s, const codec::connect& c, std::strin
       present = true;
     }
   }
-  if (state == nullptr) state = &create_session(client_id);
-  state->identity =
-      std::make_shared<const auth::client_identity>(auth::client_identity{client_id, s.username()});
+  if (state == nullptr) {
+    state = &create_session(std::make_shared<const auth::client_identity>(
+        auth::client_identity{client_id, s.username()}));
+  } else if (!state->identity_known || state->identity->username != s.username()) {
+    state->identity = std::make_shared<const auth::client_identity>(
+        auth::client_identity{client_id, s.username()});
+  }
   state->identity_known = true;
   if (present && acl_snapshot()) {
     // The subscriptions now read with this client's rights (it may be another user, or the
@@ -251,12 +255,11 @@ void shard_core::restore(restored_session&& restored,
   }
 }
 
-session_state& shard_core::create_session(const std::string& client_id) {
+session_state& shard_core::create_session(std::shared_ptr<const auth::client_identity> identity) {
   // Only for an identifier without a session (attach ends an old one first).
-  assert(!sessions_.contains(std::string_view{client_id}));
+  assert(!sessions_.contains(std::string_view{identity->client_id}));
   auto state = std::make_unique<session_state>();
-  state->identity =
-      std::make_shared<const auth::client_identity>(auth::client_identity{client_id, {}});
+  state->identity = std::move(identity);
   state->id = shared_.next_id.fetch_add(1, std::memory_order_relaxed);
   auto& ref = *state;
   by_id_.insert(&ref);

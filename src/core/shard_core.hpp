@@ -118,7 +118,7 @@ class shard_core final : public protocol::broker_port {
   std::size_t pending_timers() const noexcept { return timers_.size(); }
 
  private:
-  protocol::session_state& create_session(const std::string& client_id);
+  protocol::session_state& create_session(std::shared_ptr<const auth::client_identity> identity);
   void destroy_session(protocol::session_state& state, protocol::time_point now);
   void deliver_local(std::uint64_t session, protocol::outbound_message out,
                      protocol::time_point now);

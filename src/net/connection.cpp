@@ -132,7 +132,7 @@ void basic_connection<Stream>::start() {
     if (!stream_.handshake_done()) {
       update_timer();  // the connect timeout covers the handshake
       stream_.async_handshake(
-          [this, self = shared_from_this()](error_code hec) { on_handshake(hec); });
+          [this, self = connection_ptr(this)](error_code hec) { on_handshake(hec); });
       return;
     }
   }
@@ -216,7 +216,7 @@ template <typename Stream>
 void basic_connection<Stream>::on_output_ready() {
   if (flush_scheduled_ || finished_) return;
   flush_scheduled_ = true;
-  shard_.schedule_flush(shared_from_this());
+  shard_.schedule_flush(connection_ptr(this));
 }
 
 template <typename Stream>
@@ -232,7 +232,7 @@ void basic_connection<Stream>::wait_readable() {
     return;
   }
   read_in_flight_ = true;
-  stream_.async_wait_readable([this, self = shared_from_this()](error_code ec) {
+  stream_.async_wait_readable([this, self = connection_ptr(this)](error_code ec) {
     read_in_flight_ = false;
     if (finished_) return;
     if (ec) {
@@ -313,7 +313,7 @@ template <typename Stream>
 void basic_connection<Stream>::start_password_check() {
   auto check = session_.take_password_check();
   if (!check) return;
-  auto self = std::static_pointer_cast<basic_connection>(shared_from_this());
+  auto self = boost::intrusive_ptr<basic_connection>(this);
   auto executor = stream_.socket().get_executor();
   const bool queued = shard_.verifier().submit(
       std::move(*check), [self = std::move(self), executor](auth::login_result result) mutable {
@@ -381,7 +381,7 @@ void basic_connection<Stream>::flush() {
   if (output_held()) {
     if (!held_) {
       held_ = true;
-      shard_.hold_until_durable(shared_from_this());
+      shard_.hold_until_durable(connection_ptr(this));
     }
     return;
   }
@@ -400,7 +400,7 @@ void basic_connection<Stream>::flush() {
   writing_->size = asio::buffer_size(gather);
   write_in_flight_ = true;
   stream_.async_write(gather,
-                      [this, self = shared_from_this()](error_code ec, std::size_t written) {
+                      [this, self = connection_ptr(this)](error_code ec, std::size_t written) {
                         write_in_flight_ = false;
                         shard_.core().traffic().bytes_sent.add(written);
                         shard_.writes().give_back(std::move(writing_));
@@ -431,7 +431,7 @@ void basic_connection<Stream>::update_timer() {
 template <typename Stream>
 void basic_connection<Stream>::on_deadline() {
   if (finished_) return;
-  auto self = shared_from_this();  // the connection may finish in there
+  auto self = connection_ptr(this);  // the connection may finish in there
   on_timer();
 }
 
@@ -476,7 +476,7 @@ void basic_connection<Stream>::migrate() {
     return finish();
   }
   finished_ = true;
-  auto self = shared_from_this();
+  auto self = connection_ptr(this);
   error_code ec;
   shard_.deadlines().disarm(*this);
   const auto fd = stream_.socket().native_handle();
@@ -520,7 +520,7 @@ template <typename Stream>
 void basic_connection<Stream>::finish() {
   if (finished_) return;
   finished_ = true;
-  auto self = shared_from_this();
+  auto self = connection_ptr(this);
   output_accounted_.set(0);
   shard_.gate().on_close(stream_.socket().native_handle());  // before the descriptor is reused
   stream_.close();
@@ -530,66 +530,61 @@ void basic_connection<Stream>::finish() {
 
 }  // namespace
 
-std::shared_ptr<connection> make_websocket_connection(shard& owner, tcp_socket socket,
-                                                      tls_profile_ptr tls,
-                                                      websocket_settings_ptr settings,
-                                                      client_origin origin) {
+connection_ptr make_websocket_connection(shard& owner, tcp_socket socket, tls_profile_ptr tls,
+                                         websocket_settings_ptr settings, client_origin origin) {
   const std::size_t max_message = owner.settings().max_packet_size;
   if (tls) {
-    return std::make_shared<basic_connection<websocket_stream<tls_stream>>>(
+    return connection_ptr(new basic_connection<websocket_stream<tls_stream>>(
         owner,
         websocket_stream<tls_stream>(tls_stream(std::move(socket), std::move(tls)),
                                      std::move(settings), max_message),
-        std::vector<std::uint8_t>{}, std::move(origin));
+        std::vector<std::uint8_t>{}, std::move(origin)));
   }
-  return std::make_shared<basic_connection<websocket_stream<plain_stream>>>(
+  return connection_ptr(new basic_connection<websocket_stream<plain_stream>>(
       owner,
       websocket_stream<plain_stream>(plain_stream(std::move(socket)), std::move(settings),
                                      max_message),
-      std::vector<std::uint8_t>{}, std::move(origin));
+      std::vector<std::uint8_t>{}, std::move(origin)));
 }
 
-std::shared_ptr<connection> make_websocket_connection(shard& owner, tcp_socket socket,
-                                                      std::optional<detached_tls> tls,
-                                                      std::shared_ptr<detached_websocket> websocket,
-                                                      std::vector<std::uint8_t> pending,
-                                                      client_origin origin) {
+connection_ptr make_websocket_connection(shard& owner, tcp_socket socket,
+                                         std::optional<detached_tls> tls,
+                                         std::shared_ptr<detached_websocket> websocket,
+                                         std::vector<std::uint8_t> pending, client_origin origin) {
   if (tls) {
     auto moved =
         std::get<std::shared_ptr<websocket_stream<tls_stream>::beast_stream>>(websocket->stream);
-    return std::make_shared<basic_connection<websocket_stream<tls_stream>>>(
+    return connection_ptr(new basic_connection<websocket_stream<tls_stream>>(
         owner,
         websocket_stream<tls_stream>(std::move(moved),
                                      tls_stream(std::move(socket), std::move(*tls))),
-        std::move(pending), std::move(origin));
+        std::move(pending), std::move(origin)));
   }
   auto moved =
       std::get<std::shared_ptr<websocket_stream<plain_stream>::beast_stream>>(websocket->stream);
-  return std::make_shared<basic_connection<websocket_stream<plain_stream>>>(
+  return connection_ptr(new basic_connection<websocket_stream<plain_stream>>(
       owner, websocket_stream<plain_stream>(std::move(moved), plain_stream(std::move(socket))),
-      std::move(pending), std::move(origin));
+      std::move(pending), std::move(origin)));
 }
 
-std::shared_ptr<connection> make_plain_connection(shard& owner, tcp_socket socket,
-                                                  std::vector<std::uint8_t> pending,
-                                                  client_origin origin) {
-  return std::make_shared<basic_connection<plain_stream>>(owner, plain_stream(std::move(socket)),
-                                                          std::move(pending), std::move(origin));
+connection_ptr make_plain_connection(shard& owner, tcp_socket socket,
+                                     std::vector<std::uint8_t> pending, client_origin origin) {
+  return connection_ptr(new basic_connection<plain_stream>(owner, plain_stream(std::move(socket)),
+                                                           std::move(pending), std::move(origin)));
 }
 
-std::shared_ptr<connection> make_tls_connection(shard& owner, tcp_socket socket,
-                                                tls_profile_ptr profile, client_origin origin) {
-  return std::make_shared<basic_connection<tls_stream>>(
-      owner, tls_stream(std::move(socket), std::move(profile)), std::vector<std::uint8_t>{},
-      std::move(origin));
+connection_ptr make_tls_connection(shard& owner, tcp_socket socket, tls_profile_ptr profile,
+                                   client_origin origin) {
+  return connection_ptr(
+      new basic_connection<tls_stream>(owner, tls_stream(std::move(socket), std::move(profile)),
+                                       std::vector<std::uint8_t>{}, std::move(origin)));
 }
 
-std::shared_ptr<connection> make_tls_connection(shard& owner, tcp_socket socket, detached_tls state,
-                                                std::vector<std::uint8_t> pending,
-                                                client_origin origin) {
-  return std::make_shared<basic_connection<tls_stream>>(
-      owner, tls_stream(std::move(socket), std::move(state)), std::move(pending),
-      std::move(origin));
+connection_ptr make_tls_connection(shard& owner, tcp_socket socket, detached_tls state,
+                                   std::vector<std::uint8_t> pending, client_origin origin) {
+  return connection_ptr(
+      new basic_connection<tls_stream>(owner, tls_stream(std::move(socket), std::move(state)),
+                                       std::move(pending), std::move(origin)));
 }
 
 }  // namespace tern::net

@@ -19,6 +19,8 @@
 // Thread: created, used and destroyed on its shard's thread only.
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/smart_ptr/intrusive_ptr.hpp>
+#include <boost/smart_ptr/intrusive_ref_counter.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -36,7 +38,9 @@ namespace tern::net {
 
 class shard;
 
-class connection : public std::enable_shared_from_this<connection>,
+// Counted in place (no control block, no weak count): the shard's set, the handlers of pending
+// operations and a password check in flight hold references.
+class connection : public boost::intrusive_ref_counter<connection>,
                    public protocol::session_observer {
  public:
   virtual void start() = 0;
@@ -49,31 +53,30 @@ class connection : public std::enable_shared_from_this<connection>,
   virtual void shut_down() = 0;
 };
 
+using connection_ptr = boost::intrusive_ptr<connection>;
+
 // `pending` holds bytes already read for this client (a CONNECT replayed after a move);
 // `origin` says who the client is when known (a PROXY protocol header, a move; empty: the
 // socket's peer).
-std::shared_ptr<connection> make_plain_connection(shard& owner, tcp_socket socket,
-                                                  std::vector<std::uint8_t> pending = {},
-                                                  client_origin origin = {});
+connection_ptr make_plain_connection(shard& owner, tcp_socket socket,
+                                     std::vector<std::uint8_t> pending = {},
+                                     client_origin origin = {});
 // A freshly accepted TLS client: the handshake runs first, within the connect timeout.
-std::shared_ptr<connection> make_tls_connection(shard& owner, tcp_socket socket,
-                                                tls_profile_ptr profile, client_origin origin = {});
+connection_ptr make_tls_connection(shard& owner, tcp_socket socket, tls_profile_ptr profile,
+                                   client_origin origin = {});
 // A TLS client moved from another shard with its OpenSSL session.
-std::shared_ptr<connection> make_tls_connection(shard& owner, tcp_socket socket, detached_tls state,
-                                                std::vector<std::uint8_t> pending,
-                                                client_origin origin);
+connection_ptr make_tls_connection(shard& owner, tcp_socket socket, detached_tls state,
+                                   std::vector<std::uint8_t> pending, client_origin origin);
 
 // A freshly accepted WebSocket client ("ws" when `tls` is null, else "wss"): the TLS handshake and
 // the HTTP upgrade run first, within the connect timeout.
-std::shared_ptr<connection> make_websocket_connection(shard& owner, tcp_socket socket,
-                                                      tls_profile_ptr tls,
-                                                      websocket_settings_ptr settings,
-                                                      client_origin origin = {});
+connection_ptr make_websocket_connection(shard& owner, tcp_socket socket, tls_profile_ptr tls,
+                                         websocket_settings_ptr settings,
+                                         client_origin origin = {});
 // A WebSocket client moved from another shard: its Beast stream, and its OpenSSL session for wss.
-std::shared_ptr<connection> make_websocket_connection(shard& owner, tcp_socket socket,
-                                                      std::optional<detached_tls> tls,
-                                                      std::shared_ptr<detached_websocket> websocket,
-                                                      std::vector<std::uint8_t> pending,
-                                                      client_origin origin);
+connection_ptr make_websocket_connection(shard& owner, tcp_socket socket,
+                                         std::optional<detached_tls> tls,
+                                         std::shared_ptr<detached_websocket> websocket,
+                                         std::vector<std::uint8_t> pending, client_origin origin);
 
 }  // namespace tern::net

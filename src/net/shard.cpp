@@ -84,7 +84,7 @@ void shard::stop_on_thread() {
   work_.reset();
   tick_.cancel();
   // Copy: shut_down may forget connections while we iterate.
-  std::vector<std::shared_ptr<connection>> open;
+  std::vector<connection_ptr> open;
   open.reserve(connections_.size());
   for (const auto& c : connections_) open.push_back(c);
   for (auto& c : open) c->shut_down();
@@ -153,7 +153,7 @@ void shard::adopt_moved(tcp_socket socket, std::optional<detached_tls> tls,
   }
 }
 
-void shard::add(std::shared_ptr<connection> c) {
+void shard::add(connection_ptr c) {
   auto* started = c.get();
   connections_.insert(std::move(c));
   started->start();
@@ -164,7 +164,7 @@ void shard::forget(connection* c) {
   if (stopping_ && connections_.empty()) stop_deadline_.cancel();
 }
 
-void shard::schedule_flush(std::shared_ptr<connection> c) {
+void shard::schedule_flush(connection_ptr c) {
   if (to_flush_.empty()) asio::post(context_, [this] { flush_connections(); });
   to_flush_.push_back(std::move(c));
 }
@@ -178,7 +178,7 @@ void shard::abandon_held() {
   for (auto& c : waiting) c->abandon_held_output();
 }
 
-void shard::hold_until_durable(std::shared_ptr<connection> c) {
+void shard::hold_until_durable(connection_ptr c) {
   held_.push_back(std::move(c));
 }
 

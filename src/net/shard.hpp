@@ -21,6 +21,7 @@
 
 #include "core/shard_core.hpp"
 #include "net/client_origin.hpp"
+#include "net/connection.hpp"
 #include "net/deadline_queue.hpp"
 #include "net/detached_transport.hpp"
 #include "net/limit_counters.hpp"
@@ -33,7 +34,6 @@
 namespace tern::net {
 
 class admission;
-class connection;
 class password_verifier;
 class server;
 
@@ -77,9 +77,9 @@ class shard {
                    client_origin origin);
   void forget(connection* c);
   // Flushes `c` once the current batch of work is done (one post for many connections).
-  void schedule_flush(std::shared_ptr<connection> c);
+  void schedule_flush(connection_ptr c);
   // `c` has output that waits for a store commit: it is flushed when the commit is durable.
-  void hold_until_durable(std::shared_ptr<connection> c);
+  void hold_until_durable(connection_ptr c);
   // The store committed this shard's journal up to `ticket`. Any thread: the completions of
   // one commit become a single wake-up of the shard.
   void notify_durable(std::uint64_t ticket);
@@ -104,7 +104,7 @@ class shard {
   void flush_connections();
   void abandon_held();
   void on_durable(std::uint64_t ticket);
-  void add(std::shared_ptr<connection> c);
+  void add(connection_ptr c);
 
   std::size_t index_;
   core::broker_shared& shared_;
@@ -121,16 +121,16 @@ class shard {
   struct by_address {
     using is_transparent = void;
     static const connection* key(const connection* c) noexcept { return c; }
-    static const connection* key(const std::shared_ptr<connection>& c) noexcept { return c.get(); }
+    static const connection* key(const connection_ptr& c) noexcept { return c.get(); }
     std::size_t operator()(const auto& c) const noexcept {
       return boost::hash<const connection*>{}(key(c));
     }
     bool operator()(const auto& a, const auto& b) const noexcept { return key(a) == key(b); }
   };
-  boost::unordered_flat_set<std::shared_ptr<connection>, by_address, by_address> connections_;
-  std::vector<std::shared_ptr<connection>> to_flush_;
-  std::vector<std::shared_ptr<connection>> held_;  // output waiting for a commit
-  std::atomic<std::uint64_t> durable_ticket_{0};   // set by the storage thread
+  boost::unordered_flat_set<connection_ptr, by_address, by_address> connections_;
+  std::vector<connection_ptr> to_flush_;
+  std::vector<connection_ptr> held_;              // output waiting for a commit
+  std::atomic<std::uint64_t> durable_ticket_{0};  // set by the storage thread
   std::atomic<bool> durable_posted_{false};
   std::vector<std::uint8_t> scratch_;
   limit_counters limits_;
