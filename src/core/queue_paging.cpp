@@ -36,9 +36,9 @@ bool shard_core::page_out(session_state& state, const outbound_message& out, tim
 }
 
 void shard_core::page_in(session_state& state, time_point now) {
-  if (state.paged.count() == 0 || state.paged.loading) return;
+  if (state.paged.count() == 0 || state.paging_in) return;
   if (!journal_.durable(state.paged.ticket)) {
-    state.paged.loading = true;
+    state.paging_in = true;
     awaiting_page_in_.push_back(state.id);
     journal_.request_barrier();
     request_flush();
@@ -180,6 +180,7 @@ void shard_core::release_paged(session_state& state) {
   auto [begin, end] = storage::keys::session_range(storage::keys::paged, state.id);
   journal_.batch_erase_range(begin, end);
   paged = {};
+  state.paging_in = false;
   request_flush();
 }
 

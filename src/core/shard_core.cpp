@@ -484,7 +484,7 @@ void shard_core::on_durable(std::uint64_t ticket, time_point now) {
         awaiting_page_in_.push_back(id);
         continue;
       }
-      state.paged.loading = false;
+      state.paging_in = false;
       if (state.attached == nullptr) continue;  // read when the client is back
       load_paged(state, now);
       state.attached->on_queue_refilled(now);

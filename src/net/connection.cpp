@@ -58,9 +58,10 @@ class basic_connection final : public connection, private deadline_entry {
       : shard_(owner),
         stream_(std::move(stream)),
         session_(owner.settings(), owner.core(), protocol::clock::now()),
-        partial_(std::move(pending)),
         arrival_(std::make_unique<client_origin>(origin_of(stream_.socket(), std::move(origin)))),
         peer_(arrival_->peer) {
+    if (!pending.empty())
+      partial_ = std::make_unique<std::vector<std::uint8_t>>(std::move(pending));
     session_.set_observer(this);
     error_code local_ec;
     const auto local = stream_.socket().local_endpoint(local_ec);
@@ -105,10 +106,11 @@ class basic_connection final : public connection, private deadline_entry {
   shard& shard_;
   Stream stream_;
   protocol::session session_;
-  protocol::session_phase logged_state_ = protocol::session_phase::awaiting_connect;
-  std::vector<std::uint8_t> partial_;  // an incomplete packet carried between reads
+  // An incomplete packet carried between reads; none while idle.
+  std::unique_ptr<std::vector<std::uint8_t>> partial_;
   std::size_t writing_size() const noexcept { return writing_ ? writing_->size : 0; }
   std::unique_ptr<pending_write> writing_;  // the write in flight, if any (from the shard's pool)
+  protocol::session_phase logged_state_ = protocol::session_phase::awaiting_connect;
   bool write_in_flight_ = false;
   bool read_in_flight_ = false;
   bool finished_ = false;
@@ -186,7 +188,7 @@ void basic_connection<Stream>::begin_session() {
     session_.set_transport_identity(*arrival_->identity);
   }
   refuse_if_over_limits();
-  if (!partial_.empty()) {
+  if (partial_) {
     feed({});
     after_event();
     if (finished_) return;
@@ -282,18 +284,20 @@ void basic_connection<Stream>::on_readable() {
 template <typename Stream>
 void basic_connection<Stream>::feed(std::span<const std::uint8_t> bytes) {
   const auto now = protocol::clock::now();
-  if (partial_.empty()) {
+  if (!partial_) {
     if (bytes.empty()) return;
     const std::size_t used = session_.on_bytes(bytes, now);
     if (!session_.wants_close() && used < bytes.size()) {  // keep the tail for the next read
-      partial_.assign(bytes.begin() + static_cast<std::ptrdiff_t>(used), bytes.end());
+      partial_ = std::make_unique<std::vector<std::uint8_t>>(
+          bytes.begin() + static_cast<std::ptrdiff_t>(used), bytes.end());
     }
     return;
   }
-  partial_.insert(partial_.end(), bytes.begin(), bytes.end());
-  const std::size_t used = session_.on_bytes(partial_, now);
-  partial_.erase(partial_.begin(), partial_.begin() + static_cast<std::ptrdiff_t>(used));
-  if (partial_.empty()) partial_.shrink_to_fit();  // idle connections hold no buffer
+  auto& partial = *partial_;
+  partial.insert(partial.end(), bytes.begin(), bytes.end());
+  const std::size_t used = session_.on_bytes(partial, now);
+  partial.erase(partial.begin(), partial.begin() + static_cast<std::ptrdiff_t>(used));
+  if (partial.empty()) partial_.reset();  // idle connections hold no buffer
 }
 
 template <typename Stream>
@@ -486,7 +490,8 @@ void basic_connection<Stream>::migrate() {
     spdlog::warn("cannot move connection {} to shard {}: {}", peer_, *session_.migrate_to(),
                  ec.message());
   } else {
-    shard_.migrate(*session_.migrate_to(), std::move(transport), std::move(partial_),
+    shard_.migrate(*session_.migrate_to(), std::move(transport),
+                   partial_ ? std::move(*partial_) : std::vector<std::uint8_t>{},
                    std::move(*arrival_));
   }
   shard_.forget(this);

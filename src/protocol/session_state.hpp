@@ -46,7 +46,6 @@ struct paged_entries {
   std::uint64_t next = 0;
   std::size_t bytes = 0;
   std::uint64_t ticket = 0;
-  bool loading = false;  // waiting for `ticket` to read the next ones
   std::size_t count() const noexcept { return static_cast<std::size_t>(next - first); }
 };
 
@@ -56,6 +55,7 @@ struct session_state {
   std::shared_ptr<const auth::client_identity> identity;
   std::uint64_t id = 0;  // unique within the broker, also across restarts (store key)
   codec::protocol_version version = codec::protocol_version::v5;
+  std::uint16_t next_packet_id = 1;
   std::uint32_t expiry_interval = 0;                         // seconds; 0xFFFFFFFF never
   lazy_map<std::string, subscription_record> subscriptions;  // by full filter
 
@@ -68,7 +68,6 @@ struct session_state {
   // in memory behind the paged range (paging them would only read them back at once).
   lazy_deque<outbound_message> behind_paged;
   inflight_window inflight;  // sent, not acknowledged, in send order
-  std::uint16_t next_packet_id = 1;
   // Received QoS 2 ids awaiting PUBREL: no allocation per PUBLISH, none at all until the first.
   packet_id_set inbound_qos2;
 
@@ -81,6 +80,7 @@ struct session_state {
   bool identity_known = false;
   // The session has a record in the store (expiry interval above zero).
   bool persisted = false;
+  bool paging_in = false;  // waiting for paged.ticket to read the next paged entries
   // A session without expiry has a record only while it holds a will: a crash ends the
   // connection without DISCONNECT, so the will must still go out after the restart.
   bool will_stored = false;
