@@ -35,7 +35,7 @@ std::string_view version_name(codec::protocol_version v) {
 }
 
 std::uint64_t queue_depth(const protocol::session_state& s) {
-  return s.queue.size() + s.paged.count();
+  return s.queue.size() + s.paged().count();
 }
 
 json::object message_json(const protocol::message& m) {

@@ -53,10 +53,10 @@ shard_stats read_shard(net::shard& s) {
     ++out.sessions;
     if (state.attached != nullptr) ++out.connected;
     out.subscriptions += state.subscriptions.size();
-    const std::uint64_t depth = state.queue.size() + state.paged.count();
+    const std::uint64_t depth = state.queue.size() + state.paged().count();
     out.queued_messages += depth;
     out.max_queue_depth = std::max(out.max_queue_depth, depth);
-    out.queued_bytes += static_cast<std::size_t>(state.queued_bytes) + state.paged.bytes;
+    out.queued_bytes += static_cast<std::size_t>(state.queued_bytes) + state.paged().bytes;
     out.inflight_messages += state.inflight.size();
   });
   out.loop_lag = s.loop_lag();

@@ -27,17 +27,18 @@ using namespace protocol;
 bool shard_core::page_out(session_state& state, const outbound_message& out, time_point now) {
   if (!journal_.enabled() || !state.persisted || shared_.store == nullptr) return false;
   if (out.msg->reclaimer != nullptr) shared_.paged.page_out(out.msg);
-  journal_.page_out(state.id, state.paged.next, out, now);
-  ++state.paged.next;
-  state.paged.bytes += queued_cost(out);
-  state.paged.ticket = journal_.open_ticket();
+  auto& paged = state.paged_for_update();
+  journal_.page_out(state.id, paged.next, out, now);
+  ++paged.next;
+  paged.bytes += queued_cost(out);
+  paged.ticket = journal_.open_ticket();
   request_flush();
   return true;
 }
 
 void shard_core::page_in(session_state& state, time_point now) {
-  if (state.paged.count() == 0 || state.paging_in) return;
-  if (!journal_.durable(state.paged.ticket)) {
+  if (state.paged().count() == 0 || state.paging_in) return;
+  if (!journal_.durable(state.paged().ticket)) {
     state.paging_in = true;
     awaiting_page_in_.push_back(state.id);
     journal_.request_barrier();
@@ -61,7 +62,7 @@ message_ptr shard_core::read_message(std::uint64_t id, time_point now) {
 }
 
 void shard_core::load_paged(session_state& state, time_point now) {
-  auto& paged = state.paged;
+  auto& paged = state.paged_for_update();
   const auto room = shared_.settings.max_queued_in_memory > state.queue.size()
                         ? shared_.settings.max_queued_in_memory - state.queue.size()
                         : 1;
@@ -154,7 +155,7 @@ void shard_core::load_paged(session_state& state, time_point now) {
 void shard_core::page_out_backlog(session_state& state, time_point now) {
   if (!journal_.enabled() || !state.persisted || shared_.store == nullptr) return;
   std::vector<outbound_message> backlog = take_behind_paged(state);
-  if (state.paged.count() == 0) backlog = take_tail(state, shared_.settings.max_queued_in_memory);
+  if (state.paged().count() == 0) backlog = take_tail(state, shared_.settings.max_queued_in_memory);
   for (auto& out : backlog) {
     if (out.stored && out.shared_filter.empty() && page_out(state, out, now)) continue;
     for (const auto& dropped : enqueue(state, std::move(out), shared_.settings)) {
@@ -164,7 +165,7 @@ void shard_core::page_out_backlog(session_state& state, time_point now) {
 }
 
 void shard_core::release_paged(session_state& state) {
-  auto& paged = state.paged;
+  const auto& paged = state.paged();
   if (paged.count() == 0 || shared_.store == nullptr) return;
   // Entries still on their way to the store are found in the open batch's erase below; the
   // message records they refer to are counted here from what the store holds.
@@ -179,7 +180,7 @@ void shard_core::release_paged(session_state& state) {
       });
   auto [begin, end] = storage::keys::session_range(storage::keys::paged, state.id);
   journal_.batch_erase_range(begin, end);
-  paged = {};
+  state.forget_paged();
   state.paging_in = false;
   request_flush();
 }

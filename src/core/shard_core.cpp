@@ -130,7 +130,7 @@ void shard_core::persist_session(session_state& state, const codec::will_message
     // Not persistent (any more): what the store held for it goes, but for paged entries,
     // which still wait there for delivery.
     if (state.persisted) {
-      journal_.erase_session(state.id, state.paged.count() > 0);
+      journal_.erase_session(state.id, state.paged().count() > 0);
     } else if (state.will_stored && will == nullptr) {
       journal_.erase_session_record(state.id);
     }
@@ -480,7 +480,7 @@ void shard_core::on_durable(std::uint64_t ticket, time_point now) {
       auto it = by_id_.find(id);
       if (it == by_id_.end()) continue;  // ended meanwhile
       auto& state = **it;
-      if (!journal_.durable(state.paged.ticket)) {
+      if (!journal_.durable(state.paged().ticket)) {
         awaiting_page_in_.push_back(id);
         continue;
       }

@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace tern::net {
 
@@ -22,6 +23,9 @@ struct client_origin {
 
 // "10.0.0.7:50122" or "[::1]:4000".
 std::string describe_endpoint(const boost::asio::ip::tcp::endpoint& endpoint);
+// The address in a peer that describe_endpoint wrote: "10.0.0.7" for "10.0.0.7:50122", "::1"
+// for "[::1]:4000"; a text without a port ("unknown") as it is.
+std::string peer_address(std::string_view peer);
 // The origin of a client at `endpoint`: its address and that address described for the log.
 client_origin origin_at(const boost::asio::ip::tcp::endpoint& endpoint);
 

@@ -65,7 +65,7 @@ class basic_connection final : public connection, private deadline_entry {
     session_.set_observer(this);
     error_code local_ec;
     const auto local = stream_.socket().local_endpoint(local_ec);
-    session_.set_transport(arrival_->address, !local_ec && shard_.allows_anonymous(local));
+    session_.set_transport(!local_ec && shard_.allows_anonymous(local));
   }
 
   void start() override;
@@ -75,6 +75,9 @@ class basic_connection final : public connection, private deadline_entry {
   void on_commit() override;
   void abandon_held_output() override;
   void shut_down() override;
+  std::string source_address() const override {
+    return arrival_ ? arrival_->address : peer_address(peer_);
+  }
 
  private:
   void on_deadline() override;

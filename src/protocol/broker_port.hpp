@@ -110,6 +110,9 @@ class session_observer {
   virtual void on_output_ready() = 0;
   // A configured limit refused or dropped something; `detail` says what, for the log.
   virtual void on_limit(limit_event /*event*/, std::string_view /*detail*/) {}
+  // The client's address as the transport names it ("10.0.0.7", "::1"; empty when unknown):
+  // failed logins are slowed per address.
+  virtual std::string source_address() const { return {}; }
 };
 
 }  // namespace tern::protocol

@@ -14,7 +14,7 @@ std::vector<outbound_message> enqueue(session_state& state, outbound_message out
   const std::size_t size = queued_cost(out);
   const auto full = [&] {
     return state.queued_count() >= settings.max_queued_messages ||
-           state.queued_bytes + state.paged.bytes + size > settings.max_queued_bytes;
+           state.queued_bytes + state.paged().bytes + size > settings.max_queued_bytes;
   };
   std::vector<outbound_message> dropped;
   if (full()) {
@@ -39,7 +39,7 @@ std::vector<outbound_message> enqueue(session_state& state, outbound_message out
   };
   // Shared-subscription messages stay in memory: a member that leaves hands them to another.
   const bool pageable = pager != nullptr && out.stored && out.shared_filter.empty();
-  if (pageable && state.paged.count() > 0 && state.attached != nullptr) {
+  if (pageable && state.paged().count() > 0 && state.attached != nullptr) {
     count_in_memory();
     state.behind_paged.push_back(std::move(out));  // behind the paged ones: order is kept
     return dropped;
@@ -48,7 +48,7 @@ std::vector<outbound_message> enqueue(session_state& state, outbound_message out
   // paged ones may follow. An attached client's queue is about to drain: it stays in memory,
   // bounded by the session limits.
   const bool beyond_memory =
-      state.paged.count() > 0 ||
+      state.paged().count() > 0 ||
       (state.attached == nullptr && state.queue.size() >= settings.max_queued_in_memory);
   if (pageable && beyond_memory && pager->page_out(state, out, now)) return dropped;
   count_in_memory();
@@ -57,7 +57,7 @@ std::vector<outbound_message> enqueue(session_state& state, outbound_message out
 }
 
 void unpage_behind(session_state& state) {
-  if (state.paged.count() > 0) return;
+  if (state.paged().count() > 0) return;
   for (auto& out : state.behind_paged) state.queue.push_back(std::move(out));
   state.behind_paged.clear();
 }

@@ -57,12 +57,8 @@ class session {
   session& operator=(const session&) = delete;
 
   void set_observer(session_observer* observer) noexcept { observer_ = observer; }
-  // What the transport knows before CONNECT: the client's address (failed logins are slowed
-  // per address) and whether its listener admits anonymous clients.
-  void set_transport(std::string source_address, bool allow_anonymous) {
-    source_address_ = std::move(source_address);
-    allow_anonymous_ = allow_anonymous;
-  }
+  // What the transport knows before CONNECT: whether its listener admits anonymous clients.
+  void set_transport(bool allow_anonymous) { allow_anonymous_ = allow_anonymous; }
 
   // The transport vouches for the client's name (a verified TLS client certificate) before
   // CONNECT is handled: from then on it is the session's username, whatever CONNECT carries.
@@ -154,7 +150,9 @@ class session {
   std::optional<codec::protocol_version> version() const noexcept { return version_; }
   std::uint16_t keep_alive() const noexcept { return keep_alive_; }
   // The client's address as the transport named it (empty in tests).
-  const std::string& source_address() const noexcept { return source_address_; }
+  std::string source_address() const {
+    return observer_ != nullptr ? observer_->source_address() : std::string{};
+  }
   const session_state* persistent() const noexcept { return state_; }
   // The store commit the pending output waits for (0: none). See session_state::hold_ticket.
   std::uint64_t hold_ticket() const noexcept {
@@ -267,7 +265,6 @@ class session {
   output_batch& output();
   std::uint64_t hold_ticket_ = 0;      // kept from the session state when it is detached
   std::unique_ptr<close_info> close_;  // set once the session closes
-  std::string source_address_;
   // A refused login whose CONNACK waits (login throttling); input is discarded meanwhile.
   struct delayed_refusal {
     time_point at;
@@ -309,10 +306,16 @@ class session {
   struct enhanced_auth {
     std::string method;
     std::string scram_user;
+    std::unique_ptr<tern::auth::scram_exchange> scram;  // the exchange in progress, if any
   };
   std::unique_ptr<enhanced_auth> auth_;
   const std::string& auth_method() const noexcept;
-  std::unique_ptr<tern::auth::scram_exchange> scram_;
+  tern::auth::scram_exchange* scram() const noexcept {
+    return auth_ ? auth_->scram.get() : nullptr;
+  }
+  void end_scram() noexcept {
+    if (auth_) auth_->scram.reset();
+  }
 };
 
 }  // namespace tern::protocol

@@ -68,11 +68,11 @@ void session::refuse_login_later(reason_code reason, std::string detail) {
   port_.traffic().auth_failures.add();
   auto* access = port_.access();
   const auto delay =
-      access != nullptr ? access->on_failed_login(source_address_) : std::chrono::milliseconds{0};
+      access != nullptr ? access->on_failed_login(source_address()) : std::chrono::milliseconds{0};
   login().refusal = delayed_refusal{now_ + delay, reason,
                                     fmt::format("{} (refused after {} ms)", detail, delay.count())};
   login().parked.reset();
-  scram_.reset();
+  end_scram();
 }
 
 void session::on_password_checked(tern::auth::login_result result, time_point now) {
@@ -110,16 +110,17 @@ bool session::supports_method(std::string_view method) {
 bool session::start_scram(std::string_view method, const properties& props, std::string& detail) {
   auto* access = port_.access();
   const auto mechanism = tern::auth::scram_mechanism_named(method);
-  scram_ = std::make_unique<tern::auth::scram_exchange>(*mechanism);
-  auto first = scram_->on_client_first(as_text(props.authentication_data));
+  auth_->scram = std::make_unique<tern::auth::scram_exchange>(*mechanism);
+  auto first = auth_->scram->on_client_first(as_text(props.authentication_data));
   if (first.index() == 1) {
     detail = fmt::format("{}: {}", method, std::get<1>(first));
     return false;
   }
   auth_->scram_user = std::get<0>(std::move(first));
   const auto credentials = access->scram_credentials_for(auth_->scram_user, *mechanism);
-  auto server_first = scram_->server_first(credentials ? &*credentials : nullptr,
-                                           access->scram_secret(), tern::auth::make_scram_nonce());
+  auto server_first =
+      auth_->scram->server_first(credentials ? &*credentials : nullptr, access->scram_secret(),
+                                 tern::auth::make_scram_nonce());
   send_auth(reason_code::continue_authentication, std::move(server_first));
   return true;
 }
@@ -130,7 +131,8 @@ const std::string& session::auth_method() const noexcept {
 }
 
 void session::begin_enhanced_auth(connect&& c, connack&& ack) {
-  auth_ = std::make_unique<enhanced_auth>(enhanced_auth{*c.props.authentication_method, {}});
+  auth_ =
+      std::make_unique<enhanced_auth>(enhanced_auth{*c.props.authentication_method, {}, nullptr});
   std::string detail;
   if (transport_identity_) {
     return refuse_connect(c.version, reason_code::not_authorized,
@@ -161,7 +163,7 @@ void session::send_auth(reason_code reason, std::string data) {
 void session::handle_auth(const codec::auth& a) {
   const bool connecting = phase_ == session_phase::awaiting_connect;
   const auto fail_protocol = [&](std::string detail) {
-    scram_.reset();
+    end_scram();
     if (connecting) {
       login().parked.reset();
       return refuse_connect(protocol_version::v5, reason_code::protocol_error, std::move(detail));
@@ -176,13 +178,13 @@ void session::handle_auth(const codec::auth& a) {
     if (connecting) return refuse_login_later(reason_code::not_authorized, std::move(detail));
     // Counted like a failed login; the connection ends at once [MQTT-4.12.1-2].
     port_.traffic().auth_failures.add();
-    if (auto* access = port_.access()) (void)access->on_failed_login(source_address_);
-    scram_.reset();
+    if (auto* access = port_.access()) (void)access->on_failed_login(source_address());
+    end_scram();
     protocol_violation(reason_code::not_authorized,
                        fmt::format("re-authentication failed: {}", detail));
   };
   if (a.reason == reason_code::re_authenticate) {
-    if (connecting || scram_) {
+    if (connecting || scram() != nullptr) {
       return fail_protocol("AUTH 0x19 while an authentication exchange is in progress");
     }
     if (!supports_method(auth_method())) {
@@ -192,12 +194,12 @@ void session::handle_auth(const codec::auth& a) {
     if (!start_scram(auth_method(), a.props, detail)) return fail_auth(std::move(detail));
     return;
   }
-  if (a.reason != reason_code::continue_authentication || !scram_) {
+  if (a.reason != reason_code::continue_authentication || scram() == nullptr) {
     return fail_protocol(
         fmt::format("AUTH {} without an exchange waiting for it", to_string(a.reason)));
   }
-  auto result = scram_->on_client_final(as_text(a.props.authentication_data));
-  scram_.reset();
+  auto result = scram()->on_client_final(as_text(a.props.authentication_data));
+  end_scram();
   if (result.accepted && auth_->scram_user.empty()) {
     result.accepted = false;
     result.detail = "the CONNECT user name differs from the SCRAM user";

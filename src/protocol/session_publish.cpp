@@ -298,7 +298,7 @@ void session::pump_queue() {
       unpage_behind(state);
     }
     if (state.queue.empty()) {
-      if (state.paged.count() == 0) break;
+      if (state.paged().count() == 0) break;
       port_.page_in(state, now_);
       if (state.queue.empty()) break;  // still on its way: on_queue_refilled() resumes
     }

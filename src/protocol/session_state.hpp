@@ -63,7 +63,6 @@ struct session_state {
   lazy_deque<outbound_message> queue;  // not yet sent (offline, or window full)
   accounted_bytes queued_bytes;        // counted towards max_memory
   std::size_t queued_qos0 = 0;         // QoS 0 messages among them (queued while offline)
-  paged_entries paged;                 // more queued messages, on disk only
   // Messages for the attached client that arrived while older ones were still paged: they wait
   // in memory behind the paged range (paging them would only read them back at once).
   lazy_deque<outbound_message> behind_paged;
@@ -80,7 +79,7 @@ struct session_state {
   bool identity_known = false;
   // The session has a record in the store (expiry interval above zero).
   bool persisted = false;
-  bool paging_in = false;  // waiting for paged.ticket to read the next paged entries
+  bool paging_in = false;  // waiting for paged().ticket to read the next paged entries
   // A session without expiry has a record only while it holds a will: a crash ends the
   // connection without DISCONNECT, so the will must still go out after the restart.
   bool will_stored = false;
@@ -114,16 +113,29 @@ struct session_state {
     if (presence_) presence_->persistent.store(persistent, std::memory_order_relaxed);
   }
 
+  // More queued messages, on disk only. Allocated when the session first pages (most never do)
+  // and kept until it ends.
+  const paged_entries& paged() const noexcept {
+    static const paged_entries none;
+    return paged_ ? *paged_ : none;
+  }
+  paged_entries& paged_for_update() {
+    if (!paged_) paged_ = std::make_unique<paged_entries>();
+    return *paged_;
+  }
+  void forget_paged() noexcept { paged_.reset(); }
+
   bool has_queued() const noexcept {
-    return !queue.empty() || paged.count() > 0 || !behind_paged.empty();
+    return !queue.empty() || paged().count() > 0 || !behind_paged.empty();
   }
   // Messages queued, wherever they wait.
   std::size_t queued_count() const noexcept {
-    return queue.size() + paged.count() + behind_paged.size();
+    return queue.size() + paged().count() + behind_paged.size();
   }
 
  private:
   mutable std::shared_ptr<session_presence> presence_;
+  std::unique_ptr<paged_entries> paged_;
 };
 
 }  // namespace tern::protocol

@@ -40,7 +40,7 @@ class session_auth_test : public ::testing::Test {
     shared_.access = &*access_;
     core_.emplace(0, shared_, links_);
     session_.emplace(settings_, *core_, now_);
-    session_->set_transport("192.0.2.1", true);
+    session_->set_transport(true);
   }
   void TearDown() override { std::filesystem::remove(file_); }
 
