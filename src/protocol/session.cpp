@@ -475,7 +475,7 @@ void session::on_store_failure(time_point now) {
   }
   close(reason_code::quota_exceeded, "the store cannot write: unacknowledged, disconnected",
         end_kind::with_will);
-  hold_ticket_ = 0;  // what is left (the DISCONNECT) acknowledges nothing
+  if (login_) login_->hold_ticket = 0;  // what is left (the DISCONNECT) acknowledges nothing
 }
 
 void session::refuse_connect_with(reason_code reason, std::string detail) {
@@ -589,9 +589,10 @@ void session::close(reason_code reason, std::string detail, end_kind kind, bool 
   close_ = std::make_unique<close_info>(close_info{reason, std::move(detail), by_client});
   if (state_ != nullptr) {
     auto* state = state_;
-    hold_ticket_ = state->hold_ticket;
-    // Who the client was, for the log, once the state is gone.
+    // Who the client was, for the log, and what its last output waits for, once the state is
+    // gone.
     login_ = std::make_unique<login_state>();
+    login_->hold_ticket = state->hold_ticket;
     login_->client_id = state->client_id();
     login_->username = state->identity->username;
     state_ = nullptr;

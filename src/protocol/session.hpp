@@ -156,7 +156,8 @@ class session {
   const session_state* persistent() const noexcept { return state_; }
   // The store commit the pending output waits for (0: none). See session_state::hold_ticket.
   std::uint64_t hold_ticket() const noexcept {
-    return state_ != nullptr ? state_->hold_ticket : hold_ticket_;
+    if (state_ != nullptr) return state_->hold_ticket;
+    return login_ ? login_->hold_ticket : 0;
   }
 
  private:
@@ -260,10 +261,8 @@ class session {
   bool allow_anonymous_ = true;
   bool checking_password_ = false;  // a password check runs on the workers
   time_point last_packet_;
-  std::uint64_t dropped_for_slowness_ = 0;  // QoS 0 messages dropped while backlogged
   output_ptr output_;  // lent by the shard's pool when there is output, given back when taken
   output_batch& output();
-  std::uint64_t hold_ticket_ = 0;      // kept from the session state when it is detached
   std::unique_ptr<close_info> close_;  // set once the session closes
   // A refused login whose CONNACK waits (login throttling); input is discarded meanwhile.
   struct delayed_refusal {
@@ -284,6 +283,7 @@ class session {
     time_point connect_deadline;
     std::optional<std::string> username;  // the transport's, CONNECT's, then the authenticated
     std::string client_id;                // once closed
+    std::uint64_t hold_ticket = 0;        // once closed: kept from the session state
     std::optional<std::size_t> migrate_to;
     // A refusal the transport asked for (connection limit, memory ceiling), given at CONNECT.
     std::optional<std::pair<codec::reason_code, std::string>> transport_refusal;

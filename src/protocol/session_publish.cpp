@@ -239,12 +239,10 @@ void session::deliver(outbound_message out, time_point now) {
   } else if (out.qos_level == qos::at_most_once) {
     // A slow consumer loses QoS 0 messages rather than growing the broker's memory.
     if (output_backlogged()) {
-      ++dropped_for_slowness_;
       port_.traffic().drop(drop_reason::slow_consumer);
       return;
     }
     if (shed_for_memory()) {
-      ++dropped_for_slowness_;
       port_.traffic().drop(drop_reason::memory_ceiling);
       return report_limit(limit_event::qos0_dropped_memory, client_id());
     }

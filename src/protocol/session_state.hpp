@@ -62,7 +62,6 @@ struct session_state {
   // Most sessions have nothing queued or in flight most of the time: see lazy_deque.
   lazy_deque<outbound_message> queue;  // not yet sent (offline, or window full)
   accounted_bytes queued_bytes;        // counted towards max_memory
-  std::size_t queued_qos0 = 0;         // QoS 0 messages among them (queued while offline)
   // Messages for the attached client that arrived while older ones were still paged: they wait
   // in memory behind the paged range (paging them would only read them back at once).
   lazy_deque<outbound_message> behind_paged;
@@ -83,6 +82,7 @@ struct session_state {
   // A session without expiry has a record only while it holds a will: a crash ends the
   // connection without DISCONNECT, so the will must still go out after the restart.
   bool will_stored = false;
+  std::uint32_t queued_qos0 = 0;  // QoS 0 messages in `queue` (queued while offline)
   // Output of the attached connection waits until the store's commit with this ticket: it
   // acknowledges something that must be durable first.
   std::uint64_t hold_ticket = 0;
