@@ -232,14 +232,16 @@ void basic_connection<Stream>::on_limit(protocol::limit_event event, std::string
 template <typename Stream>
 void basic_connection<Stream>::wait_readable() {
   // A client that does not read what it asked for is not read from either (back-pressure).
-  if (read_in_flight_ || session_.wants_close() || session_.output_backlogged() ||
+  if (finished_ || read_in_flight_ || session_.wants_close() || session_.output_backlogged() ||
       session_.awaiting_verification()) {
     return;
   }
   read_in_flight_ = true;
-  stream_.async_wait_readable([this, self = connection_ptr(this)](error_code ec) {
+  // No reference in the handler (the pending wait of every idle connection would carry one):
+  // the shard owns the connection until the wait has ended, see finish().
+  stream_.async_wait_readable([this](error_code ec) {
     read_in_flight_ = false;
-    if (finished_) return;
+    if (finished_) return shard_.forget(this);  // the last use of this connection
     if (ec) {
       if (ec != asio::error::operation_aborted) {
         session_.on_transport_closed(ec.message(), protocol::clock::now());
@@ -497,7 +499,7 @@ void basic_connection<Stream>::migrate() {
                    partial_ ? std::move(*partial_) : std::vector<std::uint8_t>{},
                    std::move(*arrival_));
   }
-  shard_.forget(this);
+  if (!read_in_flight_) shard_.forget(this);  // else once the wait, cancelled by the detach, ends
 }
 
 template <typename Stream>
@@ -531,9 +533,9 @@ void basic_connection<Stream>::finish() {
   auto self = connection_ptr(this);
   output_accounted_.set(0);
   shard_.gate().on_close(stream_.socket().native_handle());  // before the descriptor is reused
-  stream_.close();
+  stream_.close();  // a pending wait ends now (cancelled), and forgets the connection then
   shard_.deadlines().disarm(*this);
-  shard_.forget(this);
+  if (!read_in_flight_) shard_.forget(this);
 }
 
 }  // namespace

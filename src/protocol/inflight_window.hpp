@@ -88,7 +88,7 @@ class inflight_window {
   std::size_t find_id(std::uint16_t packet_id, std::size_t from) const noexcept;
 
   container messages_;
-  std::vector<std::uint16_t> ids_;  // ids_[i] == messages_[i].packet_id
+  lazy_vector<std::uint16_t> ids_;  // ids_[i] == messages_[i].packet_id
 };
 
 }  // namespace tern::protocol

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <utility>
+#include <vector>
 
 namespace tern::protocol {
 
@@ -73,6 +74,26 @@ class lazy_deque : public lazy_container<boost::container::deque<T>> {
   iterator erase(const_iterator first, const_iterator last) {
     if (first == last) return this->begin() + (first - std::as_const(*this).begin());
     return this->items_->erase(first, last);
+  }
+};
+
+template <typename T>
+class lazy_vector : public lazy_container<std::vector<T>> {
+  using base = lazy_container<std::vector<T>>;
+
+ public:
+  using typename base::const_iterator;
+  using typename base::iterator;
+
+  // Preconditions as for a vector: index in range.
+  T& operator[](std::size_t i) noexcept { return (*this->items_)[i]; }
+  const T* data() const noexcept { return this->items().data(); }
+
+  void push_back(T value) { this->allocated().push_back(std::move(value)); }
+  iterator erase(const_iterator it) { return this->items_->erase(it); }
+  // Shrinking only: `n` at most size().
+  void resize(std::size_t n) {
+    if (this->items_) this->items_->resize(n);
   }
 };
 

@@ -586,15 +586,17 @@ void session::send(bare_ack ack) {
 void session::close(reason_code reason, std::string detail, end_kind kind, bool by_client) {
   if (phase_ == session_phase::closed) return;
   phase_ = session_phase::closed;
-  close_ = std::make_unique<close_info>(close_info{reason, std::move(detail), by_client});
-  if (state_ != nullptr) {
-    auto* state = state_;
+  auto* state = state_;
+  if (state != nullptr) {
     // Who the client was, for the log, and what its last output waits for, once the state is
     // gone.
     login_ = std::make_unique<login_state>();
     login_->hold_ticket = state->hold_ticket;
     login_->client_id = state->client_id();
     login_->username = state->identity->username;
+  }
+  login().close = close_info{reason, std::move(detail), by_client};
+  if (state != nullptr) {
     state_ = nullptr;
     state->attached = nullptr;
     // On takeover the core has already handed the state to the new connection.
@@ -630,7 +632,7 @@ std::vector<std::uint8_t> session::take_output() {
 
 const close_info& session::close_reason() const noexcept {
   static const close_info open;  // not closed
-  return close_ ? *close_ : open;
+  return login_ && login_->close ? *login_->close : open;
 }
 
 output_batch& session::output() {

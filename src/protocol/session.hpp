@@ -263,7 +263,6 @@ class session {
   time_point last_packet_;
   output_ptr output_;  // lent by the shard's pool when there is output, given back when taken
   output_batch& output();
-  std::unique_ptr<close_info> close_;  // set once the session closes
   // A refused login whose CONNACK waits (login throttling); input is discarded meanwhile.
   struct delayed_refusal {
     time_point at;
@@ -277,13 +276,14 @@ class session {
     codec::connack ack;
   };
   // What the session needs only while it has no session state: the login in progress before
-  // CONNACK, then (once closed) who the client was, for the log. Connected clients, most of a
-  // broker's, carry none of it: the state's identity holds their identifier and user.
+  // CONNACK, then (once closed) why and who the client was, for the log. Connected clients, most of
+  // a broker's, carry none of it: the state's identity holds their identifier and user.
   struct login_state {
     time_point connect_deadline;
     std::optional<std::string> username;  // the transport's, CONNECT's, then the authenticated
     std::string client_id;                // once closed
     std::uint64_t hold_ticket = 0;        // once closed: kept from the session state
+    std::optional<close_info> close;      // set once the session closes
     std::optional<std::size_t> migrate_to;
     // A refusal the transport asked for (connection limit, memory ceiling), given at CONNECT.
     std::optional<std::pair<codec::reason_code, std::string>> transport_refusal;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
@@ -105,6 +106,22 @@ TEST(lazy_container_test, a_map_behaves_like_a_map_under_random_operations) {
     ASSERT_EQ(m.size(), model.size());
   }
   EXPECT_TRUE(std::equal(m.begin(), m.end(), model.begin(), model.end()));
+}
+
+TEST(lazy_container_test, a_vector_allocates_on_its_first_element_and_stays_contiguous) {
+  static_assert(sizeof(lazy_vector<std::uint16_t>) == sizeof(void*));
+  lazy_vector<std::uint16_t> v;
+  EXPECT_TRUE(v.empty());
+  EXPECT_EQ(v.begin(), v.end());
+  v.resize(0);  // nothing to shrink
+  for (std::uint16_t i = 0; i < 40; ++i) v.push_back(i);
+  ASSERT_EQ(v.size(), 40u);
+  EXPECT_EQ(v.data()[39], 39);
+  v.erase(v.begin() + 3);
+  EXPECT_EQ(v[3], 4);
+  v[0] = 7;
+  v.resize(2);
+  EXPECT_EQ(std::vector<std::uint16_t>(v.begin(), v.end()), (std::vector<std::uint16_t>{7, 1}));
 }
 
 }  // namespace
