@@ -51,7 +51,7 @@ bool is_clean_close(const protocol::close_info& info) {
 // k_handshake; one with a handshake also provides k_handshake_name, async_handshake,
 // handshake_done, failure, describe and the certificate identity.
 template <typename Stream>
-class basic_connection final : public connection, private deadline_entry {
+class basic_connection final : public connection {
  public:
   basic_connection(shard& owner, Stream stream, std::vector<std::uint8_t> pending,
                    client_origin origin)

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "net/client_origin.hpp"
+#include "net/deadline_queue.hpp"
 #include "net/detached_transport.hpp"
 #include "net/tcp_socket.hpp"
 #include "net/tls_context.hpp"
@@ -41,8 +42,12 @@ class shard;
 // Counted in place (no control block, no weak count): the shard's set, the handlers of pending
 // operations and a password check in flight hold references.
 class connection : public boost::intrusive_ref_counter<connection>,
-                   public protocol::session_observer {
+                   public protocol::session_observer,
+                   public deadline_entry {
  public:
+  // The shard's deadline_queue hands a connection's due entry here.
+  static void due(deadline_entry& entry) { static_cast<connection&>(entry).on_deadline(); }
+
   virtual void start() = 0;
   virtual void after_event() = 0;
   // The store commit this connection's output waited for may be durable now.
@@ -51,6 +56,10 @@ class connection : public boost::intrusive_ref_counter<connection>,
   virtual void abandon_held_output() = 0;
   // The broker is stopping: say goodbye to the client and close.
   virtual void shut_down() = 0;
+
+ private:
+  // The connect timeout, keep-alive, slow-consumer or close-linger deadline has come.
+  virtual void on_deadline() = 0;
 };
 
 using connection_ptr = boost::intrusive_ptr<connection>;

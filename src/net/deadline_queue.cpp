@@ -2,7 +2,8 @@
 
 namespace tern::net {
 
-deadline_queue::deadline_queue(boost::asio::io_context& context) : timer_(context) {}
+deadline_queue::deadline_queue(boost::asio::io_context& context, due_function due)
+    : due_(due), timer_(context) {}
 
 deadline_queue::~deadline_queue() {
   entries_.clear();  // unlinks entries that outlive the queue, so they do not touch it later
@@ -46,7 +47,7 @@ void deadline_queue::on_timer() {
   while (!entries_.empty() && entries_.begin()->at_ <= now) {
     auto& entry = *entries_.begin();
     entries_.erase(entries_.begin());
-    entry.on_deadline();
+    due_(entry);
   }
   schedule();
 }

@@ -3,8 +3,9 @@
 // linger) on one timer. An idle connection then costs an intrusive hook and a time, where its own
 // timer would cost a timer object and a pending wait operation: about 300 bytes each.
 //
-// An entry is armed for one time at most; it runs on_deadline() once that time has passed and is
-// disarmed first, so the callback may arm it again. A destroyed entry leaves the queue by itself.
+// An entry is armed for one time at most; once that time has passed it is disarmed and handed to
+// the queue's `due` function, which may arm it again. A destroyed entry leaves the queue by
+// itself. Entries carry no virtual table: `due` knows their type (a shard's are connections).
 //
 // Thread: its shard's.
 
@@ -20,15 +21,13 @@ class deadline_entry : public boost::intrusive::set_base_hook<
                            boost::intrusive::link_mode<boost::intrusive::auto_unlink>,
                            boost::intrusive::optimize_size<true>> {
  public:
-  virtual void on_deadline() = 0;
-
   bool armed() const noexcept { return is_linked(); }
   // Meaningful while armed.
   protocol::time_point armed_for() const noexcept { return at_; }
 
  protected:
   deadline_entry() = default;
-  virtual ~deadline_entry() = default;
+  ~deadline_entry() = default;
   deadline_entry(const deadline_entry&) = delete;
   deadline_entry& operator=(const deadline_entry&) = delete;
 
@@ -39,7 +38,8 @@ class deadline_entry : public boost::intrusive::set_base_hook<
 
 class deadline_queue {
  public:
-  explicit deadline_queue(boost::asio::io_context& context);
+  using due_function = void (*)(deadline_entry&);
+  deadline_queue(boost::asio::io_context& context, due_function due);
   ~deadline_queue();
   deadline_queue(const deadline_queue&) = delete;
   deadline_queue& operator=(const deadline_queue&) = delete;
@@ -63,6 +63,7 @@ class deadline_queue {
   void schedule();
   void on_timer();
 
+  due_function due_;
   shard_timer timer_;
   std::optional<protocol::time_point> timer_at_;  // when the pending wait completes
   entry_set entries_;

@@ -27,7 +27,7 @@ shard::shard(std::size_t index, core::broker_shared& shared, server& owner)
       work_(asio::make_work_guard(context_)),
       stop_deadline_(context_),
       tick_(context_),
-      deadlines_(context_),
+      deadlines_(context_, &connection::due),
       core_(index, shared, owner),
       scratch_(k_scratch_size) {}
 

@@ -15,7 +15,8 @@ using namespace std::chrono_literals;
 // Records the order in which entries fire; an entry may act on the queue from its callback.
 struct probe final : deadline_entry {
   probe(std::vector<int>& log, int id) : fired(log), name(id) {}
-  void on_deadline() override {
+  static void due(deadline_entry& entry) { static_cast<probe&>(entry).on_deadline(); }
+  void on_deadline() {
     fired.push_back(name);
     if (then) then();
   }
@@ -27,7 +28,7 @@ struct probe final : deadline_entry {
 class deadline_queue_test : public ::testing::Test {
  protected:
   boost::asio::io_context context;
-  deadline_queue queue{context};
+  deadline_queue queue{context, &probe::due};
   std::vector<int> fired;
   protocol::time_point now = protocol::clock::now();
 };
@@ -97,7 +98,7 @@ TEST_F(deadline_queue_test, entries_outliving_the_queue_are_left_unlinked) {
   probe survivor(fired, 1);
   {
     boost::asio::io_context other;
-    deadline_queue short_lived(other);
+    deadline_queue short_lived(other, &probe::due);
     short_lived.arm(survivor, now + 1h);
   }
   EXPECT_FALSE(survivor.armed());  // its destructor must not touch the freed queue
