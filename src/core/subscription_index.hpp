@@ -41,7 +41,7 @@ struct subscriber {
   std::optional<std::uint32_t> identifier;
   // Whether the session has a live connection (shared groups prefer online members) and a
   // record in the store (its QoS 1/2 messages are stored).
-  std::shared_ptr<const protocol::session_presence> presence;
+  boost::intrusive_ptr<const protocol::session_presence> presence;
   // The full "$share/<group>/<filter>" for members of a shared group, empty otherwise.
   std::string shared_filter;
   // What the ACL lets this subscription receive.

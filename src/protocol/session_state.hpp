@@ -7,6 +7,8 @@
 // protocol::session of the current connection while one is attached.
 
 #include <atomic>
+#include <boost/smart_ptr/intrusive_ptr.hpp>
+#include <boost/smart_ptr/intrusive_ref_counter.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -32,8 +34,9 @@ struct subscription_record {
   std::optional<std::uint32_t> identifier;
 };
 
-// What other shards may read about a session without touching it.
-struct session_presence {
+// What other shards may read about a session without touching it. Counted in place: every
+// subscription of the session in the index holds a pointer to it.
+struct session_presence : boost::intrusive_ref_counter<session_presence> {
   std::atomic<bool> online{false};      // a connection is attached
   std::atomic<bool> persistent{false};  // the session has a record in the store
 };
@@ -41,6 +44,8 @@ struct session_presence {
 // Stored messages of an offline session's queue that wait on disk only, behind everything in
 // `queue` (queue paging): on-disk sequence numbers [first, next), their bytes, and the store
 // commit that must be durable before they can be read back.
+using presence_ptr = boost::intrusive_ptr<session_presence>;
+
 struct paged_entries {
   std::uint64_t first = 0;
   std::uint64_t next = 0;
@@ -98,9 +103,9 @@ struct session_state {
   // What other shards read about the session (attached, persisted), shared with its
   // subscriptions in the index. Made by the first subscription: a session without any
   // allocates none.
-  const std::shared_ptr<session_presence>& shared_presence() const {
+  const presence_ptr& shared_presence() const {
     if (!presence_) {
-      presence_ = std::make_shared<session_presence>();
+      presence_ = new session_presence;
       presence_->online.store(attached != nullptr, std::memory_order_relaxed);
       presence_->persistent.store(persisted, std::memory_order_relaxed);
     }
@@ -134,7 +139,7 @@ struct session_state {
   }
 
  private:
-  mutable std::shared_ptr<session_presence> presence_;
+  mutable presence_ptr presence_;
   std::unique_ptr<paged_entries> paged_;
 };
 

@@ -9,9 +9,9 @@ namespace {
 
 struct member {
   session_key key;
-  std::shared_ptr<protocol::session_presence> presence = online_presence();
-  static std::shared_ptr<protocol::session_presence> online_presence() {
-    auto p = std::make_shared<protocol::session_presence>();
+  protocol::presence_ptr presence = online_presence();
+  static protocol::presence_ptr online_presence() {
+    protocol::presence_ptr p = new protocol::session_presence;
     p->online = true;
     return p;
   }
