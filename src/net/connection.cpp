@@ -237,11 +237,13 @@ void basic_connection<Stream>::wait_readable() {
     return;
   }
   read_in_flight_ = true;
-  // No reference in the handler (the pending wait of every idle connection would carry one):
-  // the shard owns the connection until the wait has ended, see finish().
+  // No reference in the pending wait (every idle connection has one): the shard owns the
+  // connection until the wait has ended, see finish(). The handler takes one while it runs, as
+  // reading may finish the connection.
   stream_.async_wait_readable([this](error_code ec) {
+    const connection_ptr self(this);
     read_in_flight_ = false;
-    if (finished_) return shard_.forget(this);  // the last use of this connection
+    if (finished_) return shard_.forget(this);
     if (ec) {
       if (ec != asio::error::operation_aborted) {
         session_.on_transport_closed(ec.message(), protocol::clock::now());
