@@ -41,11 +41,11 @@ struct session_presence : boost::intrusive_ref_counter<session_presence> {
   std::atomic<bool> persistent{false};  // the session has a record in the store
 };
 
+using presence_ptr = boost::intrusive_ptr<session_presence>;
+
 // Stored messages of an offline session's queue that wait on disk only, behind everything in
 // `queue` (queue paging): on-disk sequence numbers [first, next), their bytes, and the store
 // commit that must be durable before they can be read back.
-using presence_ptr = boost::intrusive_ptr<session_presence>;
-
 struct paged_entries {
   std::uint64_t first = 0;
   std::uint64_t next = 0;
@@ -64,7 +64,7 @@ struct session_state {
   std::uint32_t expiry_interval = 0;                         // seconds; 0xFFFFFFFF never
   lazy_map<std::string, subscription_record> subscriptions;  // by full filter
 
-  // Most sessions have nothing queued or in flight most of the time: see lazy_deque.
+  // Most sessions have nothing queued or in flight most of the time: see lazy_container.hpp.
   lazy_deque<outbound_message> queue;  // not yet sent (offline, or window full)
   accounted_bytes queued_bytes;        // counted towards max_memory
   // Messages for the attached client that arrived while older ones were still paged: they wait
@@ -95,10 +95,6 @@ struct session_state {
   std::uint64_t dropped_messages = 0;  // lost to queue limits, for logs and metrics
 
   const std::string& client_id() const noexcept { return identity->client_id; }
-  // The identity the ACL checks, when known.
-  const auth::client_identity* acl_identity() const noexcept {
-    return identity_known ? identity.get() : nullptr;
-  }
 
   // What other shards read about the session (attached, persisted), shared with its
   // subscriptions in the index. Made by the first subscription: a session without any
